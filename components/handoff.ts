@@ -1,0 +1,58 @@
+/**
+ * The values the two admins are handed, computed from what Entra assigned. Pure: the component runs
+ * it inside `apply`, tests call it directly.
+ */
+import { defaultScope, issuerUrlV2, jwksUri, tokenUrl } from "./entraEndpoints";
+import type { CmicRegistrationValues, ConnectorValues } from "./outputs";
+
+export interface HandoffInput {
+  tenantId: string;
+  clientId: string;
+  identifierUri: string;
+  displayName: string;
+  /** Entered in CMiC's registration; with claimSource=registration it is the only place CMiC learns it. */
+  serviceUser: string | null;
+  clientSecret: string | null;
+  certificateThumbprint: string | null;
+}
+
+export interface HandoffValues {
+  issuerUrl: string;
+  jwksUri: string;
+  tokenUrl: string;
+  scope: string;
+  cmicRegistration: CmicRegistrationValues;
+  connector: ConnectorValues;
+}
+
+export function handoffValues(input: HandoffInput): HandoffValues {
+  const issuer = issuerUrlV2(input.tenantId);
+  const keys = jwksUri(input.tenantId);
+  const token = tokenUrl(input.tenantId);
+  const scope = defaultScope(input.identifierUri);
+  return {
+    issuerUrl: issuer,
+    jwksUri: keys,
+    tokenUrl: token,
+    scope,
+    cmicRegistration: {
+      description: input.displayName,
+      issuerUrl: issuer,
+      applicationId: input.clientId,
+      keysetUri: keys,
+      serviceUser: input.serviceUser,
+    },
+    connector: {
+      tokenUrl: token,
+      clientId: input.clientId,
+      clientSecret: input.clientSecret,
+      scope,
+      certificateThumbprint: input.certificateThumbprint,
+    },
+  };
+}
+
+/** Fill the Application ID URI form (`{clientId}`, `{domain}`). */
+export function identifierUriFor(format: string, clientId: string, domain: string): string {
+  return format.replace(/\{clientId\}/g, clientId).replace(/\{domain\}/g, domain.toLowerCase());
+}

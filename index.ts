@@ -1,0 +1,44 @@
+/**
+ * The Pulumi program: one CMiC integration per stack.
+ * Reads and validates the stack settings, creates the component, exports the handoff values.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CmicEntraIntegration } from "./components/cmicEntraIntegration";
+import { CONFIG_NAMESPACE, settingsFromConfig } from "./components/settings";
+
+const config = new pulumi.Config(CONFIG_NAMESPACE);
+const azureadConfig = new pulumi.Config("azuread");
+
+// Validation runs before any resource is declared, so a bad setting changes nothing in Entra.
+const settings = settingsFromConfig(
+  (key) => config.get(key),
+  (key) => azureadConfig.get(key),
+  { stack: pulumi.getStack(), now: new Date() },
+);
+
+const integration = new CmicEntraIntegration("cmic", settings);
+
+const outputs = integration.stackOutputs();
+export const tenantId = outputs.tenantId;
+export const clientId = outputs.clientId;
+export const applicationObjectId = outputs.applicationObjectId;
+export const servicePrincipalObjectId = outputs.servicePrincipalObjectId;
+export const identifierUri = outputs.identifierUri;
+export const issuerUrl = outputs.issuerUrl;
+export const jwksUri = outputs.jwksUri;
+export const tokenUrl = outputs.tokenUrl;
+export const scope = outputs.scope;
+export const cmicUserClaim = outputs.cmicUserClaim;
+export const claimName = outputs.claimName;
+export const clientSecret = outputs.clientSecret;
+export const certificateThumbprint = outputs.certificateThumbprint;
+export const cmicRegistration = outputs.cmicRegistration;
+export const connector = outputs.connector;
+export const deployment = outputs.deployment;
+export const claimSource = outputs.claimSource;
+export const credential = outputs.credential;
+export const claimsMappingPolicyId = outputs.claimsMappingPolicyId;
+export const credentialKeyIds = outputs.credentialKeyIds;
+export const secretCreatedAt = outputs.secretCreatedAt;
+export const secretExpiresAt = outputs.secretExpiresAt;
+export const certificateExpiresAt = outputs.certificateExpiresAt;

@@ -1,0 +1,205 @@
+/**
+ * The emulator's directory: tenants, applications, service principals, credentials and
+ * claims-mapping policies, in memory.
+ *
+ * Eventual consistency is modelled with a `readyAt` time stamped on what Entra replicates slowly
+ * (credentials, service principals, policy assignments): the token endpoint ignores an object until
+ * then, while Graph reads see everything at once. `readyAt` uses the propagation delay in force
+ * when the object was created.
+ */
+import crypto from "node:crypto";
+import type { SigningKey } from "./signingKeys";
+
+export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+export const GRAPH_RESOURCE = "https://graph.microsoft.com";
+/** Microsoft's own tenant, which owns first-party apps such as Graph. */
+export const MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
+/** Application permissions the seeded deployer holds on Graph (its token's `roles`). */
+export const DEPLOYER_GRAPH_ROLES = [
+  "Application.ReadWrite.All",
+  "Policy.ReadWrite.ApplicationConfiguration",
+  "Policy.Read.All",
+  "Domain.Read.All",
+];
+
+export interface Domain {
+  name: string;
+  isVerified: boolean;
+  isInitial: boolean;
+  isDefault: boolean;
+}
+
+export interface Tenant {
+  id: string;
+  displayName: string;
+  domains: Domain[];
+  createdAt: number;
+}
+
+export interface PasswordCredential {
+  keyId: string;
+  displayName: string | null;
+  hint: string;
+  startDateTime: string;
+  endDateTime: string;
+  /** SHA-256 of the secret: the secret itself is returned once and never kept. */
+  secretHash: Buffer;
+  readyAt: number;
+}
+
+export interface KeyCredential {
+  keyId: string;
+  displayName: string | null;
+  type: string;
+  usage: string;
+  /** Base64 DER of the certificate. */
+  key: string;
+  /** SHA-1 thumbprint, uppercase hex. */
+  customKeyIdentifier: string;
+  startDateTime: string;
+  endDateTime: string;
+  thumbprintSha1: Buffer;
+  thumbprintSha256: Buffer;
+  publicKey: crypto.KeyObject;
+  readyAt: number;
+}
+
+export interface ApiSettings {
+  requestedAccessTokenVersion: number | null;
+  acceptMappedClaims: boolean | null;
+  oauth2PermissionScopes: unknown[];
+  [other: string]: unknown;
+}
+
+export interface Application {
+  tenantId: string;
+  id: string;
+  appId: string;
+  displayName: string;
+  signInAudience: string;
+  identifierUris: string[];
+  api: ApiSettings;
+  keyCredentials: KeyCredential[];
+  passwordCredentials: PasswordCredential[];
+  createdDateTime: string;
+  /** Other writable properties, stored as sent and returned as stored. */
+  other: Record<string, unknown>;
+  /** Graph application permissions granted to this app (the `roles` of its Graph tokens). */
+  graphRoles: string[];
+}
+
+export interface PolicyAssignment {
+  policyId: string;
+  readyAt: number;
+}
+
+export interface ServicePrincipal {
+  tenantId: string;
+  id: string;
+  appId: string;
+  displayName: string;
+  createdDateTime: string;
+  readyAt: number;
+  claimsMappingPolicies: PolicyAssignment[];
+  tokenSigningKeys: SigningKey[];
+  preferredTokenSigningKeyThumbprint: string | null;
+  /** Set for first-party resources (Graph) that have no application object in the tenant. */
+  firstParty?: { names: string[]; ownerTenantId: string };
+}
+
+export interface ClaimsMappingPolicy {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  definition: string[];
+  isOrganizationDefault: boolean;
+}
+
+export function hashSecret(secret: string): Buffer {
+  return crypto.createHash("sha256").update(secret, "utf8").digest();
+}
+
+/** Identifier comparison as Entra does it for resources: case- and trailing-slash-insensitive. */
+export function sameIdentifier(a: string, b: string): boolean {
+  return a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
+}
+
+export class DirectoryStore {
+  readonly tenants = new Map<string, Tenant>();
+  readonly applications = new Map<string, Application>();
+  readonly servicePrincipals = new Map<string, ServicePrincipal>();
+  readonly policies = new Map<string, ClaimsMappingPolicy>();
+
+  constructor(
+    public propagationDelayMs = 0,
+    readonly now: () => number = Date.now,
+  ) {}
+
+  /** When an object created now becomes visible to the token endpoint. */
+  readyAtFromNow(): number {
+    return this.now() + this.propagationDelayMs;
+  }
+
+  isReady(readyAt: number): boolean {
+    return this.now() >= readyAt;
+  }
+
+  /** A tenant by GUID or by any of its domain names (case-insensitive). */
+  findTenant(segment: string): Tenant | undefined {
+    const wanted = segment.toLowerCase();
+    const byId = this.tenants.get(wanted);
+    if (byId) return byId;
+    for (const tenant of this.tenants.values()) {
+      if (tenant.domains.some((domain) => domain.name.toLowerCase() === wanted)) return tenant;
+    }
+    return undefined;
+  }
+
+  verifiedDomains(tenant: Tenant): string[] {
+    return tenant.domains.filter((domain) => domain.isVerified).map((domain) => domain.name);
+  }
+
+  applicationsOf(tenantId: string): Application[] {
+    return [...this.applications.values()].filter((app) => app.tenantId === tenantId);
+  }
+
+  findApplicationByAppId(appId: string): Application | undefined {
+    const wanted = appId.toLowerCase();
+    return [...this.applications.values()].find((app) => app.appId === wanted);
+  }
+
+  servicePrincipalsOf(tenantId: string): ServicePrincipal[] {
+    return [...this.servicePrincipals.values()].filter((sp) => sp.tenantId === tenantId);
+  }
+
+  findServicePrincipal(tenantId: string, appId: string): ServicePrincipal | undefined {
+    const wanted = appId.toLowerCase();
+    return this.servicePrincipalsOf(tenantId).find((sp) => sp.appId === wanted);
+  }
+
+  /** Every name a resource answers to: its app id, api://appId and the app's identifier URIs. */
+  resourceNames(sp: ServicePrincipal): string[] {
+    if (sp.firstParty) return sp.firstParty.names;
+    const app = this.findApplicationByAppId(sp.appId);
+    return [sp.appId, `api://${sp.appId}`, ...(app?.identifierUris ?? [])];
+  }
+
+  policiesOf(tenantId: string): ClaimsMappingPolicy[] {
+    return [...this.policies.values()].filter((policy) => policy.tenantId === tenantId);
+  }
+
+  deleteApplication(app: Application): void {
+    this.applications.delete(app.id);
+    // Entra deletes the app's service principal in its home tenant with it.
+    for (const sp of this.servicePrincipalsOf(app.tenantId)) {
+      if (sp.appId === app.appId) this.servicePrincipals.delete(sp.id);
+    }
+  }
+
+  deletePolicy(policy: ClaimsMappingPolicy): void {
+    this.policies.delete(policy.id);
+    for (const sp of this.servicePrincipals.values()) {
+      sp.claimsMappingPolicies = sp.claimsMappingPolicies.filter((assignment) => assignment.policyId !== policy.id);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Access-token claims in Entra's v1.0 and v2.0 shapes, and their RS256 signature.
+ *
+ * The resource's `requestedAccessTokenVersion` picks the shape, never the endpoint the client used.
+ * Issuers are Entra's real strings so validators configured for Entra accept emulator tokens.
+ */
+import crypto from "node:crypto";
+import { SignJWT } from "jose";
+import type { SigningKey } from "./signingKeys";
+
+export type TokenVersion = 1 | 2;
+/** How the client authenticated: Entra's appidacr / azpacr values. */
+export type ClientAuthMethod = "secret" | "certificate";
+
+export function issuerV1(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`;
+}
+
+export function issuerV2(tenantId: string): string {
+  return `https://login.microsoftonline.com/${tenantId}/v2.0`;
+}
+
+export interface AccessTokenClaimsInput {
+  version: TokenVersion;
+  tenantId: string;
+  clientAppId: string;
+  /** Object id of the client's service principal: `oid` and `sub` of an app-only token. */
+  clientServicePrincipalId: string;
+  clientAuth: ClientAuthMethod;
+  resourceAppId: string;
+  /** The resource identifier exactly as requested (the scope without `/.default`): v1 `aud`. */
+  requestedResource: string;
+  issuedAt: number;
+  lifetimeSeconds: number;
+  roles?: string[];
+  /** Claims from a claims-mapping policy. */
+  mappedClaims?: Record<string, string>;
+}
+
+const opaque = (bytes: number) => crypto.randomBytes(bytes).toString("base64url");
+
+/** The claims of an app-only access token, as Entra emits them for the given version. */
+export function accessTokenClaims(input: AccessTokenClaimsInput): Record<string, unknown> {
+  const times = {
+    iat: input.issuedAt,
+    nbf: input.issuedAt,
+    exp: input.issuedAt + input.lifetimeSeconds,
+  };
+  const common = {
+    aio: opaque(40),
+    oid: input.clientServicePrincipalId,
+    rh: `0.${opaque(48)}.`,
+    ...(input.roles && input.roles.length > 0 ? { roles: input.roles } : {}),
+    sub: input.clientServicePrincipalId,
+    tid: input.tenantId,
+    uti: opaque(16),
+  };
+  const acr = input.clientAuth === "certificate" ? "2" : "1";
+  const claims =
+    input.version === 2
+      ? {
+          aud: input.resourceAppId,
+          iss: issuerV2(input.tenantId),
+          ...times,
+          azp: input.clientAppId,
+          azpacr: acr,
+          ...common,
+          ver: "2.0",
+        }
+      : {
+          aud: input.requestedResource,
+          iss: issuerV1(input.tenantId),
+          ...times,
+          appid: input.clientAppId,
+          appidacr: acr,
+          idp: issuerV1(input.tenantId),
+          ...common,
+          ver: "1.0",
+        };
+  return { ...(input.mappedClaims ?? {}), ...claims };
+}
+
+export async function signAccessToken(claims: Record<string, unknown>, key: SigningKey): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ typ: "JWT", alg: "RS256", x5t: key.x5t, kid: key.kid })
+    .sign(key.privateKey);
+}

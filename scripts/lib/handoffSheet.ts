@@ -1,0 +1,94 @@
+/**
+ * The handoff sheet: a Markdown page with what the CMiC admin and the connector admin each enter.
+ * Pure: it renders StackOutputs and never looks anything up.
+ */
+import type { StackOutputs } from "../../components/outputs";
+
+export interface HandoffSheetOptions {
+  /** Stack the values come from, to name it and to print follow-up commands. */
+  stack: string | null;
+  /** Print the client secret; otherwise only Entra's 3-character hint is shown. */
+  reveal: boolean;
+  generatedAt: Date;
+}
+
+/** Mask a secret as the Entra portal does after creation: the first three characters, then dots. */
+export function maskSecret(secret: string): string {
+  return `${secret.slice(0, 3)}${"•".repeat(8)}`;
+}
+
+function row(field: string, value: string): string {
+  // Pipes inside values (the Cloud claim tenant||user) would end the Markdown cell.
+  return `| ${field} | \`${value.replace(/\|/g, "\\|")}\` |`;
+}
+
+export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetOptions): string {
+  const stackArg = options.stack ? ` -- --stack ${options.stack}` : "";
+  const registration = outputs.cmicRegistration;
+  const lines: string[] = [
+    `# CMiC integration handoff: ${registration.description}`,
+    "",
+    `Generated ${options.generatedAt.toISOString()}${options.stack ? ` from Pulumi stack \`${options.stack}\`` : ""}. ` +
+      `Entra tenant \`${outputs.tenantId}\`.`,
+    "",
+    "## 1. CMiC administrator: API Security → Application Registration",
+    "",
+    "| Field | Value |",
+    "| --- | --- |",
+    row("Description", registration.description),
+    row("Issuer URL", registration.issuerUrl),
+    row("Application ID", registration.applicationId),
+    row("Keyset ID (JWKS URI)", registration.keysetUri),
+  ];
+  if (registration.serviceUser) lines.push(row("Service user", registration.serviceUser));
+  lines.push("");
+  if (outputs.claimSource === "registration") {
+    lines.push(
+      "The token carries no `cmicuser` claim: set the service user in this registration (CMiC after Patch 22).",
+    );
+  } else if (outputs.cmicUserClaim) {
+    lines.push(
+      `Tokens carry the claim \`cmicuser\` = \`${outputs.cmicUserClaim}\`; that CMiC user must exist ` +
+        (outputs.deployment === "cloud" ? "(CMiC Cloud: `tenant||username`, or the email-format username)." : "(CMiC Enterprise: the plain username)."),
+    );
+  }
+  lines.push(
+    "",
+    "CMiC checks by default that the token was requested from the same IP address that calls it " +
+      "(`cmic.oauth2.ipcheck.enabled`). Client-credential tokens from Entra usually carry no `ipaddr` claim; " +
+      "if calls fail with \"Client validation failed (ip check)\", set `cmic.oauth2.ipcheck.enabled=false` in `cmicapp.properties`.",
+    "",
+    "## 2. Connector administrator: OAuth 2.0 – Client Credentials",
+    "",
+    "| Field | Value |",
+    "| --- | --- |",
+    row("Token URL", outputs.connector.tokenUrl),
+    row("Client ID", outputs.connector.clientId),
+  );
+  const secret = outputs.connector.clientSecret ?? outputs.clientSecret;
+  if (outputs.credential !== "certificate") {
+    if (secret) {
+      lines.push(row("Client Secret", options.reveal ? secret : maskSecret(secret)));
+    } else {
+      lines.push("| Client Secret | (not in these outputs) |");
+    }
+  }
+  lines.push(row("Scope", outputs.connector.scope));
+  if (outputs.connector.certificateThumbprint) lines.push(row("Certificate thumbprint (SHA-1)", outputs.connector.certificateThumbprint));
+  lines.push("");
+  if (outputs.credential !== "certificate" && !options.reveal) {
+    lines.push(`The secret is masked. Print it for the connector admin only, over a secure channel: \`npm run handoff${stackArg || " --"} --reveal\`.`);
+  }
+  if (outputs.secretExpiresAt) {
+    lines.push(`The client secret expires ${outputs.secretExpiresAt}; \`pulumi up\` after that date issues a new one, which must be handed over again.`);
+  }
+  if (outputs.certificateExpiresAt) lines.push(`The certificate expires ${outputs.certificateExpiresAt}.`);
+  lines.push(
+    "",
+    "## 3. Check before handing over",
+    "",
+    `\`npm run verify${stackArg}\` requests a token exactly as the connector will and validates it as CMiC does.`,
+    "",
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,236 @@
+/**
+ * Pulumi mocks that *apply* the program's resources to an Entra tenant through Microsoft Graph,
+ * the way the azuread provider would: the sandbox points them at the local emulator. The post-deploy
+ * check (a command.local.Command under `pulumi up`) is run in-process with the same verify code and
+ * the same inputs, so a bad app fails the "update" exactly as it would fail `pulumi up`.
+ */
+import { randomUUID, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { parseStackOutputs } from "../../components/outputs";
+import { runVerification, verifyInputFromOutputs, type VerifyHooks } from "../lib/verifyRunner";
+import { renderChecklist, type VerifyReport } from "../lib/verifyReport";
+import type { ClientCredentialSecret } from "../lib/credentials";
+import { unwrapMockInputs } from "./runProgram";
+
+/** Ways to make the sandbox deploy a broken app, each a real misconfiguration admins make. */
+export const BREAKS = {
+  "mapped-claims": "the app does not accept mapped claims (acceptMappedClaims false) → AADSTS50146",
+  domain: "the Application ID URI is on a domain the tenant has not verified → AADSTS501461",
+  "token-version": "the app asks for v1 tokens (requestedAccessTokenVersion 1) → issuer sts.windows.net",
+  claim: "the claims-mapping policy is never assigned → no cmicuser claim",
+  secret: "the connector is handed a wrong client secret → AADSTS7000215",
+} as const;
+export type BreakName = keyof typeof BREAKS;
+
+/** With `--break domain` the stack's Application ID URI is put on this domain, which the tenant has not verified. */
+export const UNVERIFIED_DOMAIN = "not-verified.example";
+
+export interface GraphMocksOptions {
+  graph: Client;
+  tenantId: string;
+  /** Origin the post-deploy check reaches Entra at (the emulator). */
+  authorityHost: string;
+  /** How long the post-deploy check keeps retrying propagation errors. */
+  propagationWindowMs: number;
+  breakName?: BreakName;
+  hooks?: VerifyHooks;
+  /** Receives the post-deploy check's report (also when it fails). */
+  onCheckReport?(report: VerifyReport): void;
+}
+
+interface GraphObject {
+  id: string;
+  [key: string]: unknown;
+}
+
+/** The object id at the end of an azuread resource id such as `/applications/<id>`. */
+function lastSegment(resourceId: unknown): string {
+  return String(resourceId).split("/").filter((part) => part !== "").pop() ?? "";
+}
+
+/**
+ * Copy a value into this module's JavaScript realm. Objects parsed by node's fetch belong to node's
+ * own realm; under Jest (a separate vm realm) Pulumi's serializer does not recognise those arrays as
+ * arrays (`instanceof Array` is false across realms) and would turn them into maps.
+ */
+function sameRealm<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** A registration failure, shaped like a provider error in `pulumi up` output. */
+export class ResourceApplyError extends Error {
+  constructor(readonly resource: string, message: string) {
+    super(`${resource}: ${message}`);
+    this.name = "ResourceApplyError";
+  }
+}
+
+export class GraphMocks implements pulumi.runtime.Mocks {
+  /** Every Graph object created, to report what the sandbox made. */
+  readonly created: { type: string; name: string; id: string }[] = [];
+
+  constructor(private readonly options: GraphMocksOptions) {}
+
+  async call(args: pulumi.runtime.MockCallArgs): Promise<Record<string, unknown>> {
+    return sameRealm(await this.invoke(args));
+  }
+
+  private async invoke(args: pulumi.runtime.MockCallArgs): Promise<Record<string, unknown>> {
+    switch (args.token) {
+      case "azuread:index/getClientConfig:getClientConfig":
+        return { tenantId: this.options.tenantId, clientId: "", objectId: "" };
+      case "azuread:index/getDomains:getDomains": {
+        const response = (await this.options.graph.api("/domains").get()) as { value: { id: string; isInitial: boolean; isVerified: boolean; isDefault: boolean }[] };
+        const onlyInitial = args.inputs.onlyInitial === true;
+        return {
+          domains: response.value
+            .filter((domain) => domain.isVerified && (!onlyInitial || domain.isInitial))
+            .map((domain) => ({ domainName: domain.id, initial: domain.isInitial, verified: domain.isVerified, default: domain.isDefault })),
+        };
+      }
+      default:
+        throw new Error(`The sandbox does not emulate the invoke ${args.token}.`);
+    }
+  }
+
+  async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> {
+    // Secret inputs (the certificate value, the check's environment) arrive in Pulumi's envelope.
+    const { inputs } = unwrapMockInputs(args.inputs as Record<string, unknown>);
+    try {
+      const result = await this.apply(args.type, args.name, inputs);
+      if (result.id) this.created.push({ type: args.type, name: args.name, id: result.id });
+      return { id: result.id, state: sameRealm({ ...inputs, ...result.state }) };
+    } catch (error) {
+      if (error instanceof ResourceApplyError) throw error;
+      const graphError = error as { statusCode?: number; code?: string; message?: string };
+      throw new ResourceApplyError(args.name, `Graph answered ${graphError.statusCode ?? ""} ${graphError.code ?? ""}: ${graphError.message ?? String(error)}`);
+    }
+  }
+
+  private async apply(type: string, name: string, inputs: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
+    const graph = this.options.graph;
+    const broken = this.options.breakName;
+    switch (type) {
+      case "cmic-entra-oauth:index:CmicEntraIntegration":
+        return { id: "", state: {} };
+
+      case "azuread:index/application:Application": {
+        const displayName = String(inputs.displayName);
+        if (inputs.preventDuplicateNames) {
+          const existing = (await graph.api("/applications").filter(`displayName eq '${displayName.replace(/'/g, "''")}'`).get()) as { value: GraphObject[] };
+          if (existing.value.length > 0) {
+            throw new ResourceApplyError(name, `an application named '${displayName}' already exists (preventDuplicateNames). Fix: set cmic-entra-oauth:displayName to a unique name.`);
+          }
+        }
+        const api = (inputs.api ?? {}) as { requestedAccessTokenVersion?: number; mappedClaimsEnabled?: boolean };
+        const app = (await graph.api("/applications").post({
+          displayName,
+          signInAudience: inputs.signInAudience,
+          api: {
+            requestedAccessTokenVersion: broken === "token-version" ? 1 : api.requestedAccessTokenVersion,
+            acceptMappedClaims: broken === "mapped-claims" ? false : api.mappedClaimsEnabled,
+          },
+        })) as GraphObject & { appId: string };
+        return { id: `/applications/${app.id}`, state: { objectId: app.id, clientId: app.appId } };
+      }
+
+      case "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri": {
+        const objectId = lastSegment(inputs.applicationId);
+        const uri = String(inputs.identifierUri);
+        const app = (await graph.api(`/applications/${objectId}`).get()) as { identifierUris?: string[] };
+        await graph.api(`/applications/${objectId}`).patch({ identifierUris: [...(app.identifierUris ?? []), uri] });
+        return { id: `/applications/${objectId}/identifierUris/${Buffer.from(uri).toString("base64")}`, state: { identifierUri: uri } };
+      }
+
+      case "azuread:index/servicePrincipal:ServicePrincipal": {
+        const sp = (await graph.api("/servicePrincipals").post({ appId: inputs.clientId })) as GraphObject;
+        return { id: `/servicePrincipals/${sp.id}`, state: { objectId: sp.id } };
+      }
+
+      case "time:index/rotating:Rotating": {
+        const created = new Date();
+        const rotation = new Date(created.getTime() + Number(inputs.rotationDays) * 86_400_000);
+        return { id: created.toISOString(), state: { rfc3339: created.toISOString(), rotationRfc3339: rotation.toISOString() } };
+      }
+
+      case "azuread:index/applicationPassword:ApplicationPassword": {
+        const objectId = lastSegment(inputs.applicationId);
+        const password = (await graph.api(`/applications/${objectId}/addPassword`).post({
+          passwordCredential: { displayName: inputs.displayName, endDateTime: inputs.endDate },
+        })) as { keyId: string; secretText: string; startDateTime: string; endDateTime: string };
+        // The broken variant hands out a value Entra never issued, as a mistyped secret would be.
+        const value = broken === "secret" ? `${password.secretText.slice(0, -4)}XXXX` : password.secretText;
+        return {
+          id: `/applications/${objectId}/password/${password.keyId}`,
+          state: { keyId: password.keyId, value, startDate: password.startDateTime, endDate: password.endDateTime },
+        };
+      }
+
+      case "azuread:index/applicationCertificate:ApplicationCertificate": {
+        const objectId = lastSegment(inputs.applicationId);
+        const der = new X509Certificate(String(inputs.value)).raw.toString("base64");
+        const keyId = randomUUID();
+        const app = (await graph.api(`/applications/${objectId}`).get()) as { keyCredentials?: Record<string, unknown>[] };
+        await graph.api(`/applications/${objectId}`).patch({
+          keyCredentials: [
+            ...(app.keyCredentials ?? []),
+            { keyId, type: "AsymmetricX509Cert", usage: "Verify", key: der, displayName: "CMiC connector", startDateTime: inputs.startDate, endDateTime: inputs.endDate },
+          ],
+        });
+        return { id: `/applications/${objectId}/certificate/${keyId}`, state: { keyId } };
+      }
+
+      case "azuread:index/claimsMappingPolicy:ClaimsMappingPolicy": {
+        const policy = (await graph.api("/policies/claimsMappingPolicies").post({
+          definition: inputs.definitions,
+          displayName: inputs.displayName,
+          isOrganizationDefault: false,
+        })) as GraphObject;
+        return { id: `/policies/claimsMappingPolicies/${policy.id}`, state: {} };
+      }
+
+      case "azuread:index/servicePrincipalClaimsMappingPolicyAssignment:ServicePrincipalClaimsMappingPolicyAssignment": {
+        const spId = lastSegment(inputs.servicePrincipalId);
+        const policyId = lastSegment(inputs.claimsMappingPolicyId);
+        if (broken !== "claim") {
+          await graph.api(`/servicePrincipals/${spId}/claimsMappingPolicies/$ref`).post({
+            "@odata.id": `https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/${policyId}`,
+          });
+        }
+        return { id: `/servicePrincipals/${spId}/claimsMappingPolicy/${policyId}`, state: {} };
+      }
+
+      case "command:local:Command":
+        return this.runPostDeployCheck(name, inputs);
+
+      default:
+        throw new ResourceApplyError(name, `the sandbox does not emulate resources of type ${type}`);
+    }
+  }
+
+  /** What `npm run verify` does when the Command runs it under `pulumi up`, from the same environment. */
+  private async runPostDeployCheck(name: string, inputs: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
+    const environment = (inputs.environment ?? {}) as Record<string, string>;
+    const outputs = parseStackOutputs(JSON.parse(environment.CMIC_STACK_OUTPUTS ?? "null"));
+    let credential: ClientCredentialSecret | null = null;
+    if (environment.CMIC_CLIENT_SECRET) credential = { kind: "secret", clientSecret: environment.CMIC_CLIENT_SECRET };
+    else if (environment.CMIC_CLIENT_CERTIFICATE_FILE) credential = { kind: "certificate", certificatePem: readFileSync(environment.CMIC_CLIENT_CERTIFICATE_FILE, "utf8") };
+    const report = await runVerification(
+      verifyInputFromOutputs(outputs, {
+        credential,
+        authorityHost: this.options.authorityHost,
+        propagationWindowMs: this.options.propagationWindowMs,
+        // As `verify --just-deployed`: the resources changed just now.
+        propagationWindowStart: new Date(),
+      }),
+      this.options.hooks,
+    );
+    this.options.onCheckReport?.(report);
+    if (!report.ok) {
+      throw new ResourceApplyError(name, `the post-deploy token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`);
+    }
+    return { id: randomUUID(), state: { stdout: renderChecklist(report), stderr: "" } };
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The whole flow offline: start the Entra emulator, run the real Pulumi program with its resources
+ * applied to the emulator through Microsoft Graph, let the post-deploy check request and validate a
+ * token exactly as under `pulumi up`, and hand back the outputs for the handoff sheet.
+ */
+import { randomUUID } from "node:crypto";
+import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
+import { startEmulator, type Emulator } from "../emulator/index";
+import { createClientCredential } from "../lib/credentials";
+import { createGraphClient } from "../lib/graph";
+import { runVerification, verifyInputFromOutputs } from "../lib/verifyRunner";
+import type { VerifyReport } from "../lib/verifyReport";
+import { GraphMocks, UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
+import { plainOutputs, runProgram } from "./runProgram";
+
+export interface SandboxOptions {
+  stack: string;
+  /** Stack config as `pulumi config` holds it (see readStackConfig). */
+  config: Record<string, string>;
+  breakName?: BreakName;
+  /** Simulated Entra propagation delay for new credentials, service principals and policy assignments. */
+  propagationDelayMs: number;
+  /** How long the post-deploy check keeps retrying propagation errors. */
+  propagationWindowMs: number;
+  /** Loads index.ts (tests isolate it per run). */
+  loadProgram: () => Record<string, unknown>;
+  /** Use this emulator instead of starting (and closing) one. */
+  emulator?: Emulator;
+  /** Step and progress lines for the user. */
+  log(line: string): void;
+}
+
+export type SandboxResult =
+  | { ok: true; outputs: StackOutputs; report: VerifyReport | null; created: number }
+  | { ok: false; error: Error; report: VerifyReport | null };
+
+export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
+  const tenantId = options.config["azuread:tenantId"] || randomUUID();
+  // The emulated tenant has verified the stack's domain, as the customer's tenant must have;
+  // `--break domain` moves the stack to a domain it has not verified instead.
+  const config = options.breakName === "domain" ? { ...options.config, "cmic-entra-oauth:verifiedDomain": UNVERIFIED_DOMAIN } : options.config;
+  const verifiedDomain = options.breakName === "domain" ? undefined : options.config["cmic-entra-oauth:verifiedDomain"];
+  const emulator = options.emulator ?? (await startEmulator({ propagationDelayMs: options.propagationDelayMs }));
+  let report: VerifyReport | null = null;
+  try {
+    options.emulator?.setPropagationDelay(options.propagationDelayMs);
+    const tenant = emulator.addTenant({
+      tenantId,
+      initialDomain: `sandbox${tenantId.slice(0, 8)}.onmicrosoft.com`,
+      verifiedDomains: verifiedDomain ? [verifiedDomain] : [],
+      displayName: `Sandbox tenant for stack ${options.stack}`,
+    });
+    options.log(`Entra emulator at ${emulator.url}: tenant ${tenant.tenantId}, verified domains ${tenant.verifiedDomains.join(", ")} (not ${UNVERIFIED_DOMAIN}).`);
+
+    const graph = createGraphClient({
+      credential: createClientCredential({
+        tenantId: tenant.tenantId,
+        clientId: tenant.deployer.clientId,
+        credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
+        authorityHost: emulator.url,
+      }),
+      graphUrl: emulator.url,
+    });
+    const mocks = new GraphMocks({
+      graph,
+      tenantId: tenant.tenantId,
+      authorityHost: emulator.url,
+      propagationWindowMs: options.propagationWindowMs,
+      breakName: options.breakName,
+      hooks: { onProgress: (line) => options.log(`  … ${line}`) },
+      onCheckReport: (checkReport) => {
+        report = checkReport;
+      },
+    });
+
+    options.log(
+      `Deploying stack '${options.stack}': the Pulumi program (index.ts) applies its resources through Microsoft Graph` +
+        (options.breakName ? `, broken on purpose: ${options.breakName}` : "") +
+        ". The post-deploy token check waits for the simulated propagation" +
+        ` (${(options.propagationDelayMs / 1000).toFixed(0)} s).`,
+    );
+    const run = await runProgram({ stack: options.stack, config, mocks, loadProgram: options.loadProgram });
+    const outputs = parseStackOutputs(plainOutputs(run));
+    for (const created of mocks.created) options.log(`  + ${created.type.split(":").pop()} ${created.name}`);
+
+    if (report === null && outputs.clientSecret) {
+      // postDeployCheck was turned off: the sandbox still proves the token before it says "green".
+      options.log("Checking a token as CMiC will (the stack turns the post-deploy check off)…");
+      report = await runVerification(
+        verifyInputFromOutputs(outputs, { authorityHost: emulator.url, propagationWindowMs: options.propagationWindowMs }),
+        { onProgress: (line) => options.log(`  … ${line}`) },
+      );
+      if (!report.ok) return { ok: false, error: new Error("The token check failed: CMiC would reject this app's tokens."), report };
+    }
+    return { ok: true, outputs, report, created: mocks.created.length };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
+  } finally {
+    if (!options.emulator) await emulator.close();
+  }
+}

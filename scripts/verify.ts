@@ -1,0 +1,289 @@
+/**
+ * `npm run verify -- [options]`: get a real token from Entra ID and validate it exactly as CMiC
+ * will, then say what to fix. Exit 0 when every check passes, 1 when one fails, 2 on bad usage.
+ * See `--help`. The token and the secret never appear in the output.
+ */
+import { readFile } from "node:fs/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { StackOutputsError, type StackOutputs } from "../components/outputs";
+import { issuerUrlV2, jwksUri as defaultJwksUri } from "../components/entraEndpoints";
+import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi, StackOutputsSourceError } from "./lib/stackOutputs";
+import type { ClientCredentialSecret } from "./lib/credentials";
+import { runVerification, verifyInputFromOutputs, type VerifyInput } from "./lib/verifyRunner";
+import { redact, renderChecklist, renderJson } from "./lib/verifyReport";
+
+export const SECRET_ENV = "CMIC_CLIENT_SECRET";
+
+const HELP = `Usage: npm run verify -- [options]
+
+Requests an access token from Entra ID with the app's client credentials and validates it the
+way CMiC does: signature (JWKS), issuer, application id, audience, lifetime, version, cmicuser
+claim, and a note on CMiC's IP check. Each failure names its cause and the fix.
+
+Where the app's values come from (later ones override earlier ones):
+  --stack NAME                 read \`pulumi stack output --json --show-secrets\` of the stack
+  --outputs FILE               a saved copy of that JSON
+  $CMIC_STACK_OUTPUTS          the same JSON in the environment (used by the post-deploy check)
+  --tenant-id ID  --client-id ID  --scope URI/.default  --issuer URL  --jwks-uri URL
+  --expect-cmicuser VALUE      expected cmicuser claim value
+  --no-cmicuser                the claim is not expected (claimSource=registration)
+  --claim-name NAME            CMiC's cmic.oauth2.user.claim.name (default cmicuser)
+  --deployment enterprise|cloud  explains claim-format mismatches
+
+Credential (one of):
+  $CMIC_CLIENT_SECRET          the client secret value (preferred: flags land in shell history)
+  --client-secret VALUE        the same as a flag
+  --certificate FILE           PEM file holding the certificate and its private key
+                               (or $CMIC_CLIENT_CERTIFICATE_FILE)
+  (with --stack / --outputs the stack's secret output is used when present)
+
+Token mode (acquire nothing; only the JWKS is fetched, the token is sent nowhere):
+  --token JWT | --token -      validate this token (\`-\` reads it from stdin)
+
+Other options:
+  --cmic-url URL               also GET this CMiC REST URL with the token and interpret the answer
+  --authority-host URL         reach Entra elsewhere (the local emulator); issuers are not rewritten
+  --propagation-window SECONDS retry propagation errors until this long after the secret was
+                               created (default 300)
+  --just-deployed              the app, a credential or the policy changed just now: start the
+                               propagation window now (the post-deploy check of \`pulumi up\` sets it)
+  --timeout SECONDS            overall time limit (default: rest of the window + 60)
+  --json                       print { ok, checks: [{ id, ok, detail, fix? }], token: { header, claims } }
+  -h, --help                   this text
+
+Exit status: 0 every check passed, 1 a check failed (including Entra errors), 2 bad usage.
+`;
+
+const OPTIONS = {
+  stack: { type: "string" },
+  outputs: { type: "string" },
+  "tenant-id": { type: "string" },
+  "client-id": { type: "string" },
+  "client-secret": { type: "string" },
+  certificate: { type: "string" },
+  scope: { type: "string" },
+  issuer: { type: "string" },
+  "jwks-uri": { type: "string" },
+  "authority-host": { type: "string" },
+  "expect-cmicuser": { type: "string" },
+  "no-cmicuser": { type: "boolean" },
+  "claim-name": { type: "string" },
+  deployment: { type: "string" },
+  "cmic-url": { type: "string" },
+  token: { type: "string" },
+  json: { type: "boolean" },
+  timeout: { type: "string" },
+  "propagation-window": { type: "string" },
+  "just-deployed": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} satisfies ParseArgsConfig["options"];
+
+type Flags = ReturnType<typeof parseFlags>;
+
+/** Bad usage: exit 2 with a message that says which flag provides the missing value. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. Run with --help for the options.`);
+  }
+}
+
+function positiveSeconds(flag: string, value: string | undefined, allowZero = false): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0 || (!allowZero && number === 0)) {
+    throw new UsageError(`--${flag} must be a ${allowZero ? "non-negative" : "positive"} number of seconds, got "${value}".`);
+  }
+  return number * 1000;
+}
+
+function httpsUrl(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--${flag} must be a URL, got "${value}".`);
+  }
+  if (url.protocol !== "https:" && !(flag === "cmic-url" && url.protocol === "http:")) {
+    throw new UsageError(`--${flag} must be an https:// URL, got "${value}".`);
+  }
+  return value;
+}
+
+async function loadOutputs(flags: Flags, env: NodeJS.ProcessEnv): Promise<StackOutputs | null> {
+  if (flags.stack && flags.outputs) throw new UsageError("Pass either --stack or --outputs, not both.");
+  if (flags.stack) return readStackOutputsFromPulumi(flags.stack, { showSecrets: true, env });
+  if (flags.outputs) return readStackOutputsFromFile(flags.outputs);
+  return readStackOutputsFromEnv(env);
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString("utf8").trim();
+}
+
+/** Set by the post-deploy check when the stack has only a certificate credential. */
+export const CERTIFICATE_FILE_ENV = "CMIC_CLIENT_CERTIFICATE_FILE";
+
+async function loadCredential(flags: Flags, env: NodeJS.ProcessEnv, outputs: StackOutputs | null): Promise<ClientCredentialSecret> {
+  const certificateFile = flags.certificate || env[CERTIFICATE_FILE_ENV];
+  if (certificateFile) {
+    let pem: string;
+    try {
+      pem = await readFile(certificateFile, "utf8");
+    } catch (error) {
+      throw new UsageError(`Cannot read --certificate ${certificateFile}: ${(error as NodeJS.ErrnoException).code ?? "error"}.`);
+    }
+    if (!/-----BEGIN CERTIFICATE-----/.test(pem) || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
+      throw new UsageError(
+        `--certificate ${certificateFile} must be a PEM file with both the certificate and its (unencrypted) private key ` +
+          "(e.g. cat cert.pem key.pem > connector.pem).",
+      );
+    }
+    return { kind: "certificate", certificatePem: pem };
+  }
+  // An empty variable (exported but unset) counts as absent.
+  const secret = flags["client-secret"] || env[SECRET_ENV] || outputs?.clientSecret || null;
+  if (secret) return { kind: "secret", clientSecret: secret };
+  if (outputs?.credential === "certificate") {
+    throw new UsageError("The stack uses a certificate credential: pass --certificate FILE (PEM with the certificate and its private key).");
+  }
+  throw new UsageError(
+    `No client secret: set ${SECRET_ENV} (preferred), pass --client-secret, read the stack with --stack (uses --show-secrets), ` +
+      "pass --certificate FILE, or validate an existing token with --token.",
+  );
+}
+
+function required(name: string, value: string | undefined | null, flag: string): string {
+  if (value) return value;
+  throw new UsageError(`Missing ${name}: pass ${flag}, or --stack NAME / --outputs FILE to read it from the stack outputs.`);
+}
+
+/** Turn the command line (and environment) into the runner's input. Throws UsageError. */
+export async function buildVerifyInput(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<{ input: VerifyInput; json: boolean } | "help"> {
+  const flags = parseFlags(argv);
+  if (flags.help) return "help";
+  if (flags["expect-cmicuser"] !== undefined && flags["no-cmicuser"]) {
+    throw new UsageError("Pass either --expect-cmicuser VALUE or --no-cmicuser, not both.");
+  }
+  if (flags.deployment !== undefined && flags.deployment !== "enterprise" && flags.deployment !== "cloud") {
+    throw new UsageError(`--deployment must be enterprise or cloud, got "${flags.deployment}".`);
+  }
+  const outputs = await loadOutputs(flags, env);
+
+  const tenantId = required("the tenant id", flags["tenant-id"] ?? outputs?.tenantId, "--tenant-id");
+  const clientId = required("the client id", flags["client-id"] ?? outputs?.clientId, "--client-id");
+  const scope = required("the scope", flags.scope ?? outputs?.scope, "--scope <Application ID URI>/.default");
+  let expectedCmicUser: string | null;
+  if (flags["no-cmicuser"]) expectedCmicUser = null;
+  else if (flags["expect-cmicuser"] !== undefined) expectedCmicUser = flags["expect-cmicuser"];
+  else if (outputs) expectedCmicUser = outputs.cmicUserClaim;
+  else throw new UsageError("Missing the expected cmicuser value: pass --expect-cmicuser VALUE, or --no-cmicuser when CMiC's registration names the service user.");
+
+  let token: string | undefined;
+  if (flags.token !== undefined) {
+    token = flags.token === "-" ? await readStdin(stdin) : flags.token.trim();
+    if (!token) throw new UsageError("--token - read nothing from stdin: pipe the access token in.");
+  }
+  const credential = token !== undefined ? null : await loadCredential(flags, env, outputs);
+
+  const overrides: Partial<VerifyInput> = {
+    tenantId,
+    clientId,
+    scope,
+    issuerUrl: httpsUrl("issuer", flags.issuer),
+    jwksUri: httpsUrl("jwks-uri", flags["jwks-uri"]),
+    expectedCmicUser,
+    deployment: flags.deployment as VerifyInput["deployment"],
+    claimName: flags["claim-name"],
+    credential,
+    token,
+    authorityHost: httpsUrl("authority-host", flags["authority-host"]),
+    cmicUrl: httpsUrl("cmic-url", flags["cmic-url"]),
+    timeoutMs: positiveSeconds("timeout", flags.timeout),
+    propagationWindowMs: positiveSeconds("propagation-window", flags["propagation-window"], true),
+    propagationWindowStart: flags["just-deployed"] ? new Date() : undefined,
+  };
+  if (outputs) return { input: verifyInputFromOutputs(outputs, overrides), json: Boolean(flags.json) };
+  const input: VerifyInput = {
+    tenantId,
+    clientId,
+    scope,
+    issuerUrl: overrides.issuerUrl ?? issuerUrlV2(tenantId),
+    jwksUri: overrides.jwksUri ?? defaultJwksUri(tenantId),
+    expectedCmicUser,
+    credential,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)),
+  };
+  return { input, json: Boolean(flags.json) };
+}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env?: NodeJS.ProcessEnv;
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** The whole CLI as a function returning the exit code (tests call it or spawn the script). */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const env = io.env ?? process.env;
+  // Secrets known before parsing, so even a usage error echoing a flag value cannot print them.
+  const known = [env[SECRET_ENV], flagValue(argv, "--client-secret"), flagValue(argv, "--token")];
+  let built: Awaited<ReturnType<typeof buildVerifyInput>>;
+  try {
+    built = await buildVerifyInput(argv, env, io.stdin ?? process.stdin);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof StackOutputsError || error instanceof StackOutputsSourceError) {
+      io.stderr(`verify: ${redact(error.message, known)}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (built === "help") {
+    io.stdout(HELP);
+    return 0;
+  }
+  const { input, json } = built;
+  const secrets = [...known, input.credential?.kind === "secret" ? input.credential.clientSecret : null, input.token];
+  const report = await runVerification(input, { onProgress: (line) => io.stderr(`${redact(line, secrets)}\n`) });
+  io.stdout(`${redact(json ? renderJson(report) : renderChecklist(report), secrets)}\n`);
+  return report.ok ? 0 : 1;
+}
+
+function flagValue(argv: string[], flag: string): string | undefined {
+  const index = argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+  if (index === -1) return undefined;
+  return argv[index].includes("=") ? argv[index].slice(flag.length + 1) : argv[index + 1];
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // A bug, not a verification result: still never print a secret.
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      process.stderr.write(`verify: unexpected error: ${redact(message, [process.env[SECRET_ENV]])}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

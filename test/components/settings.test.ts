@@ -1,0 +1,202 @@
+import {
+  SettingsError,
+  settingsFromConfig,
+  validateIntegrationSettings,
+  type IntegrationSettings,
+} from "../../components/settings";
+
+const context = { stack: "acme-prod", now: new Date("2026-11-23T00:00:00Z") };
+const TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
+function problemsOf(settings: IntegrationSettings): string[] {
+  try {
+    validateIntegrationSettings(settings, context);
+  } catch (error) {
+    if (error instanceof SettingsError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a SettingsError");
+}
+
+function fromConfig(values: Record<string, string>, tenant: Record<string, string> = {}) {
+  return settingsFromConfig((key) => values[key], (key) => tenant[key], context);
+}
+
+describe("validateIntegrationSettings", () => {
+  it("applies the documented defaults", () => {
+    const settings = validateIntegrationSettings({ deployment: "enterprise", serviceUser: "ARCORO_SVC" }, context);
+    expect(settings).toMatchObject({
+      claimSource: "token",
+      claimName: "cmicuser",
+      credential: "secret",
+      secretLifetimeDays: 180,
+      displayName: "CMiC integration (acme-prod)",
+      identifierUriFormat: "api://{clientId}.{domain}",
+      owners: [],
+      protect: true,
+      postDeployCheck: true,
+      verifiedDomain: null,
+      tenantId: null,
+      certificate: null,
+    });
+  });
+
+  it("requires deployment and names the allowed values and the command", () => {
+    const [problem] = problemsOf({ serviceUser: "SVC" } as IntegrationSettings);
+    expect(problem).toContain("cmic-entra-oauth:deployment is required (one of enterprise, cloud)");
+    expect(problem).toContain("pulumi config set cmic-entra-oauth:deployment enterprise");
+  });
+
+  it.each([
+    ["deployment", { deployment: "enterprize", serviceUser: "SVC" }, "is 'enterprize', which is not one of enterprise, cloud"],
+    ["claimSource", { deployment: "enterprise", serviceUser: "SVC", claimSource: "claim" }, "is 'claim', which is not one of token, registration"],
+    ["credential", { deployment: "enterprise", serviceUser: "SVC", credential: "password" }, "is 'password', which is not one of secret, certificate, both"],
+  ])("rejects an unknown %s", (key, settings, message) => {
+    const problems = problemsOf(settings as IntegrationSettings);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`cmic-entra-oauth:${key} ${message}`);
+  });
+
+  it("requires the service user when the claim is in the token, but not with claimSource=registration", () => {
+    expect(problemsOf({ deployment: "enterprise" })[0]).toContain("cmic-entra-oauth:serviceUser is required");
+    expect(validateIntegrationSettings({ deployment: "enterprise", claimSource: "registration" }, context).serviceUser).toBeNull();
+  });
+
+  it.each([
+    ["   ", "is empty or only whitespace"],
+    ["", "is empty or only whitespace"],
+    [" SVC", "has leading or trailing spaces"],
+    ["A|B", "contains '|'"],
+    ["SV\tC", "contains control characters"],
+  ])("rejects the service user %j", (serviceUser, message) => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser })[0]).toContain(`cmic-entra-oauth:serviceUser ${message}`);
+  });
+
+  it("rejects a pipe inside the CMiC tenant", () => {
+    expect(problemsOf({ deployment: "cloud", serviceUser: "SVC", cmicTenant: "AC|ME" })[0]).toContain("cmic-entra-oauth:cmicTenant contains '|'");
+  });
+
+  it("requires the tenant on Cloud unless the username is in email format", () => {
+    const [problem] = problemsOf({ deployment: "cloud", serviceUser: "SVC" });
+    expect(problem).toContain("cmic-entra-oauth:cmicTenant is required on CMiC Cloud");
+    expect(problem).toContain("'tenant||SVC'");
+    expect(validateIntegrationSettings({ deployment: "cloud", serviceUser: "svc@acme.example" }, context).cmicTenant).toBeNull();
+  });
+
+  it("refuses a CMiC tenant on Enterprise, where it would be silently ignored", () => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", cmicTenant: "ACME" })[0]).toContain("only CMiC Cloud prefixes the tenant");
+  });
+
+  it.each(["https://contoso.com", "contoso", "contoso.com/api", "contoso.com:443", "-bad.com", "con toso.com"])(
+    "rejects the verified domain %j",
+    (verifiedDomain) => {
+      expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", verifiedDomain })[0]).toContain("cmic-entra-oauth:verifiedDomain is");
+    },
+  );
+
+  it("accepts and lower-cases a domain name", () => {
+    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", verifiedDomain: "Contoso.COM" }, context).verifiedDomain).toBe("contoso.com");
+  });
+
+  it.each([0, 731, 12.5, -3])("rejects a secret lifetime of %p days", (secretLifetimeDays) => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays })[0]).toContain("whole number of days from 1 to 730");
+  });
+
+  it("accepts the limits 1 and 730", () => {
+    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays: 1 }, context).secretLifetimeDays).toBe(1);
+    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays: 730 }, context).secretLifetimeDays).toBe(730);
+  });
+
+  it("rejects owners that are not object ids, and duplicates", () => {
+    const problems = problemsOf({ deployment: "enterprise", serviceUser: "SVC", owners: ["admin@contoso.com", TENANT, TENANT.toUpperCase()] });
+    expect(problems[0]).toContain("has 'admin@contoso.com', which is not an object id");
+    expect(problems[1]).toContain("lists the same object id twice");
+  });
+
+  it("rejects a tenant id that is not a GUID and names the azuread key", () => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", tenantId: "contoso.onmicrosoft.com" })[0]).toContain("pulumi config set azuread:tenantId");
+  });
+
+  it("requires a certificate for certificate credentials and refuses one for secret-only", () => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate" })[0]).toContain("cmic-entra-oauth:certificate is required when credential is 'certificate'");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "both" })[0]).toContain("is required when credential is 'both'");
+  });
+
+  it("rejects text that is not a PEM certificate", () => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: "MIIB..." })[0]).toContain("is not a PEM certificate");
+  });
+
+  it("rejects restricted or malformed claim names", () => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", claimName: "appid" })[0]).toContain("a claim Entra reserves");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", claimName: "cmic user" })[0]).toContain("not a valid JWT claim name");
+  });
+
+  it("rejects identifier URI formats Entra or CMiC would refuse", () => {
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "urn:cmic" })[0]).toContain("starts with api:// or https://");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://{clientId}/" })[0]).toContain("no trailing slash");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://cmic.contoso.com" })[0]).toContain("names neither {domain} nor {clientId}");
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf({ deployment: "cloud", serviceUser: " x", secretLifetimeDays: 0, verifiedDomain: "bad" });
+    expect(problems.length).toBeGreaterThanOrEqual(3);
+    expect(new Error(new SettingsError(problems).message).message).toContain("nothing was changed in Entra");
+  });
+});
+
+describe("settingsFromConfig", () => {
+  it("reads the stack config strings the Pulumi CLI stores", () => {
+    const settings = fromConfig(
+      {
+        deployment: "cloud",
+        serviceUser: "ARCORO_SVC",
+        cmicTenant: "ACME",
+        secretLifetimeDays: "90",
+        owners: JSON.stringify([TENANT]),
+        protect: "false",
+        postDeployCheck: "false",
+        verifiedDomain: "",
+      },
+      { tenantId: TENANT },
+    );
+    expect(settings).toEqual(
+      expect.objectContaining({
+        deployment: "cloud",
+        serviceUser: "ARCORO_SVC",
+        cmicTenant: "ACME",
+        secretLifetimeDays: 90,
+        owners: [TENANT],
+        protect: false,
+        postDeployCheck: false,
+        verifiedDomain: undefined,
+        tenantId: TENANT,
+      }),
+    );
+  });
+
+  it("treats Pulumi.yaml's empty defaults as unset", () => {
+    const settings = fromConfig({ deployment: "enterprise", claimSource: "registration", serviceUser: "", cmicTenant: "", certificate: "", displayName: "" });
+    expect(settings.serviceUser).toBeUndefined();
+    expect(validateIntegrationSettings(settings, context).displayName).toBe("CMiC integration (acme-prod)");
+  });
+
+  it("accepts owners as a comma-separated list", () => {
+    expect(fromConfig({ deployment: "enterprise", serviceUser: "S", owners: `${TENANT}, ${TENANT.replace("3f", "4f")}` }).owners).toHaveLength(2);
+  });
+
+  it("reports type errors together with rule violations", () => {
+    expect.assertions(3);
+    try {
+      fromConfig({ deployment: "enterprise", serviceUser: " ", secretLifetimeDays: "six months", protect: "yes" });
+    } catch (error) {
+      const problems = (error as SettingsError).problems;
+      expect(problems.some((p) => p.includes("secretLifetimeDays is 'six months', which is not a whole number"))).toBe(true);
+      expect(problems.some((p) => p.includes("protect is 'yes', which is not true or false"))).toBe(true);
+      expect(problems.some((p) => p.includes("serviceUser is empty or only whitespace"))).toBe(true);
+    }
+  });
+
+  it("rejects owners that are not a list of strings", () => {
+    expect(() => fromConfig({ deployment: "enterprise", serviceUser: "S", owners: "[1,2]" })).toThrow("owners is '[1,2]', which is not a list of strings");
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Test support for drift: run the real CLI as a child process with the stand-in `pulumi` first on
+ * PATH, and a small strict XML reader to check that the JUnit output is well-formed.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export const FAKE_PULUMI_BIN = path.join(PROJECT_ROOT, "test", "fixtures", "pulumi", "bin");
+export const FIXTURE_STACKS = path.join(PROJECT_ROOT, "test", "fixtures", "pulumi", "stacks");
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node -r ts-node/register scripts/drift.ts <args>` with the stand-in pulumi on PATH. */
+export function runDriftCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(PROJECT_ROOT, "scripts", "drift.ts"), ...args], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        TS_NODE_TRANSPILE_ONLY: "true",
+        FAKE_PULUMI_DIR: FIXTURE_STACKS,
+        ...env,
+        PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${env.PATH ?? process.env.PATH ?? ""}`,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface XmlElement {
+  name: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+function decode(text: string): string {
+  return text.replace(/&([^;]*);/g, (whole, name: string) => {
+    if (name in ENTITIES) return ENTITIES[name];
+    if (/^#\d+$/.test(name)) return String.fromCodePoint(Number(name.slice(1)));
+    if (/^#x[0-9a-f]+$/i.test(name)) return String.fromCodePoint(parseInt(name.slice(2), 16));
+    throw new Error(`unknown entity ${whole}`);
+  });
+}
+
+/**
+ * Parse a document into elements, throwing on anything not well-formed: unbalanced or misnested
+ * tags, unquoted or duplicate attributes, a raw `<` or a bare `&` in text, text outside the root.
+ */
+export function parseXml(xml: string): XmlElement {
+  let at = 0;
+  const fail = (why: string): never => {
+    throw new Error(`XML not well-formed at ${at}: ${why}`);
+  };
+  if (xml.startsWith("<?xml")) {
+    const end = xml.indexOf("?>");
+    if (end < 0) fail("unterminated declaration");
+    at = end + 2;
+  }
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  while (at < xml.length) {
+    const lt = xml.indexOf("<", at);
+    const text = xml.slice(at, lt < 0 ? xml.length : lt);
+    if (/&(?![a-z]+;|#\d+;|#x[0-9a-f]+;)/i.test(text)) fail("bare &");
+    if (stack.length === 0) {
+      if (text.trim() !== "") fail("text outside the root element");
+    } else {
+      stack[stack.length - 1].text += decode(text);
+    }
+    if (lt < 0) break;
+    at = lt;
+    const gt = xml.indexOf(">", at);
+    if (gt < 0) fail("unterminated tag");
+    const tag = xml.slice(at + 1, gt);
+    if (tag.includes("<")) fail("< inside a tag");
+    at = gt + 1;
+    if (tag.startsWith("/")) {
+      const open = stack.pop();
+      if (!open || open.name !== tag.slice(1).trim()) fail(`</${tag.slice(1)}> closes ${open?.name ?? "nothing"}`);
+      continue;
+    }
+    const selfClosing = tag.endsWith("/");
+    const body = selfClosing ? tag.slice(0, -1) : tag;
+    const nameMatch = /^([A-Za-z_][\w.-]*)/.exec(body);
+    if (!nameMatch) fail(`bad tag <${tag}>`);
+    const element: XmlElement = { name: nameMatch![1], attributes: {}, children: [], text: "" };
+    let rest = body.slice(nameMatch![1].length);
+    const attribute = /^\s+([A-Za-z_][\w.-]*)="([^"<]*)"/;
+    for (let match = attribute.exec(rest); match; match = attribute.exec(rest)) {
+      if (match[1] in element.attributes) fail(`duplicate attribute ${match[1]}`);
+      if (/&(?![a-z]+;|#\d+;|#x[0-9a-f]+;)/i.test(match[2])) fail("bare & in attribute");
+      element.attributes[match[1]] = decode(match[2]);
+      rest = rest.slice(match[0].length);
+    }
+    if (rest.trim() !== "") fail(`unparsed attribute text '${rest}'`);
+    if (stack.length > 0) stack[stack.length - 1].children.push(element);
+    else if (root) fail("second root element");
+    else root = element;
+    if (!selfClosing) stack.push(element);
+  }
+  if (stack.length > 0) fail(`<${stack[stack.length - 1].name}> is never closed`);
+  if (!root) fail("no root element");
+  return root!;
+}

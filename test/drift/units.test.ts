@@ -1,0 +1,190 @@
+/**
+ * The pure parts of drift, driven directly: preview interpretation for digests the recorded
+ * fixtures do not cover, the `$batch` retry of throttled inner requests (Graph answers 429 per
+ * request inside a 200 batch, which the emulator does not inject), and the report renderings.
+ */
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { interpretPreview, parseUrn, valueAtPath } from "../../scripts/lib/pulumiPreview";
+import fs from "node:fs";
+import path from "node:path";
+import { parseStackOutputs } from "../../components/outputs";
+import { constantClaims, evaluateAudit, isOnVerifiedDomain, sendAuditBatch, type BatchRequest } from "../../scripts/lib/graphAudit";
+import { escapeXml, fleetExitCode, formatTable, toJUnitXml, toJsonReport, type DriftCheck, type StackDriftResult } from "../../scripts/lib/driftReport";
+import { claimsMappingDefinition } from "../../components/claimsMapping";
+import { FIXTURE_STACKS, parseXml } from "./support";
+
+const APP_URN = "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
+
+function digest(steps: unknown[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ steps, duration: 1, ...extra });
+}
+
+describe("interpretPreview", () => {
+  test("exit 0 with a changed step is still drift (the JSON decides, not the exit code)", () => {
+    const outcome = interpretPreview("prod", {
+      exitCode: 0,
+      stderr: "",
+      stdout: digest([{ op: "update", urn: APP_URN, diffReasons: ["displayName"], detailedDiff: null, oldState: { outputs: { displayName: "Old" } }, newState: { inputs: { displayName: "CMiC" } } }]),
+    });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.checks.flatMap((c) => c.findings)).toEqual([
+      expect.objectContaining({ id: "pulumi.update", property: "displayName", expected: "CMiC", actual: "Old", severity: "drift" }),
+    ]);
+  });
+
+  test("a replace names the property that forces it", () => {
+    const outcome = interpretPreview("prod", {
+      exitCode: 7,
+      stderr: "",
+      stdout: digest([{ op: "replace", urn: APP_URN, diffReasons: ["signInAudience", "id"], replaceReasons: ["signInAudience"], detailedDiff: null }]),
+    });
+    const findings = outcome.checks.flatMap((c) => c.findings);
+    expect(findings.map((f) => [f.property, f.message])).toEqual([
+      ["id", "would be replaced"],
+      ["signInAudience", "would be replaced (forces replacement)"],
+    ]);
+    expect(findings[0].fix).toContain("npm run handoff -- --stack prod");
+  });
+
+  test("exit 7 with a change summary but no listed step is drift, not clean", () => {
+    const outcome = interpretPreview("prod", { exitCode: 7, stderr: "", stdout: digest([], { changeSummary: { same: 3, update: 1 } }) });
+    expect(outcome.checks.flatMap((c) => c.findings)).toEqual([expect.objectContaining({ id: "pulumi.summary", severity: "drift" })]);
+  });
+
+  test("exit 255 with a digest of only unchanged steps is 'could not check'", () => {
+    const outcome = interpretPreview("prod", { exitCode: 255, stderr: "error: the stack is currently locked by 1 lock(s)\n", stdout: digest([{ op: "same", urn: APP_URN }]) });
+    expect(outcome.error).toContain("locked");
+    expect(outcome.checks.some((c) => c.findings.some((f) => f.severity === "error"))).toBe(true);
+  });
+
+  test("non-JSON stdout is 'could not check', and the rotation URN is found when present", () => {
+    expect(interpretPreview("prod", { exitCode: 255, stdout: "panic: runtime error", stderr: "" }).error).toContain("exit 255");
+    const rotation = "urn:pulumi:prod::p::cmic-entra-oauth:index:CmicEntraIntegration$time:index/rotating:Rotating::cmic-secret-rotation";
+    expect(interpretPreview("prod", { exitCode: 0, stderr: "", stdout: digest([{ op: "same", urn: rotation }]) }).rotationUrn).toBe(rotation);
+  });
+
+  test("URNs and property paths", () => {
+    expect(parseUrn("urn:pulumi:s::p::a:b:C$azuread:index/application:Application::name::with::colons")).toEqual({
+      type: "azuread:index/application:Application",
+      name: "name::with::colons",
+    });
+    expect(valueAtPath({ identifierUris: ["a", "b"], api: { x: { y: 1 } } }, "identifierUris[1]")).toBe("b");
+    expect(valueAtPath({ api: { x: { y: 1 } } }, "api.x.y")).toBe(1);
+    expect(valueAtPath({ api: 1 }, "api.x")).toBeUndefined();
+  });
+});
+
+describe("Graph audit helpers", () => {
+  test("identifier URI hosts: the client id itself, a verified domain or a subdomain of one", () => {
+    const appId = "1b4f0d5e-8c2a-4f7e-9d31-0000000002a1";
+    expect(isOnVerifiedDomain(`api://${appId}`, [], appId)).toBe(true);
+    expect(isOnVerifiedDomain(`api://${appId}.contoso.com`, ["contoso.com"], appId)).toBe(true);
+    expect(isOnVerifiedDomain("https://contoso.com/cmic", ["Contoso.com"], appId)).toBe(true);
+    expect(isOnVerifiedDomain("api://evilcontoso.com", ["contoso.com"], appId)).toBe(false);
+    expect(isOnVerifiedDomain("urn:cmic", ["contoso.com"], appId)).toBe(false);
+  });
+
+  test("the constant claims of a policy definition", () => {
+    expect(constantClaims([claimsMappingDefinition("CMICAPI")])).toEqual({ claims: [{ claimType: "cmicuser", value: "CMICAPI" }], parsed: true });
+    expect(constantClaims([claimsMappingDefinition("CMICAPI", "svcuser")]).claims).toEqual([{ claimType: "svcuser", value: "CMICAPI" }]);
+    expect(constantClaims(["{not json"])).toEqual({ claims: [], parsed: false });
+  });
+
+  test("throttled inner requests are sent again, alone, after the longest Retry-After", async () => {
+    const sent: string[][] = [];
+    let round = 0;
+    // A stand-in transport: the first $batch throttles two of its requests, the second answers them.
+    const client = {
+      api: (path: string) => ({
+        post: async (body: { requests: BatchRequest[] }) => {
+          expect(path).toBe("/$batch");
+          sent.push(body.requests.map((r) => r.id));
+          round += 1;
+          return {
+            responses: body.requests.map((r) =>
+              round === 1 && r.id !== "app"
+                ? { id: r.id, status: 429, headers: { "Retry-After": r.id === "sp" ? "2" : "1" }, body: { error: { code: "TooManyRequests" } } }
+                : { id: r.id, status: 200, body: { id: r.id } },
+            ),
+          };
+        },
+      }),
+    } as unknown as Client;
+    const waits: number[] = [];
+    const requests: BatchRequest[] = [
+      { id: "app", method: "GET", url: "/applications/a" },
+      { id: "sp", method: "GET", url: "/servicePrincipals/s" },
+      { id: "domains", method: "GET", url: "/domains" },
+    ];
+    const responses = await sendAuditBatch(client, requests, { sleep: async (ms) => void waits.push(ms) });
+    expect(sent).toEqual([["app", "sp", "domains"], ["sp", "domains"]]);
+    expect(waits).toEqual([2000]);
+    expect([...responses.values()].map((r) => [r.id, r.status])).toEqual([["app", 200], ["sp", 200], ["domains", 200]]);
+  });
+
+  test("throttling that never ends stops after the retry budget with the 429 kept (an error, not clean)", async () => {
+    let calls = 0;
+    const client = {
+      api: () => ({
+        post: async (body: { requests: BatchRequest[] }) => {
+          calls += 1;
+          return { responses: body.requests.map((r) => ({ id: r.id, status: 429, headers: { "retry-after": "0" } })) };
+        },
+      }),
+    } as unknown as Client;
+    const responses = await sendAuditBatch(client, [{ id: "app", method: "GET", url: "/applications/a" }], { maxThrottleRetries: 2, sleep: async () => undefined });
+    expect(calls).toBe(3);
+    expect(responses.get("app")?.status).toBe(429);
+    const outputs = parseStackOutputs(JSON.parse(fs.readFileSync(path.join(FIXTURE_STACKS, "acme-clean", "outputs.json"), "utf8")));
+    const checks = evaluateAudit({ stack: "acme-clean", outputs, expiryDays: 30, now: new Date() }, responses);
+    expect(checks.flatMap((c) => c.findings).filter((f) => f.severity === "error").map((f) => f.id)).toEqual(["graph.unreadable", "graph.unreadable"]);
+  });
+});
+
+describe("reports", () => {
+  const check = (findings: DriftCheck["findings"], name = "graph: x"): DriftCheck => ({ layer: "graph", id: "graph.x", name, resource: "app", findings });
+  const finding = (severity: "drift" | "expiry" | "error", message = "m") => ({
+    stack: "s",
+    layer: "graph" as const,
+    id: "graph.x",
+    severity,
+    resource: "app",
+    message,
+    fix: "f",
+  });
+  const result = (stack: string, status: StackDriftResult["status"], checks: DriftCheck[] = []): StackDriftResult => ({ stack, status, checks });
+
+  test("fleet exit code: any could-not-check wins, then drift, then clean; nothing checked is not clean", () => {
+    expect(fleetExitCode([result("a", "clean"), result("b", "clean")])).toBe(0);
+    expect(fleetExitCode([result("a", "clean"), result("b", "drift")])).toBe(3);
+    expect(fleetExitCode([result("a", "drift"), result("b", "error")])).toBe(1);
+    expect(fleetExitCode([])).toBe(1);
+  });
+
+  test("JSON: ok only when the exit code is 0; check status from its findings", () => {
+    const json = toJsonReport([result("a", "drift", [check([]), check([finding("expiry")]), check([finding("error")])])], { expiryDays: 7, now: new Date(0) });
+    expect(json).toMatchObject({ ok: false, exitCode: 3, expiryDays: 7, generatedAt: "1970-01-01T00:00:00.000Z" });
+    expect(json.stacks[0].checks.map((c) => c.status)).toEqual(["pass", "fail", "error"]);
+    expect(json.stacks[0].findings).toHaveLength(2);
+  });
+
+  test("JUnit stays well-formed whatever the messages hold", () => {
+    const nasty = `<tag attr="x"> & 'quotes' \u0007 bell ]]> end`;
+    const xml = toJUnitXml([result(`st&ck<"1">`, "drift", [check([finding("drift", nasty)], `graph: ${nasty}`)])]);
+    const root = parseXml(xml);
+    const testcase = root.children[0].children[0];
+    expect(testcase.attributes.name).toBe(`graph: ${nasty.replace("\u0007", "")}`);
+    expect(testcase.children[0].attributes.message).toBe(nasty.replace("\u0007", ""));
+    expect(escapeXml("a\u0000b")).toBe("ab");
+  });
+
+  test("a stack-level error without an errored check still gets an errored testcase", () => {
+    const root = parseXml(toJUnitXml([{ stack: "(all stacks)", status: "error", checks: [], error: "pulumi stack ls failed" }]));
+    expect(root.attributes).toMatchObject({ tests: "1", errors: "1" });
+    expect(root.children[0].children[0].children[0]).toMatchObject({ name: "error", attributes: expect.objectContaining({ message: "pulumi stack ls failed" }) });
+  });
+
+  test("the table says which exit code the fleet gets", () => {
+    expect(formatTable([result("a", "clean"), result("b", "error")])).toMatch(/2 stack\(s\): 1 clean, 0 with drift, 1 could not be checked → exit 1/);
+  });
+});

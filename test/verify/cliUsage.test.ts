@@ -1,0 +1,45 @@
+import { runVerifyCli } from "./support/cli";
+
+const SECRET = "Q~usage-test-secret-0123456789abcdef";
+
+describe("verify CLI usage (exit 2)", () => {
+  it("prints help and exits 0, recommending the environment variable for the secret", async () => {
+    const run = await runVerifyCli(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("CMIC_CLIENT_SECRET");
+    expect(run.stdout).toContain("shell history");
+  });
+
+  it("rejects an unknown flag", async () => {
+    const run = await runVerifyCli(["--frobnicate"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--frobnicate");
+  });
+
+  it("names the flag that provides a missing value", async () => {
+    const noTenant = await runVerifyCli(["--client-id", "c"]);
+    expect(noTenant.code).toBe(2);
+    expect(noTenant.stderr).toMatch(/tenant id: pass --tenant-id/);
+    const noUser = await runVerifyCli(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default"]);
+    expect(noUser.code).toBe(2);
+    expect(noUser.stderr).toContain("--expect-cmicuser");
+    const noSecret = await runVerifyCli(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser"]);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain("CMIC_CLIENT_SECRET");
+  });
+
+  it("rejects bad values without echoing the secret", async () => {
+    const run = await runVerifyCli(
+      ["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--client-secret", SECRET, "--timeout", "soon"],
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--timeout");
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
+  it("reports an unreadable outputs file with the fix", async () => {
+    const run = await runVerifyCli(["--outputs", "/nonexistent/outputs.json"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("pulumi stack output --json --show-secrets");
+  });
+});
