@@ -1,24 +1,11 @@
 /**
  * The Pulumi program: one CMiC integration per stack.
- * Reads and validates the stack settings, creates the component, exports the handoff values.
+ * Reads and validates the stack settings, creates the component (components/stack.ts), and exports
+ * its outputs one by one: Pulumi turns the module's exports into stack outputs.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { CmicEntraIntegration } from "./components/cmicEntraIntegration";
-import { CONFIG_NAMESPACE, settingsFromConfig } from "./components/settings";
+import { defineCmicStack } from "./components/stack";
 
-const config = new pulumi.Config(CONFIG_NAMESPACE);
-const azureadConfig = new pulumi.Config("azuread");
-
-// Validation runs before any resource is declared, so a bad setting changes nothing in Entra.
-const settings = settingsFromConfig(
-  (key) => config.get(key),
-  (key) => azureadConfig.get(key),
-  { stack: pulumi.getStack(), now: new Date() },
-);
-
-const integration = new CmicEntraIntegration("cmic", settings);
-
-const outputs = integration.stackOutputs();
+const outputs = defineCmicStack();
 export const tenantId = outputs.tenantId;
 export const clientId = outputs.clientId;
 export const applicationObjectId = outputs.applicationObjectId;

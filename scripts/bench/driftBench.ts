@@ -6,22 +6,19 @@
  *  2. Graph HTTP requests per audited app, counted in the emulator's request log: goal 1, from
  *     putting an app's four reads into one `$batch`.
  *
- * It also exports {@link deployAuditedApp}, which deploys what the component deploys through
- * Microsoft Graph and returns the matching stack outputs; the drift tests use it too.
+ * It also exports {@link deployAuditedApp}, which deploys a stack to the emulator with the real
+ * Pulumi program and returns its stack outputs; the drift tests use it too.
  */
 import crypto from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { Client } from "@microsoft/microsoft-graph-client";
 import type { BenchResult } from "./types";
-import { claimsMappingDefinition, DEFAULT_CLAIM_NAME } from "../../components/claimsMapping";
-import { defaultScope, issuerUrlV2, jwksUri, tokenUrl } from "../../components/entraEndpoints";
 import type { ClaimSource, StackOutputs } from "../../components/outputs";
-import { createClientCredential } from "../lib/credentials";
-import { createGraphClient } from "../lib/graph";
+import { deployStack, deployerGraph, type EmulatorTenantAccess } from "../sandbox/deployStack";
 import { auditStack } from "../lib/graphAudit";
 import { createLimiter, DEFAULT_AUDIT_CONCURRENCY } from "../drift";
 
 export interface DeployedApp {
+  /** As `pulumi stack output --json` prints them (no `--show-secrets`: the secret is null). */
   outputs: StackOutputs;
   applicationObjectId: string;
   appId: string;
@@ -32,7 +29,6 @@ export interface DeployedApp {
 
 export interface DeployAppOptions {
   displayName: string;
-  tenantId: string;
   /** The verified domain the identifier URI is built on (`api://<appId>.<domain>`). */
   domain: string;
   claimSource?: ClaimSource;
@@ -42,74 +38,33 @@ export interface DeployAppOptions {
 }
 
 /**
- * Create, through Graph, what `CmicEntraIntegration` creates: an app with v2 tokens (and mapped
- * claims with claimSource=token), its identifier URI on the domain, the service principal, a
- * secret, and with claimSource=token the claims-mapping policy and its assignment. Returns the stack
- * outputs a `pulumi stack output --json` of that stack prints (secrets left out).
+ * Deploy an enterprise CMiC stack to an emulator tenant with the real Pulumi program (deployStack)
+ * and return the outputs a `pulumi stack output --json` of that stack prints.
  */
-export async function deployAuditedApp(graph: Client, options: DeployAppOptions): Promise<DeployedApp> {
-  const claimSource = options.claimSource ?? "token";
+export async function deployAuditedApp(target: { emulatorUrl: string; tenant: EmulatorTenantAccess }, options: DeployAppOptions): Promise<DeployedApp> {
   const cmicUser = options.cmicUser ?? "CMICAPI";
-  const app = (await graph.api("/applications").post({
-    displayName: options.displayName,
-    signInAudience: "AzureADMyOrg",
-    api: { requestedAccessTokenVersion: 2, acceptMappedClaims: claimSource === "token" },
-  })) as { id: string; appId: string };
-  const identifierUri = `api://${app.appId}.${options.domain}`;
-  await graph.api(`/applications/${app.id}`).patch({ identifierUris: [identifierUri] });
-  const sp = (await graph.api("/servicePrincipals").post({ appId: app.appId })) as { id: string };
-  const secretEnd = new Date(Date.now() + (options.secretLifetimeDays ?? 180) * 86_400_000);
-  const secret = (await graph.api(`/applications/${app.id}/addPassword`).post({
-    passwordCredential: { displayName: "CMiC connector (managed by Pulumi)", endDateTime: secretEnd.toISOString() },
-  })) as { keyId: string; startDateTime: string; endDateTime: string };
-
-  let policyId: string | null = null;
-  if (claimSource === "token") {
-    const policy = (await graph.api("/policies/claimsMappingPolicies").post({
-      displayName: `${options.displayName} cmicuser`,
-      definition: [claimsMappingDefinition(cmicUser)],
-      isOrganizationDefault: false,
-    })) as { id: string };
-    policyId = policy.id;
-    await graph
-      .api(`/servicePrincipals/${sp.id}/claimsMappingPolicies/$ref`)
-      .post({ "@odata.id": `https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/${policy.id}` });
-  }
-
-  const scope = defaultScope(identifierUri);
-  const issuer = issuerUrlV2(options.tenantId);
-  const outputs: StackOutputs = {
-    tenantId: options.tenantId,
-    clientId: app.appId,
-    applicationObjectId: app.id,
-    servicePrincipalObjectId: sp.id,
-    identifierUri,
-    issuerUrl: issuer,
-    jwksUri: jwksUri(options.tenantId),
-    tokenUrl: tokenUrl(options.tenantId),
-    scope,
-    cmicUserClaim: claimSource === "token" ? cmicUser : null,
-    claimName: DEFAULT_CLAIM_NAME,
-    clientSecret: null,
-    certificateThumbprint: null,
-    cmicRegistration: {
-      description: options.displayName,
-      issuerUrl: issuer,
-      applicationId: app.appId,
-      keysetUri: jwksUri(options.tenantId),
-      serviceUser: claimSource === "registration" ? cmicUser : null,
+  const { outputs } = await deployStack({
+    emulatorUrl: target.emulatorUrl,
+    tenant: target.tenant,
+    settings: {
+      deployment: "enterprise",
+      serviceUser: cmicUser,
+      claimSource: options.claimSource ?? "token",
+      displayName: options.displayName,
+      verifiedDomain: options.domain,
+      postDeployCheck: "false",
+      ...(options.secretLifetimeDays !== undefined ? { secretLifetimeDays: String(options.secretLifetimeDays) } : {}),
     },
-    connector: { tokenUrl: tokenUrl(options.tenantId), clientId: app.appId, clientSecret: null, scope, certificateThumbprint: null },
-    deployment: "enterprise",
-    claimSource,
-    credential: "secret",
-    claimsMappingPolicyId: policyId,
-    credentialKeyIds: [secret.keyId],
-    secretCreatedAt: secret.startDateTime,
-    secretExpiresAt: secret.endDateTime,
-    certificateExpiresAt: null,
+  });
+  const printed: StackOutputs = { ...outputs, clientSecret: null, connector: { ...outputs.connector, clientSecret: null } };
+  return {
+    outputs: printed,
+    applicationObjectId: outputs.applicationObjectId,
+    appId: outputs.clientId,
+    servicePrincipalId: outputs.servicePrincipalObjectId,
+    policyId: outputs.claimsMappingPolicyId,
+    secretKeyId: outputs.credentialKeyIds[0],
   };
-  return { outputs, applicationObjectId: app.id, appId: app.appId, servicePrincipalId: sp.id, policyId, secretKeyId: secret.keyId };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,19 +88,12 @@ export async function runDriftBench(): Promise<BenchResult[]> {
   const emulator = await startEmulator();
   try {
     const tenant = emulator.addTenant({ initialDomain: `driftbench${crypto.randomBytes(3).toString("hex")}.onmicrosoft.com` });
-    const credential = createClientCredential({
-      tenantId: tenant.tenantId,
-      clientId: tenant.deployer.clientId,
-      credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
-      authorityHost: emulator.url,
-    });
-    const graph = createGraphClient({ credential, graphUrl: emulator.url });
-    const deploy = createLimiter(8);
-    const apps = await Promise.all(
-      Array.from({ length: APP_COUNT }, (_, index) =>
-        deploy(() => deployAuditedApp(graph, { displayName: `bench drift ${index}`, tenantId: tenant.tenantId, domain: tenant.initialDomain })),
-      ),
-    );
+    const graph = deployerGraph(emulator.url, tenant);
+    // Pulumi programs run one at a time (deployStack queues them).
+    const apps: DeployedApp[] = [];
+    for (let index = 0; index < APP_COUNT; index += 1) {
+      apps.push(await deployAuditedApp({ emulatorUrl: emulator.url, tenant }, { displayName: `bench drift ${index}`, domain: tenant.initialDomain }));
+    }
     // The token is fetched before the clock starts: a fleet run signs in once, not per app.
     await graph.api("/organization").get();
 

@@ -4,43 +4,44 @@
  *  2. time and token requests to report a permanent misconfiguration (goal: one round trip);
  *  3. HTTP requests one verify makes on a ready app (goal ≤ 3).
  *
- * It also exports {@link provisionVerifyApp}, which builds a CMiC app in an emulator tenant through
- * Microsoft Graph (the real Graph client) and returns its stack outputs: the verify tests use it too.
+ * It also exports {@link provisionVerifyApp}, which deploys a CMiC app to an emulator tenant with the
+ * real Pulumi program and returns its stack outputs: the verify tests use it too.
  */
 import crypto from "node:crypto";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { BenchResult } from "./types";
 import type { StackOutputs } from "../../components/outputs";
 import type { Deployment } from "../../components/cmicUser";
-import { claimsMappingDefinition } from "../../components/claimsMapping";
-import { defaultScope, issuerUrlV2, jwksUri, tokenUrl } from "../../components/entraEndpoints";
-import { createClientCredential } from "../lib/credentials";
-import { createGraphClient } from "../lib/graph";
+import { deployStack, type EmulatorTenantAccess } from "../sandbox/deployStack";
 import { runVerification, verifyInputFromOutputs } from "../lib/verifyRunner";
-import { generateRsaKeyPair, issueCertificate, certificateDer, sha1Thumbprint } from "../emulator/x509";
+import { generateRsaKeyPair, issueCertificate } from "../emulator/x509";
 
 /** The parts of the emulator's tenant handle the provisioner needs (see docs/ARCHITECTURE.md). */
-export interface ProvisionTenant {
-  tenantId: string;
+export interface ProvisionTenant extends EmulatorTenantAccess {
   initialDomain: string;
-  deployer: { clientId: string; clientSecret: string };
 }
 
 export interface ProvisionOptions {
   emulatorUrl: string;
   tenant: ProvisionTenant;
   deployment?: Deployment;
-  /** The claim value; null = claimSource=registration (no policy). */
+  /**
+   * The claim value the stack is set up for: `user` (enterprise), `tenant||user` (cloud), or an
+   * email-format username; null = claimSource=registration (no policy).
+   */
   cmicUserClaim: string | null;
   claimName?: string;
   credential?: "secret" | "certificate";
-  /** Application ID URI; default `api://<clientId>.<initialDomain>`; a function gets the client id. */
-  identifierUri?: (clientId: string) => string;
+  /** The `identifierUriFormat` setting; default `api://{clientId}.{domain}` on the tenant's initial domain. */
+  identifierUriFormat?: string;
+  // Changes made after `pulumi up`, as an admin would make them in the portal:
+  /** Set api.acceptMappedClaims afterwards. */
   acceptMappedClaims?: boolean;
+  /** Set api.requestedAccessTokenVersion afterwards. */
   requestedAccessTokenVersion?: 1 | 2;
-  /** End of the client secret's validity (RFC 3339); default one year. */
+  /** Replace the stack's secret by one that ends at this time (RFC 3339). */
   secretEndDateTime?: string;
-  /** Skip assigning the claims-mapping policy (to provoke a missing claim). */
+  /** Unassign the claims-mapping policy (to provoke a missing claim). */
   skipPolicyAssignment?: boolean;
 }
 
@@ -54,17 +55,7 @@ export interface ProvisionedApp {
   servicePrincipalObjectId: string;
 }
 
-function deployerGraph(emulatorUrl: string, tenant: ProvisionTenant): Client {
-  const credential = createClientCredential({
-    tenantId: tenant.tenantId,
-    clientId: tenant.deployer.clientId,
-    credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
-    authorityHost: emulatorUrl,
-  });
-  return createGraphClient({ credential, graphUrl: emulatorUrl });
-}
-
-function newCertificate(clientName: string): { pem: string; derBase64: string; thumbprint: string } {
+function newCertificate(clientName: string): { certPem: string; withKeyPem: string } {
   const keys = generateRsaKeyPair();
   const now = Date.now();
   const certPem = issueCertificate({
@@ -74,100 +65,67 @@ function newCertificate(clientName: string): { pem: string; derBase64: string; t
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + 365 * 86_400_000),
   });
-  const der = certificateDer(certPem);
-  return { pem: `${certPem.trim()}\n${keys.privateKeyPem.trim()}\n`, derBase64: der.toString("base64"), thumbprint: sha1Thumbprint(der).toString("hex").toUpperCase() };
+  return { certPem, withKeyPem: `${certPem.trim()}\n${keys.privateKeyPem.trim()}\n` };
 }
 
-/** Create app, identifier URI, service principal, credential and (optionally) the claims policy via Graph. */
+/** The stack settings that make the program emit `claim` as cmicuser. */
+function claimSettings(deployment: Deployment, claim: string | null): Record<string, string> {
+  if (claim === null) return { claimSource: "registration", serviceUser: "svc-registration" };
+  const [tenant, user] = claim.includes("||") ? claim.split("||") : [null, claim];
+  return tenant ? { deployment, cmicTenant: tenant, serviceUser: user } : { deployment, serviceUser: claim };
+}
+
+/**
+ * Deploy a CMiC app to an emulator tenant with the real Pulumi program (deployStack), then apply
+ * the requested portal changes through Graph. Returns the stack outputs `pulumi up` would have
+ * exported, with the secret.
+ */
 export async function provisionVerifyApp(options: ProvisionOptions): Promise<ProvisionedApp> {
-  const graph = deployerGraph(options.emulatorUrl, options.tenant);
-  const { tenantId } = options.tenant;
+  const deployment = options.deployment ?? "enterprise";
   const displayName = `cmic-verify-${crypto.randomBytes(3).toString("hex")}`;
-  const app = (await graph.api("/applications").post({
+  const certificate = options.credential === "certificate" ? newCertificate(displayName) : null;
+  const settings: Record<string, string> = {
+    deployment,
+    ...claimSettings(deployment, options.cmicUserClaim),
     displayName,
-    signInAudience: "AzureADMyOrg",
-    api: {
-      requestedAccessTokenVersion: options.requestedAccessTokenVersion ?? 2,
-      acceptMappedClaims: options.acceptMappedClaims ?? options.cmicUserClaim !== null,
-    },
-  })) as { id: string; appId: string };
-  const identifierUri = options.identifierUri ? options.identifierUri(app.appId) : `api://${app.appId}.${options.tenant.initialDomain}`;
-  await graph.api(`/applications/${app.id}`).patch({ identifierUris: [identifierUri] });
-  const sp = (await graph.api("/servicePrincipals").post({ appId: app.appId })) as { id: string };
-
-  let clientSecret: string | null = null;
-  let secretCreatedAt: string | null = null;
-  let secretExpiresAt: string | null = null;
-  let certificatePem: string | null = null;
-  let certificateThumbprint: string | null = null;
-  const credentialKeyIds: string[] = [];
-  if ((options.credential ?? "secret") === "secret") {
-    const password = (await graph.api(`/applications/${app.id}/addPassword`).post({
-      passwordCredential: {
-        displayName: "cmic verify",
-        ...(options.secretEndDateTime ? { endDateTime: options.secretEndDateTime } : {}),
-      },
-    })) as { secretText: string; keyId: string; startDateTime: string; endDateTime: string };
-    clientSecret = password.secretText;
-    secretCreatedAt = new Date().toISOString();
-    secretExpiresAt = password.endDateTime;
-    credentialKeyIds.push(password.keyId);
-  } else {
-    const certificate = newCertificate(displayName);
-    await graph.api(`/applications/${app.id}`).patch({
-      keyCredentials: [{ type: "AsymmetricX509Cert", usage: "Verify", key: certificate.derBase64, displayName: "cmic verify" }],
-    });
-    certificatePem = certificate.pem;
-    certificateThumbprint = certificate.thumbprint;
-  }
-
-  let claimsMappingPolicyId: string | null = null;
-  if (options.cmicUserClaim !== null) {
-    const policy = (await graph.api("/policies/claimsMappingPolicies").post({
-      displayName: `${displayName} cmicuser`,
-      definition: [claimsMappingDefinition(options.cmicUserClaim, options.claimName)],
-    })) as { id: string };
-    claimsMappingPolicyId = policy.id;
-    if (!options.skipPolicyAssignment) {
-      await graph.api(`/servicePrincipals/${sp.id}/claimsMappingPolicies/$ref`).post({
-        "@odata.id": `https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/${policy.id}`,
-      });
-    }
-  }
-
-  const scope = defaultScope(identifierUri);
-  const outputs: StackOutputs = {
-    tenantId,
-    clientId: app.appId,
-    applicationObjectId: app.id,
-    servicePrincipalObjectId: sp.id,
-    identifierUri,
-    issuerUrl: issuerUrlV2(tenantId),
-    jwksUri: jwksUri(tenantId),
-    tokenUrl: tokenUrl(tenantId),
-    scope,
-    cmicUserClaim: options.cmicUserClaim,
-    claimName: "cmicuser",
-    clientSecret,
-    certificateThumbprint,
-    cmicRegistration: {
-      description: displayName,
-      issuerUrl: issuerUrlV2(tenantId),
-      applicationId: app.appId,
-      keysetUri: jwksUri(tenantId),
-      serviceUser: options.cmicUserClaim === null ? "svc-registration" : null,
-    },
-    connector: { tokenUrl: tokenUrl(tenantId), clientId: app.appId, clientSecret, scope, certificateThumbprint },
-    deployment: options.deployment ?? "enterprise",
-    claimSource: options.cmicUserClaim === null ? "registration" : "token",
-    credential: options.credential ?? "secret",
-    claimsMappingPolicyId,
-    credentialKeyIds,
-    secretCreatedAt,
-    secretExpiresAt,
-    certificateExpiresAt: null,
+    postDeployCheck: "false",
+    ...(options.claimName ? { claimName: options.claimName } : {}),
+    ...(options.identifierUriFormat ? { identifierUriFormat: options.identifierUriFormat } : {}),
+    ...(certificate ? { credential: "certificate", certificate: certificate.certPem } : {}),
   };
-  return { outputs, clientSecret, certificatePem, graph, applicationObjectId: app.id, servicePrincipalObjectId: sp.id };
+  const { outputs, graph } = await deployStack({ emulatorUrl: options.emulatorUrl, tenant: options.tenant, settings });
+  const app = `/applications/${outputs.applicationObjectId}`;
+
+  if (options.acceptMappedClaims !== undefined || options.requestedAccessTokenVersion !== undefined) {
+    await graph.api(app).patch({
+      api: {
+        ...(options.acceptMappedClaims !== undefined ? { acceptMappedClaims: options.acceptMappedClaims } : {}),
+        ...(options.requestedAccessTokenVersion !== undefined ? { requestedAccessTokenVersion: options.requestedAccessTokenVersion } : {}),
+      },
+    });
+  }
+  if (options.skipPolicyAssignment && outputs.claimsMappingPolicyId) {
+    await graph.api(`/servicePrincipals/${outputs.servicePrincipalObjectId}/claimsMappingPolicies/${outputs.claimsMappingPolicyId}/$ref`).delete();
+  }
+  if (options.secretEndDateTime && outputs.clientSecret) {
+    const [stackKeyId] = outputs.credentialKeyIds;
+    await graph.api(`${app}/removePassword`).post({ keyId: stackKeyId });
+    const password = (await graph.api(`${app}/addPassword`).post({
+      passwordCredential: { displayName: "cmic verify", endDateTime: options.secretEndDateTime },
+    })) as { secretText: string; keyId: string; endDateTime: string };
+    outputs.clientSecret = password.secretText;
+    outputs.connector.clientSecret = password.secretText;
+    outputs.credentialKeyIds = [password.keyId];
+    outputs.secretExpiresAt = password.endDateTime;
+  }
+  return {
+    outputs,
+    clientSecret: outputs.clientSecret,
+    certificatePem: certificate?.withKeyPem ?? null,
+    graph,
+    applicationObjectId: outputs.applicationObjectId,
+    servicePrincipalObjectId: outputs.servicePrincipalObjectId,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,14 +4,12 @@
  * token exactly as under `pulumi up`, and hand back the outputs for the handoff sheet.
  */
 import { randomUUID } from "node:crypto";
-import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
+import type { StackOutputs } from "../../components/outputs";
 import { startEmulator, type Emulator } from "../emulator/index";
-import { createClientCredential } from "../lib/credentials";
-import { createGraphClient } from "../lib/graph";
 import { runVerification, verifyInputFromOutputs } from "../lib/verifyRunner";
 import type { VerifyReport } from "../lib/verifyReport";
-import { GraphMocks, UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
-import { plainOutputs, runProgram } from "./runProgram";
+import { UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
+import { deployStack, type DeployedStack } from "./deployStack";
 
 export interface SandboxOptions {
   stack: string;
@@ -41,7 +39,6 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   const config = options.breakName === "domain" ? { ...options.config, "cmic-entra-oauth:verifiedDomain": UNVERIFIED_DOMAIN } : options.config;
   const verifiedDomain = options.breakName === "domain" ? undefined : options.config["cmic-entra-oauth:verifiedDomain"];
   const emulator = options.emulator ?? (await startEmulator({ propagationDelayMs: options.propagationDelayMs }));
-  let report: VerifyReport | null = null;
   try {
     options.emulator?.setPropagationDelay(options.propagationDelayMs);
     const tenant = emulator.addTenant({
@@ -51,50 +48,43 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       displayName: `Sandbox tenant for stack ${options.stack}`,
     });
     options.log(`Entra emulator at ${emulator.url}: tenant ${tenant.tenantId}, verified domains ${tenant.verifiedDomains.join(", ")} (not ${UNVERIFIED_DOMAIN}).`);
-
-    const graph = createGraphClient({
-      credential: createClientCredential({
-        tenantId: tenant.tenantId,
-        clientId: tenant.deployer.clientId,
-        credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
-        authorityHost: emulator.url,
-      }),
-      graphUrl: emulator.url,
-    });
-    const mocks = new GraphMocks({
-      graph,
-      tenantId: tenant.tenantId,
-      authorityHost: emulator.url,
-      propagationWindowMs: options.propagationWindowMs,
-      breakName: options.breakName,
-      hooks: { onProgress: (line) => options.log(`  … ${line}`) },
-      onCheckReport: (checkReport) => {
-        report = checkReport;
-      },
-    });
-
     options.log(
       `Deploying stack '${options.stack}': the Pulumi program (index.ts) applies its resources through Microsoft Graph` +
         (options.breakName ? `, broken on purpose: ${options.breakName}` : "") +
         ". The post-deploy token check waits for the simulated propagation" +
         ` (${(options.propagationDelayMs / 1000).toFixed(0)} s).`,
     );
-    const run = await runProgram({ stack: options.stack, config, mocks, loadProgram: options.loadProgram });
-    const outputs = parseStackOutputs(plainOutputs(run));
-    for (const created of mocks.created) options.log(`  + ${created.type.split(":").pop()} ${created.name}`);
+    let deployed: DeployedStack;
+    try {
+      deployed = await deployStack({
+        emulatorUrl: emulator.url,
+        tenant,
+        settings: config,
+        stack: options.stack,
+        breakName: options.breakName,
+        propagationWindowMs: options.propagationWindowMs,
+        onProgress: (line) => options.log(`  … ${line}`),
+        loadProgram: options.loadProgram,
+      });
+    } catch (error) {
+      const report = (error as { checkReport?: VerifyReport | null }).checkReport ?? null;
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
+    }
+    for (const created of deployed.created) options.log(`  + ${created.type.split(":").pop()} ${created.name}`);
 
-    if (report === null && outputs.clientSecret) {
+    let report = deployed.checkReport;
+    if (report === null && deployed.outputs.clientSecret) {
       // postDeployCheck was turned off: the sandbox still proves the token before it says "green".
       options.log("Checking a token as CMiC will (the stack turns the post-deploy check off)…");
       report = await runVerification(
-        verifyInputFromOutputs(outputs, { authorityHost: emulator.url, propagationWindowMs: options.propagationWindowMs }),
+        verifyInputFromOutputs(deployed.outputs, { authorityHost: emulator.url, propagationWindowMs: options.propagationWindowMs }),
         { onProgress: (line) => options.log(`  … ${line}`) },
       );
       if (!report.ok) return { ok: false, error: new Error("The token check failed: CMiC would reject this app's tokens."), report };
     }
-    return { ok: true, outputs, report, created: mocks.created.length };
+    return { ok: true, outputs: deployed.outputs, report, created: deployed.created.length };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
+    return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report: null };
   } finally {
     if (!options.emulator) await emulator.close();
   }

@@ -36,9 +36,8 @@ function graphEnv(): NodeJS.ProcessEnv {
 
 async function deployInto(fakeDir: string, stack: string, secretLifetimeDays?: number) {
   const f = fixture();
-  const deployed = await deployAuditedApp(f.graph, {
+  const deployed = await deployAuditedApp({ emulatorUrl: f.emulator.url, tenant: f.tenant }, {
     displayName: `CMiC ${stack} ${crypto.randomUUID().slice(0, 6)}`,
-    tenantId: f.tenant.tenantId,
     domain: f.tenant.initialDomain,
     secretLifetimeDays,
   });

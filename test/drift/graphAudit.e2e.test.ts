@@ -17,9 +17,8 @@ const fixture = useEmulatorFixture({ tenant: { initialDomain: "contoso-drift.onm
 
 async function deploy(overrides: Partial<DeployAppOptions> = {}): Promise<DeployedApp> {
   const f = fixture();
-  return deployAuditedApp(f.graph, {
+  return deployAuditedApp({ emulatorUrl: f.emulator.url, tenant: f.tenant }, {
     displayName: `CMiC drift ${crypto.randomUUID().slice(0, 8)}`,
-    tenantId: f.tenant.tenantId,
     domain: f.tenant.initialDomain,
     ...overrides,
   });

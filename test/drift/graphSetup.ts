@@ -1,6 +1,6 @@
 /**
  * Fixture directories for the stand-in pulumi, filled with the outputs of apps deployed in the
- * emulator (scripts/bench/driftBench.ts `deployAuditedApp` deploys them as the component would).
+ * emulator (scripts/bench/driftBench.ts `deployAuditedApp` deploys them with the real Pulumi program).
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -3,6 +3,7 @@
  * client: one passing run per stack kind, each AADSTS diagnosis, propagation, fail-fast.
  * Fail-fast is asserted on the number of token requests in the emulator's log, never on time.
  */
+import { claimsMappingDefinition } from "../../components/claimsMapping";
 import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -126,7 +127,7 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
   });
 
   it("501461: Application ID URI not on a verified domain", async () => {
-    const app = await provision({ identifierUri: (clientId) => `api://${clientId}.not-verified.example` });
+    const app = await provision({ identifierUriFormat: "api://{clientId}.not-verified.example" });
     const report = await verify(app);
     await expectDiagnosis(report, "501461", /verifiedDomain/);
     expect(tokenRequests(emulator)).toBe(1);
@@ -279,7 +280,9 @@ describe("token formats the emulator issues", () => {
   });
 
   it("a wrong expected cmicuser explains the Cloud format", async () => {
-    const app = await provision({ deployment: "cloud", cmicUserClaim: "acme|svc-arcoro" });
+    const app = await provision({ deployment: "cloud", cmicUserClaim: "acme||svc-arcoro" });
+    // Someone "fixed" the policy in the portal with a single pipe.
+    await app.graph.api(`/policies/claimsMappingPolicies/${app.outputs.claimsMappingPolicyId}`).patch({ definition: [claimsMappingDefinition("acme|svc-arcoro")] });
     const report = await verify(app, { expectedCmicUser: "acme||svc-arcoro" });
     expect(failing(report)).toEqual(["cmicuser"]);
     expect(check(report, "cmicuser").detail).toContain("single pipe");

@@ -1,0 +1,20 @@
+/**
+ * The stack definition behind index.ts: read and validate the stack settings, create one
+ * CmicEntraIntegration, return its outputs. Kept apart from index.ts so that tools which deploy
+ * many stacks in one process (tests, benchmarks) can run the very same program body again.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CmicEntraIntegration } from "./cmicEntraIntegration";
+import { CONFIG_NAMESPACE, settingsFromConfig } from "./settings";
+
+export function defineCmicStack(): ReturnType<CmicEntraIntegration["stackOutputs"]> {
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const azureadConfig = new pulumi.Config("azuread");
+  // Validation runs before any resource is declared, so a bad setting changes nothing in Entra.
+  const settings = settingsFromConfig(
+    (key) => config.get(key),
+    (key) => azureadConfig.get(key),
+    { stack: pulumi.getStack(), now: new Date() },
+  );
+  return new CmicEntraIntegration("cmic", settings).stackOutputs();
+}
