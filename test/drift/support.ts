@@ -2,39 +2,21 @@
  * Test support for drift: run the real CLI as a child process with the stand-in `pulumi` first on
  * PATH, and a small strict XML reader to check that the JUnit output is well-formed.
  */
-import { spawn } from "node:child_process";
 import path from "node:path";
+import { PROJECT_ROOT, runScript, type CliRun } from "../support/runScript";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export { PROJECT_ROOT, type CliRun } from "../support/runScript";
 export const FAKE_PULUMI_BIN = path.join(PROJECT_ROOT, "test", "fixtures", "pulumi", "bin");
 export const FIXTURE_STACKS = path.join(PROJECT_ROOT, "test", "fixtures", "pulumi", "stacks");
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node -r ts-node/register scripts/drift.ts <args>` with the stand-in pulumi on PATH. */
+/** `scripts/drift.ts <args>` with the stand-in pulumi first on PATH. */
 export function runDriftCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(PROJECT_ROOT, "scripts", "drift.ts"), ...args], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        TS_NODE_TRANSPILE_ONLY: "true",
-        FAKE_PULUMI_DIR: FIXTURE_STACKS,
-        ...env,
-        PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${env.PATH ?? process.env.PATH ?? ""}`,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  return runScript("drift", args, {
+    env: {
+      FAKE_PULUMI_DIR: FIXTURE_STACKS,
+      ...env,
+      PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${env.PATH ?? process.env.PATH ?? ""}`,
+    },
   });
 }
 

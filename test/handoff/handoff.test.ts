@@ -1,0 +1,126 @@
+/**
+ * `npm run handoff`: the sheet for the CMiC admin and the connector admin, from real program outputs
+ * (the program under recording mocks), and the CLI's handling of the secret.
+ */
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
+import { defineCmicStack } from "../../components/stack";
+import { maskSecret, renderHandoffSheet } from "../../scripts/lib/handoffSheet";
+import { plainOutputs, runProgram } from "../../scripts/sandbox/runProgram";
+import { MOCK_SECRET_VALUE, RecordingMocks } from "../support/recordingMocks";
+import { runScript, type CliRun } from "../support/runScript";
+
+const TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
+async function outputsFor(settings: Record<string, string>): Promise<StackOutputs> {
+  const config: Record<string, string> = { "azuread:tenantId": TENANT };
+  for (const [key, value] of Object.entries(settings)) config[`cmic-entra-oauth:${key}`] = value;
+  const mocks = new RecordingMocks({ tenantId: TENANT, initialDomain: "contoso.onmicrosoft.com", now: new Date() });
+  const run = await runProgram({ stack: "acme-prod", config, mocks, loadProgram: defineCmicStack });
+  return parseStackOutputs(plainOutputs(run));
+}
+
+function runHandoff(args: string[]): Promise<CliRun> {
+  return runScript("handoff", args, { env: { CMIC_STACK_OUTPUTS: "" } });
+}
+
+describe("renderHandoffSheet", () => {
+  let enterprise: StackOutputs;
+  beforeAll(async () => {
+    enterprise = await outputsFor({ deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "acme.com" });
+  });
+
+  it("gives the CMiC admin every registration field and the connector admin every connector field", () => {
+    const sheet = renderHandoffSheet(enterprise, { stack: "acme-prod", reveal: false, generatedAt: new Date("2026-11-23T00:00:00Z") });
+    for (const value of [
+      `| Issuer URL | \`https://login.microsoftonline.com/${TENANT}/v2.0\` |`,
+      `| Application ID | \`${enterprise.clientId}\` |`,
+      `| Keyset ID (JWKS URI) | \`https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys\` |`,
+      "| Service user | `ARCORO_SVC` |",
+      `| Token URL | \`https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token\` |`,
+      `| Client ID | \`${enterprise.clientId}\` |`,
+      `| Scope | \`api://${enterprise.clientId}.acme.com/.default\` |`,
+    ]) {
+      expect(sheet).toContain(value);
+    }
+  });
+
+  it("masks the secret to Entra's three-character hint unless revealed", () => {
+    const masked = renderHandoffSheet(enterprise, { stack: "acme-prod", reveal: false, generatedAt: new Date() });
+    expect(masked).not.toContain(MOCK_SECRET_VALUE);
+    expect(masked).toContain(`| Client Secret | \`${maskSecret(MOCK_SECRET_VALUE)}\` |`);
+    expect(maskSecret(MOCK_SECRET_VALUE).startsWith(MOCK_SECRET_VALUE.slice(0, 3))).toBe(true);
+    expect(masked).toContain("npm run handoff -- --stack acme-prod --reveal");
+    const revealed = renderHandoffSheet(enterprise, { stack: "acme-prod", reveal: true, generatedAt: new Date() });
+    expect(revealed).toContain(`| Client Secret | \`${MOCK_SECRET_VALUE}\` |`);
+  });
+
+  it("names the Cloud claim value and keeps every table row at two columns", async () => {
+    const cloud = await outputsFor({ deployment: "cloud", serviceUser: "ARCORO_SVC", cmicTenant: "ACME", displayName: "Arcoro | CMiC" });
+    const sheet = renderHandoffSheet(cloud, { stack: null, reveal: false, generatedAt: new Date() });
+    expect(sheet).toContain("`cmicuser` = `ACME||ARCORO_SVC`");
+    expect(sheet).toContain("| Description | `Arcoro \\| CMiC` |");
+    const rows = sheet.split("\n").filter((line) => line.startsWith("|"));
+    for (const row of rows) expect(row.replace(/\\\|/g, "").split("|")).toHaveLength(4);
+  });
+
+  it("tells the CMiC admin to enter the service user when the token carries no claim", async () => {
+    const registration = await outputsFor({ deployment: "enterprise", serviceUser: "ARCORO_SVC", claimSource: "registration" });
+    const sheet = renderHandoffSheet(registration, { stack: null, reveal: false, generatedAt: new Date() });
+    expect(sheet).toContain("set the service user in this registration");
+    expect(sheet).not.toContain("Tokens carry the claim");
+  });
+});
+
+describe("npm run handoff", () => {
+  let directory: string;
+  let withSecret: string;
+  let withoutSecret: string;
+  beforeAll(async () => {
+    directory = mkdtempSync(path.join(tmpdir(), "cmic-handoff-"));
+    const outputs = await outputsFor({ deployment: "enterprise", serviceUser: "ARCORO_SVC" });
+    withSecret = path.join(directory, "outputs.json");
+    writeFileSync(withSecret, JSON.stringify(outputs));
+    // What `pulumi stack output --json` prints without --show-secrets.
+    withoutSecret = path.join(directory, "outputs-redacted.json");
+    writeFileSync(withoutSecret, JSON.stringify({ ...outputs, clientSecret: "[secret]", connector: { ...outputs.connector, clientSecret: "[secret]" } }));
+  });
+
+  it("prints the sheet with the secret masked", async () => {
+    const run = await runHandoff(["--outputs", withSecret]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("## 1. CMiC administrator");
+    expect(run.stdout + run.stderr).not.toContain(MOCK_SECRET_VALUE);
+  });
+
+  it("writes a revealed sheet to a file only its owner can read", async () => {
+    const out = path.join(directory, "sheet.md");
+    const run = await runHandoff(["--outputs", withSecret, "--reveal", "--out", out]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("");
+    expect(readFileSync(out, "utf8")).toContain(MOCK_SECRET_VALUE);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses --reveal when the outputs hold no secret, and says how to get it", async () => {
+    const run = await runHandoff(["--outputs", withoutSecret, "--reveal"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("--show-secrets");
+  });
+
+  it("exits 1 with the fix for outputs this project did not write", async () => {
+    const bad = path.join(directory, "bad.json");
+    writeFileSync(bad, JSON.stringify({ clientId: "x" }));
+    const run = await runHandoff(["--outputs", bad]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("`tenantId` is missing");
+  });
+
+  it("exits 2 on bad usage", async () => {
+    expect((await runHandoff(["--stack", "a", "--outputs", withSecret])).code).toBe(2);
+    expect((await runHandoff(["--frobnicate"])).code).toBe(2);
+    expect((await runHandoff([])).code).toBe(2);
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Runs one of the project's CLIs (`scripts/<name>.ts`) as a child process, the way a user runs it,
+ * and captures everything it prints, so tests can assert exit codes and that no secret appears.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunScriptOptions {
+  /** Added to (and overriding) the test process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's standard input, which is then closed. */
+  stdin?: string;
+}
+
+export function runScript(script: string, args: string[], options: RunScriptOptions = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(PROJECT_ROOT, "scripts", `${script}.ts`), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...options.env, TS_NODE_TRANSPILE_ONLY: "true" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? "");
+  });
+}
