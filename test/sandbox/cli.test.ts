@@ -1,0 +1,33 @@
+/** `npm run sandbox` as a user runs it: exit codes, the green line, the diagnosis, nothing secret printed. */
+import { runScript } from "../support/runScript";
+
+const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
+
+it("deploys Pulumi.dev.yaml, prints the checklist and the handoff sheet, and exits 0", async () => {
+  const run = await runScript("sandbox", ["--propagation-delay", "0.5", "--window", "10"]);
+  expect(run.stderr).toContain("✔ sandbox: stack 'dev' deployed to the emulator");
+  expect(run.stderr).toContain("waiting for Entra to propagate");
+  expect(run.stdout).toContain("OK: the token passes every check CMiC makes");
+  expect(run.stdout).toContain("| Service user | `ARCORO_SVC` |");
+  expect(run.stdout).toMatch(/\| Client Secret \| `.{3}•{8}` \|/);
+  expect(run.stdout + run.stderr).not.toMatch(JWT);
+  expect(run.code).toBe(0);
+});
+
+it("exits 1 with the diagnosis when the app is broken", async () => {
+  const run = await runScript("sandbox", ["--break", "mapped-claims", "--propagation-delay", "0.5", "--window", "10"]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toContain("✘ sandbox: stack 'dev' is not ready for CMiC.");
+  expect(run.stderr).toContain("AADSTS50146");
+  expect(run.stderr).toContain("fix: Set acceptMappedClaims = true");
+  expect(run.stdout + run.stderr).not.toMatch(JWT);
+});
+
+it("exits 2 on bad usage and on a stack file that does not exist", async () => {
+  const badFlag = await runScript("sandbox", ["--break", "everything"]);
+  expect(badFlag.code).toBe(2);
+  expect(badFlag.stderr).toContain("--break 'everything' is not one of mapped-claims, domain, token-version, claim, secret");
+  const missing = await runScript("sandbox", ["--stack", "no-such-stack"]);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain("Pulumi.no-such-stack.yaml");
+});
