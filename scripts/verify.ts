@@ -20,10 +20,12 @@ Requests an access token from Entra ID with the app's client credentials and val
 way CMiC does: signature (JWKS), issuer, application id, audience, lifetime, version, cmicuser
 claim, and a note on CMiC's IP check. Each failure names its cause and the fix.
 
-Where the app's values come from (later ones override earlier ones):
+Where the app's values come from: one of
   --stack NAME                 read \`pulumi stack output --json --show-secrets\` of the stack
   --outputs FILE               a saved copy of that JSON
-  $CMIC_STACK_OUTPUTS          the same JSON in the environment (used by the post-deploy check)
+  $CMIC_STACK_OUTPUTS          the same JSON in the environment (used by the post-deploy check;
+                               read only without --stack and --outputs)
+and these flags, which override single values:
   --tenant-id ID  --client-id ID  --scope URI/.default  --issuer URL  --jwks-uri URL
   --expect-cmicuser VALUE      expected cmicuser claim value
   --no-cmicuser                the claim is not expected (claimSource=registration)
@@ -42,16 +44,19 @@ Token mode (acquire nothing; only the JWKS is fetched, the token is sent nowhere
 
 Other options:
   --cmic-url URL               also GET this CMiC REST URL with the token and interpret the answer
-  --authority-host URL         reach Entra elsewhere (the local emulator); issuers are not rewritten
+  --authority-host URL         reach Entra elsewhere (the local emulator; or $CMIC_AUTHORITY_HOST);
+                               issuers are not rewritten
   --propagation-window SECONDS retry propagation errors until this long after the secret was
-                               created (default 300)
+                               created (the stack output secretCreatedAt) or after --just-deployed
+                               (default 300); with neither known, nothing is retried
   --just-deployed              the app, a credential or the policy changed just now: start the
                                propagation window now (the post-deploy check of \`pulumi up\` sets it)
   --timeout SECONDS            overall time limit (default: rest of the window + 60)
   --json                       print { ok, checks: [{ id, ok, detail, fix? }], token: { header, claims } }
   -h, --help                   this text
 
-Exit status: 0 every check passed, 1 a check failed (including Entra errors), 2 bad usage.
+Exit status: 0 every check passed, 1 a check failed (including Entra errors) or the stack's
+outputs could not be read, 2 bad usage.
 `;
 
 const OPTIONS = {
@@ -113,8 +118,10 @@ function httpsUrl(flag: string, value: string | undefined): string | undefined {
   } catch {
     throw new UsageError(`--${flag} must be a URL, got "${value}".`);
   }
-  if (url.protocol !== "https:" && !(flag === "cmic-url" && url.protocol === "http:")) {
-    throw new UsageError(`--${flag} must be an https:// URL, got "${value}".`);
+  // The bearer token must not cross a network in clear text; plain http only to this machine.
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(flag === "cmic-url" && url.protocol === "http:" && loopback)) {
+    throw new UsageError(`--${flag} must be an https:// URL${flag === "cmic-url" ? " (http only for localhost)" : ""}, got "${value}".`);
   }
   return value;
 }
@@ -131,6 +138,9 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString("utf8").trim();
 }
+
+/** Where to reach Entra when not the public cloud (the sandbox sets it for the post-deploy check). */
+export const AUTHORITY_HOST_ENV = "CMIC_AUTHORITY_HOST";
 
 /** Set by the post-deploy check when the stack has only a certificate credential. */
 export const CERTIFICATE_FILE_ENV = "CMIC_CLIENT_CERTIFICATE_FILE";
@@ -212,7 +222,7 @@ export async function buildVerifyInput(
     claimName: flags["claim-name"],
     credential,
     token,
-    authorityHost: httpsUrl("authority-host", flags["authority-host"]),
+    authorityHost: httpsUrl("authority-host", flags["authority-host"] || env[AUTHORITY_HOST_ENV] || undefined),
     cmicUrl: httpsUrl("cmic-url", flags["cmic-url"]),
     timeoutMs: positiveSeconds("timeout", flags.timeout),
     propagationWindowMs: positiveSeconds("propagation-window", flags["propagation-window"], true),
@@ -248,9 +258,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     built = await buildVerifyInput(argv, env, io.stdin ?? process.stdin);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof StackOutputsError || error instanceof StackOutputsSourceError) {
+    if (error instanceof UsageError) {
       io.stderr(`verify: ${redact(error.message, known)}\n`);
       return 2;
+    }
+    // The outputs could not be read (no such stack, not logged in, not this project's outputs):
+    // the check failed to run, which is not a usage error.
+    if (error instanceof StackOutputsError || error instanceof StackOutputsSourceError) {
+      io.stderr(`verify: ${redact(error.message, known)}\n`);
+      return 1;
     }
     throw error;
   }

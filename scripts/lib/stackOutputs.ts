@@ -89,6 +89,11 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new StackOutputsSourceError(`${source} is not valid JSON (${(error as Error).message}).`);
+    // Node's message quotes the text around the error, which may be the secret: keep the position only.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    throw new StackOutputsSourceError(
+      `${source} is not valid JSON${position ? ` (error at character ${position})` : ""}. ` +
+        "Fix: save it again with `pulumi stack output --json --show-secrets > outputs.json`.",
+    );
   }
 }

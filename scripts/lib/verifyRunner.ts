@@ -57,7 +57,10 @@ export interface VerifyInput {
   token?: string;
   /** Network origin for token and JWKS requests (e.g. the emulator); default Entra's public cloud. */
   authorityHost?: string;
-  /** Start of the propagation window; default: now. The stack output `secretCreatedAt` when known. */
+  /**
+   * Start of the propagation window: the stack output `secretCreatedAt`, or now for a check right
+   * after `pulumi up` (`--just-deployed`). Unset: no window, nothing is retried as propagation.
+   */
   propagationWindowStart?: Date;
   /** Length of the window in which propagation errors (and a missing cmicuser) are retried; default 5 min. */
   propagationWindowMs?: number;
@@ -131,8 +134,10 @@ function defaultSleep(ms: number): Promise<void> {
 export async function runVerification(input: VerifyInput, hooks: VerifyHooks = {}): Promise<VerifyReport> {
   const now = hooks.now ?? Date.now;
   const startedAt = now();
+  // Without a known creation time the app is taken as settled: waiting cannot fix a mistyped secret,
+  // and a troubleshooting run must say so at once rather than after the whole window.
   const windowStart = input.propagationWindowStart?.getTime() ?? startedAt;
-  const windowEnd = windowStart + (input.propagationWindowMs ?? DEFAULT_PROPAGATION_WINDOW_MS);
+  const windowEnd = input.propagationWindowStart ? windowStart + (input.propagationWindowMs ?? DEFAULT_PROPAGATION_WINDOW_MS) : startedAt;
   const deadline = startedAt + (input.timeoutMs ?? Math.max(windowEnd - startedAt, 0) + DEFAULT_TIMEOUT_HEADROOM_MS);
   const secrets = [input.credential?.kind === "secret" ? input.credential.clientSecret : null, input.token ?? null];
   const redact = redactorFor(secrets);

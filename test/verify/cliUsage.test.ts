@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { FAKE_PULUMI_BIN, FIXTURE_STACKS } from "../drift/support";
 import { runVerifyCli } from "./support/cli";
 
 const SECRET = "Q~usage-test-secret-0123456789abcdef";
@@ -37,9 +41,34 @@ describe("verify CLI usage (exit 2)", () => {
     expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 
+  it("refuses to send the token over plain http to another machine", async () => {
+    const run = await runVerifyCli(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--cmic-url", "http://cmic.example.com/api"], { env: { CMIC_CLIENT_SECRET: SECRET } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--cmic-url must be an https:// URL (http only for localhost)");
+  });
+});
+
+describe("verify CLI when the outputs cannot be read (exit 1)", () => {
   it("reports an unreadable outputs file with the fix", async () => {
     const run = await runVerifyCli(["--outputs", "/nonexistent/outputs.json"]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(1);
     expect(run.stderr).toContain("pulumi stack output --json --show-secrets");
+  });
+
+  it("reports a malformed outputs file without quoting its contents", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "cmic-verify-")), "outputs.json");
+    writeFileSync(file, `{"clientSecret": ${SECRET}}`);
+    const run = await runVerifyCli(["--outputs", file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("is not valid JSON");
+    expect(run.stderr).not.toContain(SECRET.slice(0, 8));
+  });
+
+  it("reports a stack the Pulumi CLI does not know, with the fix", async () => {
+    const run = await runVerifyCli(["--stack", "no-such-stack"], {
+      env: { PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${process.env.PATH ?? ""}`, FAKE_PULUMI_DIR: FIXTURE_STACKS },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("pulumi stack ls");
   });
 });
