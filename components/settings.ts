@@ -192,8 +192,14 @@ export function validateIntegrationSettings(input: IntegrationSettings, context:
   } else if (!identifierUriFormat.includes("{domain}") && !identifierUriFormat.includes("{clientId}")) {
     problems.add(
       "identifierUriFormat",
-      `('${identifierUriFormat}') names neither {domain} nor {clientId}; with mapped claims the audience must be on a verified domain (AADSTS501461) and unique in the tenant`,
+      `('${identifierUriFormat}') names neither {domain} nor {clientId}; the URI must be unique in the tenant and, with mapped claims, on a verified domain (AADSTS501461)`,
       setCommand("identifierUriFormat", `'${DEFAULT_IDENTIFIER_URI_FORMAT}'`),
+    );
+  } else if (claimSource === "token" && !(/^[a-z]+:\/\/([^/]*)/.exec(identifierUriFormat)?.[1] ?? "").includes("{domain}")) {
+    problems.add(
+      "identifierUriFormat",
+      `is '${identifierUriFormat}', whose host is not on the verified domain: Entra issues mapped claims (cmicuser) only for an audience on a verified domain of the tenant (AADSTS501461; CMiC's guide: not api://<guid> alone)`,
+      `${setCommand("identifierUriFormat", `'${DEFAULT_IDENTIFIER_URI_FORMAT}'`)} (keep {domain} in the host)`,
     );
   }
 

@@ -3,7 +3,7 @@
  * for the CMiC admin and the connector admin, from a stack's outputs. The secret is masked unless
  * --reveal is given; a revealed sheet written with --out is created readable by its owner only.
  */
-import { writeFileSync } from "node:fs";
+import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { StackOutputsError, type StackOutputs } from "../components/outputs";
 import { renderHandoffSheet } from "./lib/handoffSheet";
@@ -75,12 +75,26 @@ async function main(argv: string[]): Promise<number> {
 
   const sheet = renderHandoffSheet(outputs, { stack: values.stack ?? null, reveal: values.reveal ?? false, generatedAt: new Date() });
   if (values.out) {
-    writeFileSync(values.out, sheet, { mode: 0o600 });
+    writeOwnerOnly(values.out, sheet);
     process.stderr.write(`Handoff sheet written to ${values.out}${values.reveal ? " (contains the client secret)" : ""}.\n`);
   } else {
     process.stdout.write(sheet);
   }
   return 0;
+}
+
+/**
+ * Write a file readable by its owner only. The mode given to open() applies only when the file is
+ * created, so an existing (e.g. 0644) file is narrowed before the secret is written into it.
+ */
+function writeOwnerOnly(file: string, contents: string): void {
+  const fd = openSync(file, "w", 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, contents);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 main(process.argv.slice(2)).then(

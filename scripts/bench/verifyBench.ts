@@ -32,8 +32,8 @@ export interface ProvisionOptions {
   cmicUserClaim: string | null;
   claimName?: string;
   credential?: "secret" | "certificate";
-  /** The `identifierUriFormat` setting; default `api://{clientId}.{domain}` on the tenant's initial domain. */
-  identifierUriFormat?: string;
+  /** The `verifiedDomain` setting; default: the tenant's initial domain (a domain the tenant has not verified provokes AADSTS501461). */
+  verifiedDomain?: string;
   // Changes made after `pulumi up`, as an admin would make them in the portal:
   /** Set api.acceptMappedClaims afterwards. */
   acceptMappedClaims?: boolean;
@@ -90,7 +90,7 @@ export async function provisionVerifyApp(options: ProvisionOptions): Promise<Pro
     displayName,
     postDeployCheck: "false",
     ...(options.claimName ? { claimName: options.claimName } : {}),
-    ...(options.identifierUriFormat ? { identifierUriFormat: options.identifierUriFormat } : {}),
+    ...(options.verifiedDomain ? { verifiedDomain: options.verifiedDomain } : {}),
     ...(certificate ? { credential: "certificate", certificate: certificate.certPem } : {}),
   };
   const { outputs, graph } = await deployStack({ emulatorUrl: options.emulatorUrl, tenant: options.tenant, settings });

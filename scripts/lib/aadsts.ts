@@ -91,7 +91,7 @@ const entries: AadstsEntry[] = [
       "Entra rejected the client secret. Right after it is created a secret takes a few seconds to replicate; after that, this means the value is wrong — most often the secret's ID (a GUID) was copied instead of its Value.",
     fix: () =>
       "Use the secret Value shown once at creation (the stack output `clientSecret`, read with `pulumi stack output --show-secrets`), not the Secret ID; " +
-      "if it is lost, rotate it with `pulumi up`.",
+      "the stack keeps it, so it is not lost: `npm run handoff -- --stack <stack> --reveal` prints it again.",
   },
   {
     code: "7000222",
@@ -99,7 +99,8 @@ const entries: AadstsEntry[] = [
     retry: "permanent",
     cause: () => "The client secret has expired.",
     fix: () =>
-      "Run `pulumi up` to rotate the secret (the stack replaces it when its rotation date is reached), then give the new `clientSecret` output to the connector admin.",
+      "Run `pulumi up`: this project refreshes first, finds the rotation date passed and issues a new secret; " +
+      "then give it to the connector admin (`npm run handoff -- --stack <stack> --reveal`).",
   },
   {
     code: "700016",

@@ -66,21 +66,28 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
     row("Client ID", outputs.connector.clientId),
   );
   const secret = outputs.connector.clientSecret ?? outputs.clientSecret;
-  if (outputs.credential !== "certificate") {
+  const revealCommand = `\`npm run handoff${stackArg || " --"} --reveal\``;
+  const usesSecret = outputs.credential !== "certificate";
+  if (usesSecret) {
     if (secret) {
       lines.push(row("Client Secret", options.reveal ? secret : maskSecret(secret)));
     } else {
-      lines.push("| Client Secret | (not in these outputs) |");
+      lines.push("| Client Secret | (not shown) |");
     }
   }
   lines.push(row("Scope", outputs.connector.scope));
   if (outputs.connector.certificateThumbprint) lines.push(row("Certificate thumbprint (SHA-1)", outputs.connector.certificateThumbprint));
   lines.push("");
-  if (outputs.credential !== "certificate" && !options.reveal) {
-    lines.push(`The secret is masked. Print it for the connector admin only, over a secure channel: \`npm run handoff${stackArg || " --"} --reveal\`.`);
+  if (usesSecret && !options.reveal) {
+    lines.push(
+      `${secret ? "The secret is masked." : "The secret is not shown."} Print it for the connector admin only, over a secure channel: ${revealCommand}.`,
+    );
   }
   if (outputs.secretExpiresAt) {
-    lines.push(`The client secret expires ${outputs.secretExpiresAt}; \`pulumi up\` after that date issues a new one, which must be handed over again.`);
+    lines.push(
+      `The client secret expires ${outputs.secretExpiresAt}. The first \`pulumi up\` after that date issues a new one ` +
+        "(the project refreshes before every update), which must be handed over again; `npm run drift` warns 30 days ahead with the command that rotates it early.",
+    );
   }
   if (outputs.certificateExpiresAt) lines.push(`The certificate expires ${outputs.certificateExpiresAt}.`);
   lines.push(

@@ -137,6 +137,16 @@ describe("validateIntegrationSettings", () => {
     expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://cmic.contoso.com" })[0]).toContain("names neither {domain} nor {clientId}");
   });
 
+  it("keeps the URI on the verified domain when the token carries mapped claims (AADSTS501461)", () => {
+    const [problem] = problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://{clientId}" });
+    expect(problem).toContain("AADSTS501461");
+    expect(problem).toContain("keep {domain} in the host");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "https://{clientId}/{domain}" })[0]).toContain("whose host is not on the verified domain");
+    // Without the claim (CMiC after Patch 22) the audience may be the bare GUID form.
+    expect(validateIntegrationSettings({ deployment: "enterprise", claimSource: "registration", identifierUriFormat: "api://{clientId}" }, context).identifierUriFormat).toBe("api://{clientId}");
+    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "https://{domain}/cmic-{clientId}" }, context).identifierUriFormat).toBe("https://{domain}/cmic-{clientId}");
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf({ deployment: "cloud", serviceUser: " x", secretLifetimeDays: 0, verifiedDomain: "bad" });
     expect(problems.length).toBeGreaterThanOrEqual(3);

@@ -95,8 +95,9 @@ describe("npm run handoff", () => {
     expect(run.stdout + run.stderr).not.toContain(MOCK_SECRET_VALUE);
   });
 
-  it("writes a revealed sheet to a file only its owner can read", async () => {
+  it("writes a revealed sheet to a file only its owner can read, even one that existed", async () => {
     const out = path.join(directory, "sheet.md");
+    writeFileSync(out, "old sheet", { mode: 0o644 });
     const run = await runHandoff(["--outputs", withSecret, "--reveal", "--out", out]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("");

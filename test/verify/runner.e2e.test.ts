@@ -127,7 +127,7 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
   });
 
   it("501461: Application ID URI not on a verified domain", async () => {
-    const app = await provision({ identifierUriFormat: "api://{clientId}.not-verified.example" });
+    const app = await provision({ verifiedDomain: "not-verified.example" });
     const report = await verify(app);
     await expectDiagnosis(report, "501461", /verifiedDomain/);
     expect(tokenRequests(emulator)).toBe(1);
