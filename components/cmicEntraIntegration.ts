@@ -20,14 +20,18 @@ import * as command from "@pulumi/command";
 import * as time from "@pulumiverse/time";
 import { claimsMappingDefinition } from "./claimsMapping";
 import { cmicUserClaimValue } from "./cmicUser";
+import {
+  CLIENT_CERTIFICATE_FILE_ENV,
+  CLIENT_SECRET_ENV,
+  POST_DEPLOY_CHECK_COMMAND,
+  STACK_OUTPUTS_ENV,
+} from "./postDeployCheck";
 import { handoffValues, identifierUriFor, type HandoffValues } from "./handoff";
 import type { CmicRegistrationValues, ConnectorValues, StackOutputs } from "./outputs";
 import { validateIntegrationSettings, type IntegrationSettings, type ValidatedSettings } from "./settings";
 
 export const COMPONENT_TYPE = "cmic-entra-oauth:index:CmicEntraIntegration";
 
-/** The command the post-deploy check runs; it reads its inputs from the environment only. */
-export const POST_DEPLOY_CHECK_COMMAND = "npm run --silent verify -- --just-deployed";
 
 /** The component's arguments are the stack settings; see {@link IntegrationSettings} for each field. */
 export type CmicEntraIntegrationArgs = IntegrationSettings;
@@ -288,12 +292,12 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
     wiring: { dependsOn: pulumi.Resource[]; triggers: pulumi.Input<string>[] },
   ): void {
     const environment: Record<string, pulumi.Input<string>> = {
-      CMIC_STACK_OUTPUTS: pulumi.jsonStringify(pulumi.output(this.stackOutputs(false))),
+      [STACK_OUTPUTS_ENV]: pulumi.jsonStringify(pulumi.output(this.stackOutputs(false))),
     };
     if (this.clientSecret) {
-      environment.CMIC_CLIENT_SECRET = this.clientSecret;
+      environment[CLIENT_SECRET_ENV] = this.clientSecret;
     } else if (settings.postDeployCertificateFile) {
-      environment.CMIC_CLIENT_CERTIFICATE_FILE = settings.postDeployCertificateFile;
+      environment[CLIENT_CERTIFICATE_FILE_ENV] = settings.postDeployCertificateFile;
     } else {
       pulumi.log.warn(
         "The post-deploy token check is skipped: with credential=certificate it needs the connector's private key. " +

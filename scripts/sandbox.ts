@@ -6,7 +6,6 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { renderHandoffSheet } from "./lib/handoffSheet";
-import { renderChecklist } from "./lib/verifyReport";
 import { BREAKS, type BreakName } from "./sandbox/graphMocks";
 import { runSandbox } from "./sandbox/runSandbox";
 import { readStackConfig, StackFileError } from "./sandbox/stackFile";
@@ -68,8 +67,10 @@ async function main(argv: string[]): Promise<number> {
   if (typeof delay === "string") return fail(delay);
   if (typeof window === "string") return fail(window);
 
-  const stack = values.stack ?? "dev";
-  const stackFile = values["stack-file"] ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+  if (values.stack && values["stack-file"]) return fail("Give either --stack or --stack-file, not both.");
+  const stackFile = values["stack-file"] ?? path.join(PROJECT_ROOT, `Pulumi.${values.stack ?? "dev"}.yaml`);
+  // A stack file named like Pulumi.<stack>.yaml names its stack; any other file is "sandbox".
+  const stack = values.stack ?? (values["stack-file"] ? (/^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1] ?? "sandbox") : "dev");
   let config: Record<string, string>;
   try {
     config = readStackConfig(stackFile);
@@ -90,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
     propagationWindowMs: window * 1000,
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loadProgram: () => require("../index") as Record<string, unknown>,
+    // Exactly what `pulumi up` runs: the Command's command line, in a shell, with its environment.
+    postDeployCheck: "command",
     log,
   });
 
@@ -97,10 +100,9 @@ async function main(argv: string[]): Promise<number> {
     log("");
     log(`✘ sandbox: stack '${stack}' is not ready for CMiC.`);
     log(result.error.message);
-    if (result.report && !result.error.message.includes(renderChecklist(result.report))) log(renderChecklist(result.report));
     return 1;
   }
-  if (result.report) process.stdout.write(`${renderChecklist(result.report)}\n\n`);
+  process.stdout.write(`${result.checklist}\n\n`);
   process.stdout.write(renderHandoffSheet(result.outputs, { stack, reveal: false, generatedAt: new Date() }));
   log(`✔ sandbox: stack '${stack}' deployed to the emulator (${result.created} objects) and its token passes every CMiC check.`);
   return 0;

@@ -3,6 +3,12 @@
  * will, then say what to fix. Exit 0 when every check passes, 1 when one fails, 2 on bad usage.
  * See `--help`. The token and the secret never appear in the output.
  */
+import {
+  AUTHORITY_HOST_ENV,
+  CLIENT_CERTIFICATE_FILE_ENV,
+  CLIENT_SECRET_ENV,
+  PROPAGATION_WINDOW_ENV,
+} from "../components/postDeployCheck";
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { StackOutputsError, type StackOutputs } from "../components/outputs";
@@ -12,7 +18,7 @@ import type { ClientCredentialSecret } from "./lib/credentials";
 import { runVerification, verifyInputFromOutputs, type VerifyInput } from "./lib/verifyRunner";
 import { redact, renderChecklist, renderJson } from "./lib/verifyReport";
 
-export const SECRET_ENV = "CMIC_CLIENT_SECRET";
+export const SECRET_ENV = CLIENT_SECRET_ENV;
 
 const HELP = `Usage: npm run verify -- [options]
 
@@ -48,7 +54,8 @@ Other options:
                                issuers are not rewritten
   --propagation-window SECONDS retry propagation errors until this long after the secret was
                                created (the stack output secretCreatedAt) or after --just-deployed
-                               (default 300); with neither known, nothing is retried
+                               (default 300, or $CMIC_PROPAGATION_WINDOW); with neither known,
+                               nothing is retried
   --just-deployed              the app, a credential or the policy changed just now: start the
                                propagation window now (the post-deploy check of \`pulumi up\` sets it)
   --timeout SECONDS            overall time limit (default: rest of the window + 60)
@@ -139,11 +146,7 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
-/** Where to reach Entra when not the public cloud (the sandbox sets it for the post-deploy check). */
-export const AUTHORITY_HOST_ENV = "CMIC_AUTHORITY_HOST";
-
-/** Set by the post-deploy check when the stack has only a certificate credential. */
-export const CERTIFICATE_FILE_ENV = "CMIC_CLIENT_CERTIFICATE_FILE";
+const CERTIFICATE_FILE_ENV = CLIENT_CERTIFICATE_FILE_ENV;
 
 async function loadCredential(flags: Flags, env: NodeJS.ProcessEnv, outputs: StackOutputs | null): Promise<ClientCredentialSecret> {
   const certificateFile = flags.certificate || env[CERTIFICATE_FILE_ENV];
@@ -225,7 +228,7 @@ export async function buildVerifyInput(
     authorityHost: httpsUrl("authority-host", flags["authority-host"] || env[AUTHORITY_HOST_ENV] || undefined),
     cmicUrl: httpsUrl("cmic-url", flags["cmic-url"]),
     timeoutMs: positiveSeconds("timeout", flags.timeout),
-    propagationWindowMs: positiveSeconds("propagation-window", flags["propagation-window"], true),
+    propagationWindowMs: positiveSeconds("propagation-window", flags["propagation-window"] || env[PROPAGATION_WINDOW_ENV] || undefined, true),
     propagationWindowStart: flags["just-deployed"] ? new Date() : undefined,
   };
   if (outputs) return { input: verifyInputFromOutputs(outputs, overrides), json: Boolean(flags.json) };

@@ -5,9 +5,9 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
+import { STACK_OUTPUTS_ENV } from "../../components/postDeployCheck";
 
-/** Set by the component's post-deploy check: the outputs it is about to export, secrets left out. */
-export const STACK_OUTPUTS_ENV = "CMIC_STACK_OUTPUTS";
+export { STACK_OUTPUTS_ENV } from "../../components/postDeployCheck";
 
 export class StackOutputsSourceError extends Error {
   constructor(message: string) {

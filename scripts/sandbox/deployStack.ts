@@ -28,6 +28,8 @@ export interface DeployStackOptions {
   breakName?: BreakName;
   /** How long the post-deploy check (when the settings keep it on) retries propagation errors. */
   propagationWindowMs?: number;
+  /** Run the post-deploy check's real command line, or the same verify code in-process (default). */
+  postDeployCheck?: "in-process" | "command";
   /** Progress lines of the post-deploy check. */
   onProgress?(line: string): void;
   /** The program to run; default the body of index.ts. The sandbox CLI passes index.ts itself. */
@@ -38,7 +40,9 @@ export interface DeployedStack {
   outputs: StackOutputs;
   /** Graph client signed in as the tenant's deployer, to inspect or change what was deployed. */
   graph: Client;
-  /** The post-deploy check's report; null when the stack turns the check off. */
+  /** The post-deploy check's checklist; null when the stack turns the check off. */
+  checklist: string | null;
+  /** Its structured report, when it ran in-process. */
   checkReport: VerifyReport | null;
   /** What was created, in order. */
   created: { type: string; name: string; id: string }[];
@@ -74,6 +78,7 @@ export function deployStack(options: DeployStackOptions): Promise<DeployedStack>
 
 async function deployNow(options: DeployStackOptions): Promise<DeployedStack> {
   const graph = deployerGraph(options.emulatorUrl, options.tenant);
+  let checklist: string | null = null;
   let checkReport: VerifyReport | null = null;
   const mocks = new GraphMocks({
     graph,
@@ -81,8 +86,10 @@ async function deployNow(options: DeployStackOptions): Promise<DeployedStack> {
     authorityHost: options.emulatorUrl,
     propagationWindowMs: options.propagationWindowMs ?? 30_000,
     breakName: options.breakName,
+    postDeployCheck: options.postDeployCheck,
     hooks: { onProgress: options.onProgress },
-    onCheckReport: (report) => {
+    onCheck: (text, report) => {
+      checklist = text;
       checkReport = report;
     },
   });
@@ -93,7 +100,7 @@ async function deployNow(options: DeployStackOptions): Promise<DeployedStack> {
       mocks,
       loadProgram: options.loadProgram ?? defineCmicStack,
     });
-    return { outputs: parseStackOutputs(plainOutputs(run)), graph, checkReport, created: mocks.created };
+    return { outputs: parseStackOutputs(plainOutputs(run)), graph, checklist, checkReport, created: mocks.created };
   } catch (error) {
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), { checkReport });
   }

@@ -4,11 +4,20 @@
  * check (a command.local.Command under `pulumi up`) is run in-process with the same verify code and
  * the same inputs, so a bad app fails the "update" exactly as it would fail `pulumi up`.
  */
+import { spawn } from "node:child_process";
 import { randomUUID, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { parseStackOutputs } from "../../components/outputs";
+import {
+  AUTHORITY_HOST_ENV,
+  CLIENT_CERTIFICATE_FILE_ENV,
+  CLIENT_SECRET_ENV,
+  PROPAGATION_WINDOW_ENV,
+  STACK_OUTPUTS_ENV,
+} from "../../components/postDeployCheck";
+import { PROJECT_ROOT } from "../emulator/home";
 import { runVerification, verifyInputFromOutputs, type VerifyHooks } from "../lib/verifyRunner";
 import { renderChecklist, type VerifyReport } from "../lib/verifyReport";
 import type { ClientCredentialSecret } from "../lib/credentials";
@@ -35,9 +44,16 @@ export interface GraphMocksOptions {
   /** How long the post-deploy check keeps retrying propagation errors. */
   propagationWindowMs: number;
   breakName?: BreakName;
+  /**
+   * How the post-deploy check (the Command resource) runs: `command` executes its command line in
+   * a shell from the project directory with its environment, exactly as @pulumi/command does under
+   * `pulumi up`; `in-process` calls the same verify code directly (faster, and gives the structured
+   * report to tests). Default `in-process`.
+   */
+  postDeployCheck?: "in-process" | "command";
   hooks?: VerifyHooks;
-  /** Receives the post-deploy check's report (also when it fails). */
-  onCheckReport?(report: VerifyReport): void;
+  /** Receives the post-deploy check's checklist (also when it fails) and, in-process, its report. */
+  onCheck?(checklist: string, report: VerifyReport | null): void;
 }
 
 interface GraphObject {
@@ -210,13 +226,25 @@ export class GraphMocks implements pulumi.runtime.Mocks {
     }
   }
 
-  /** What `npm run verify` does when the Command runs it under `pulumi up`, from the same environment. */
+  /** The post-deploy check, as the Command resource runs it under `pulumi up`, from the same inputs. */
   private async runPostDeployCheck(name: string, inputs: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
     const environment = (inputs.environment ?? {}) as Record<string, string>;
-    const outputs = parseStackOutputs(JSON.parse(environment.CMIC_STACK_OUTPUTS ?? "null"));
+    const { ok, checklist, report } =
+      this.options.postDeployCheck === "command"
+        ? await this.runCommand(String(inputs.create), environment)
+        : await this.runInProcess(environment);
+    this.options.onCheck?.(checklist, report);
+    if (!ok) throw new ResourceApplyError(name, `the post-deploy token check failed: CMiC would reject this app's tokens.\n${checklist}`);
+    return { id: randomUUID(), state: { stdout: checklist, stderr: "" } };
+  }
+
+  private async runInProcess(environment: Record<string, string>): Promise<{ ok: boolean; checklist: string; report: VerifyReport }> {
+    const outputs = parseStackOutputs(JSON.parse(environment[STACK_OUTPUTS_ENV] ?? "null"));
     let credential: ClientCredentialSecret | null = null;
-    if (environment.CMIC_CLIENT_SECRET) credential = { kind: "secret", clientSecret: environment.CMIC_CLIENT_SECRET };
-    else if (environment.CMIC_CLIENT_CERTIFICATE_FILE) credential = { kind: "certificate", certificatePem: readFileSync(environment.CMIC_CLIENT_CERTIFICATE_FILE, "utf8") };
+    const secret = environment[CLIENT_SECRET_ENV];
+    const certificateFile = environment[CLIENT_CERTIFICATE_FILE_ENV];
+    if (secret) credential = { kind: "secret", clientSecret: secret };
+    else if (certificateFile) credential = { kind: "certificate", certificatePem: readFileSync(certificateFile, "utf8") };
     const report = await runVerification(
       verifyInputFromOutputs(outputs, {
         credential,
@@ -227,10 +255,38 @@ export class GraphMocks implements pulumi.runtime.Mocks {
       }),
       this.options.hooks,
     );
-    this.options.onCheckReport?.(report);
-    if (!report.ok) {
-      throw new ResourceApplyError(name, `the post-deploy token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`);
-    }
-    return { id: randomUUID(), state: { stdout: renderChecklist(report), stderr: "" } };
+    return { ok: report.ok, checklist: renderChecklist(report), report };
+  }
+
+  /** Run the command line like @pulumi/command: a shell in the project directory, its environment added. */
+  private runCommand(commandLine: string, environment: Record<string, string>): Promise<{ ok: boolean; checklist: string; report: null }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(commandLine, {
+        shell: true,
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          ...environment,
+          [AUTHORITY_HOST_ENV]: this.options.authorityHost,
+          [PROPAGATION_WINDOW_ENV]: String(this.options.propagationWindowMs / 1000),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let pending = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      // verify's progress lines go to stderr: pass them on as they come.
+      child.stderr.on("data", (chunk: Buffer) => {
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) if (line.trim() !== "") this.options.hooks?.onProgress?.(line);
+      });
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (pending.trim() !== "") this.options.hooks?.onProgress?.(pending);
+        resolve({ ok: code === 0, checklist: stdout.trimEnd(), report: null });
+      });
+    });
   }
 }

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { StackOutputs } from "../../components/outputs";
 import { startEmulator, type Emulator } from "../emulator/index";
 import { runVerification, verifyInputFromOutputs } from "../lib/verifyRunner";
-import type { VerifyReport } from "../lib/verifyReport";
+import { renderChecklist, type VerifyReport } from "../lib/verifyReport";
 import { UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
 import { deployStack, type DeployedStack } from "./deployStack";
 
@@ -22,6 +22,8 @@ export interface SandboxOptions {
   propagationWindowMs: number;
   /** Loads index.ts (tests isolate it per run). */
   loadProgram: () => Record<string, unknown>;
+  /** Run the post-deploy check's real command line (the CLI) or in-process (default, gives `report`). */
+  postDeployCheck?: "in-process" | "command";
   /** Use this emulator instead of starting (and closing) one. */
   emulator?: Emulator;
   /** Step and progress lines for the user. */
@@ -29,7 +31,7 @@ export interface SandboxOptions {
 }
 
 export type SandboxResult =
-  | { ok: true; outputs: StackOutputs; report: VerifyReport | null; created: number }
+  | { ok: true; outputs: StackOutputs; checklist: string; report: VerifyReport | null; created: number }
   | { ok: false; error: Error; report: VerifyReport | null };
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
@@ -63,6 +65,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
         stack: options.stack,
         breakName: options.breakName,
         propagationWindowMs: options.propagationWindowMs,
+        postDeployCheck: options.postDeployCheck,
         onProgress: (line) => options.log(`  … ${line}`),
         loadProgram: options.loadProgram,
       });
@@ -72,17 +75,28 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     }
     for (const created of deployed.created) options.log(`  + ${created.type.split(":").pop()} ${created.name}`);
 
-    let report = deployed.checkReport;
-    if (report === null && deployed.outputs.clientSecret) {
-      // postDeployCheck was turned off: the sandbox still proves the token before it says "green".
-      options.log("Checking a token as CMiC will (the stack turns the post-deploy check off)…");
-      report = await runVerification(
-        verifyInputFromOutputs(deployed.outputs, { authorityHost: emulator.url, propagationWindowMs: options.propagationWindowMs }),
-        { onProgress: (line) => options.log(`  … ${line}`) },
-      );
-      if (!report.ok) return { ok: false, error: new Error("The token check failed: CMiC would reject this app's tokens."), report };
+    if (deployed.checklist !== null) {
+      return { ok: true, outputs: deployed.outputs, checklist: deployed.checklist, report: deployed.checkReport, created: deployed.created.length };
     }
-    return { ok: true, outputs: deployed.outputs, report, created: deployed.created.length };
+    // The stack turns the post-deploy check off, or cannot run it (certificate without its key): the
+    // sandbox still proves a token before it says "green", or says why it cannot.
+    if (!deployed.outputs.clientSecret) {
+      return {
+        ok: false,
+        error: new Error(
+          "No token was checked: the stack has only a certificate credential and no private key for the check. " +
+            "Fix: set cmic-entra-oauth:postDeployCertificateFile to a PEM with the connector's certificate and private key.",
+        ),
+        report: null,
+      };
+    }
+    options.log("Checking a token as CMiC will (the stack turns the post-deploy check off)…");
+    const report = await runVerification(
+      verifyInputFromOutputs(deployed.outputs, { authorityHost: emulator.url, propagationWindowMs: options.propagationWindowMs, propagationWindowStart: new Date() }),
+      { onProgress: (line) => options.log(`  … ${line}`) },
+    );
+    if (!report.ok) return { ok: false, error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`), report };
+    return { ok: true, outputs: deployed.outputs, checklist: renderChecklist(report), report, created: deployed.created.length };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report: null };
   } finally {

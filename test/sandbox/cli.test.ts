@@ -3,8 +3,9 @@ import { runScript } from "../support/runScript";
 
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
-it("deploys Pulumi.dev.yaml, prints the checklist and the handoff sheet, and exits 0", async () => {
-  const run = await runScript("sandbox", ["--propagation-delay", "0.5", "--window", "10"]);
+it("deploys Pulumi.dev.yaml, runs the post-deploy command through the propagation delay, prints the checklist and the handoff sheet, and exits 0", async () => {
+  // The delay outlasts the start-up of `npm run verify`, so the check has to wait for it.
+  const run = await runScript("sandbox", ["--propagation-delay", "6", "--window", "20"]);
   expect(run.stderr).toContain("✔ sandbox: stack 'dev' deployed to the emulator");
   expect(run.stderr).toContain("waiting for Entra to propagate");
   expect(run.stdout).toContain("OK: the token passes every check CMiC makes");

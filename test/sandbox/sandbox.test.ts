@@ -92,6 +92,13 @@ it("certificate credential: the post-deploy check signs a client assertion with 
   expect(result.outputs).toMatchObject({ clientSecret: null, certificateThumbprint: certificate.thumbprintSha1Hex });
 });
 
+it("a certificate-only stack without the connector's private key is not called green", async () => {
+  const certificate = generateTestCertificate({ commonName: "arcoro-connector" });
+  const { result } = await sandbox({ deployment: "enterprise", serviceUser: "ARCORO_SVC", credential: "certificate", certificate: certificate.certPem });
+  expect(result.ok).toBe(false);
+  if (!result.ok) expect(result.error.message).toContain("No token was checked");
+});
+
 it("claimSource=registration: no claims policy, and the token is still accepted without cmicuser", async () => {
   const { result } = await sandbox({ deployment: "enterprise", serviceUser: "ARCORO_SVC", claimSource: "registration" });
   expectGreen(result);

@@ -1,0 +1,19 @@
+/**
+ * The contract between the component's post-deploy check and `npm run verify`: the command the
+ * check runs and the environment variables it hands over. One definition, read by the component,
+ * the verify CLI and the sandbox (which runs the same command).
+ */
+
+/** Run from the project directory after every change that matters; `--just-deployed` starts the propagation window now. */
+export const POST_DEPLOY_CHECK_COMMAND = "npm run --silent verify -- --just-deployed";
+
+/** The stack outputs about to be exported, as JSON, without the secret. */
+export const STACK_OUTPUTS_ENV = "CMIC_STACK_OUTPUTS";
+/** The client secret value. */
+export const CLIENT_SECRET_ENV = "CMIC_CLIENT_SECRET";
+/** A PEM file with the connector's certificate and private key, for certificate-only stacks. */
+export const CLIENT_CERTIFICATE_FILE_ENV = "CMIC_CLIENT_CERTIFICATE_FILE";
+/** Where to reach Entra when it is not the public cloud (the sandbox points it at the emulator). */
+export const AUTHORITY_HOST_ENV = "CMIC_AUTHORITY_HOST";
+/** Seconds of the propagation window, when `--propagation-window` is not given. */
+export const PROPAGATION_WINDOW_ENV = "CMIC_PROPAGATION_WINDOW";
