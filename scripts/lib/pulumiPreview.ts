@@ -214,6 +214,18 @@ export function findingsForStep(stack: string, step: PreviewStep): DriftFinding[
   switch (step.op) {
     case "create":
     case "create-replacement":
+      if (type === ROTATING_TYPE) {
+        // A rotation anchor drops out of the refreshed state when its date passes: nobody deleted it.
+        return [
+          {
+            ...base,
+            severity: "expiry",
+            id: "pulumi.rotationDue",
+            message: "the client secret's rotation date has passed: the next `pulumi up` issues a new secret (the current one has expired or is about to)",
+            fix: `run \`pulumi up --stack ${stack}\` to issue the new secret, then give it to the connector admin (\`npm run handoff -- --stack ${stack} --reveal\`)`,
+          },
+        ];
+      }
       return [
         {
           ...base,

@@ -12,6 +12,7 @@ import { constantClaims, evaluateAudit, isOnVerifiedDomain, sendAuditBatch, type
 import { escapeXml, fleetExitCode, formatTable, toJUnitXml, toJsonReport, type DriftCheck, type StackDriftResult } from "../../scripts/lib/driftReport";
 import { claimsMappingDefinition } from "../../components/claimsMapping";
 import { FIXTURE_STACKS, parseXml } from "./support";
+import { createLimiter } from "../../scripts/drift";
 
 const APP_URN = "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
 
@@ -44,6 +45,23 @@ describe("interpretPreview", () => {
       ["signInAudience", "would be replaced (forces replacement)"],
     ]);
     expect(findings[0].fix).toContain("npm run handoff -- --stack prod");
+  });
+
+  test("a rotation anchor past its date is a due rotation (expiry), not a deletion", () => {
+    const rotationUrn = APP_URN.replace("azuread:index/application:Application::cmic-app", "time:index/rotating:Rotating::cmic-secret-rotation");
+    const secretUrn = APP_URN.replace("azuread:index/application:Application::cmic-app", "azuread:index/applicationPassword:ApplicationPassword::cmic-secret");
+    const outcome = interpretPreview("prod", {
+      exitCode: 7,
+      stderr: "",
+      stdout: digest([
+        { op: "create", urn: rotationUrn, detailedDiff: null },
+        { op: "replace", urn: secretUrn, diffReasons: ["rotateWhenChanged"], replaceReasons: ["rotateWhenChanged"], detailedDiff: null },
+      ]),
+    });
+    const rotation = outcome.checks.flatMap((c) => c.findings).find((f) => f.resource.includes("cmic-secret-rotation"));
+    expect(rotation).toMatchObject({ id: "pulumi.rotationDue", severity: "expiry" });
+    expect(rotation?.message).not.toContain("deleted");
+    expect(rotation?.fix).toContain("npm run handoff -- --stack prod --reveal");
   });
 
   test("exit 7 with a change summary but no listed step is drift, not clean", () => {
@@ -186,5 +204,23 @@ describe("reports", () => {
 
   test("the table says which exit code the fleet gets", () => {
     expect(formatTable([result("a", "clean"), result("b", "error")])).toMatch(/2 stack\(s\): 1 clean, 0 with drift, 1 could not be checked → exit 1/);
+  });
+});
+
+describe("createLimiter", () => {
+  test("runs at most its limit at once, also for tasks queued while others run", async () => {
+    const limit = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const task = async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running -= 1;
+    };
+    const first = Array.from({ length: 4 }, () => limit(task));
+    const late = new Promise<void>((resolve) => setImmediate(() => resolve(Promise.all(Array.from({ length: 4 }, () => limit(task))).then(() => undefined))));
+    await Promise.all([...first, late]);
+    expect(peak).toBe(2);
   });
 });
