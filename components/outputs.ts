@@ -4,9 +4,10 @@
  * read it back with {@link parseStackOutputs}, so a renamed output breaks loudly in one place.
  */
 
-export type Deployment = "enterprise" | "cloud";
-export type ClaimSource = "token" | "registration";
-export type CredentialKind = "secret" | "certificate" | "both";
+import type { Deployment } from "./cmicUser";
+import type { ClaimSource, CredentialKind } from "./settings";
+
+export type { ClaimSource, CredentialKind, Deployment };
 
 /** The fields of CMiC's API Security → Application Registration form. */
 export interface CmicRegistrationValues {

@@ -8,6 +8,8 @@
  * checks ({@link checkClaims}) are pure; only the signature check fetches keys, through a
  * {@link JwksFetcher} the caller provides (the runner caches it: one JWKS request per run).
  */
+import { DEFAULT_CLAIM_NAME } from "../../components/claimsMapping";
+import { CONFIG_NAMESPACE } from "../../components/settings";
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK } from "jose";
 import { issuerUrlV1, issuerUrlV2, withAuthorityHost } from "../../components/entraEndpoints";
 import { CLOUD_SEPARATOR, isEmailUsername, type Deployment } from "../../components/cmicUser";
@@ -15,7 +17,7 @@ import type { CheckResult, DecodedToken } from "./verifyReport";
 
 /** The only algorithm Entra signs access tokens with, and the only one accepted. */
 export const ACCEPTED_ALGORITHM = "RS256";
-export const DEFAULT_CLAIM_NAME = "cmicuser";
+export { DEFAULT_CLAIM_NAME };
 /**
  * Allowed clock difference in seconds. 60 s is the default of the Java validators a server like
  * CMiC's is built on (Nimbus JOSE+JWT's DefaultJWTClaimsVerifier): a token we accept with a larger
@@ -23,7 +25,7 @@ export const DEFAULT_CLAIM_NAME = "cmicuser";
  */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 
-const CONFIG = "cmic-entra-oauth";
+const CONFIG = CONFIG_NAMESPACE;
 
 /** What CMiC has registered, and what the token must therefore say. */
 export interface TokenExpectations {

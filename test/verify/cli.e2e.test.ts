@@ -69,7 +69,8 @@ describe("verify CLI against the emulator", () => {
   });
 
   it("shows propagation progress on stderr and then passes", async () => {
-    emulator.setPropagationDelay(1000);
+    // Longer than the CLI takes to start, even on a loaded machine, so the first try meets the delay.
+    emulator.setPropagationDelay(4000);
     try {
       const app = await provisionVerifyApp({ emulatorUrl: emulator.url, tenant, cmicUserClaim: "svc-new" });
       const file = path.join(tmp, "new-outputs.json");
