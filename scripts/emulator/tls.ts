@@ -11,7 +11,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { defaultTlsDir, writeFileAtomic } from "./home";
-import { generateRsaKeyPair, issueCertificate } from "./x509";
+import { generateRsaKeyPair, hasNameConstraints, issueCertificate } from "./x509";
 
 export interface TlsMaterial {
   dir: string;
@@ -75,7 +75,12 @@ function usableCa(state: ReadState, now: number): boolean {
   if (!state.caCertPem || !state.caKeyPem) return false;
   try {
     const cert = new crypto.X509Certificate(state.caCertPem);
-    return cert.ca && cert.checkPrivateKey(crypto.createPrivateKey(state.caKeyPem)) && validLongEnough(cert, now);
+    return (
+      cert.ca &&
+      hasNameConstraints(state.caCertPem) &&
+      cert.checkPrivateKey(crypto.createPrivateKey(state.caKeyPem)) &&
+      validLongEnough(cert, now)
+    );
   } catch {
     return false;
   }
@@ -113,6 +118,7 @@ function generate(dir: string, state: ReadState, now: number): void {
       notBefore: new Date(now - DAY_MS),
       notAfter: new Date(now + CA_LIFETIME_DAYS * DAY_MS),
       isCa: true,
+      permittedNames: SERVER_ALT_NAMES,
     });
     writeFileAtomic(path.join(dir, FILES.caKey), caKeyPem, 0o600);
     writeFileAtomic(path.join(dir, FILES.caCert), caCertPem);

@@ -34,6 +34,12 @@ export interface CertificateRequest {
   /** Needed for a self-signed certificate. */
   subjectPrivateKeyPem?: string;
   isCa?: boolean;
+  /**
+   * For a CA: the only names it may certify (DNS names, or IP addresses as single hosts). Written
+   * as a critical name-constraints extension, so a CA that a shell trusts through
+   * NODE_EXTRA_CA_CERTS can vouch for nothing but this machine's loopback names.
+   */
+  permittedNames?: string[];
   /** Subject alternative names: DNS names and IP addresses (v4 or v6). */
   altNames?: string[];
   serverAuth?: boolean;
@@ -65,7 +71,8 @@ export function issueCertificate(request: CertificateRequest): string {
 
   const extensions: object[] = [];
   if (request.isCa) {
-    extensions.push({ name: "basicConstraints", cA: true, critical: true });
+    extensions.push({ name: "basicConstraints", cA: true, pathLenConstraint: 0, critical: true });
+    if (request.permittedNames && request.permittedNames.length > 0) extensions.push(nameConstraints(request.permittedNames));
     extensions.push({ name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true });
   } else {
     extensions.push({ name: "basicConstraints", cA: false });
@@ -82,6 +89,45 @@ export function issueCertificate(request: CertificateRequest): string {
   cert.setExtensions(extensions);
   cert.sign(forge.pki.privateKeyFromPem(signingKeyPem), forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
+}
+
+/** OID of the X.509 name-constraints extension. */
+export const NAME_CONSTRAINTS_OID = "2.5.29.30";
+
+/** NameConstraints { permittedSubtrees [0] } with one GeneralSubtree per name (RFC 5280 §4.2.1.10). */
+function nameConstraints(names: string[]): object {
+  const { asn1 } = forge;
+  const subtrees = names.map((name) => {
+    let base: forge.asn1.Asn1;
+    if (net.isIP(name)) {
+      // An iPAddress constraint is the address followed by its mask: here a single host.
+      const address = ipBytes(name);
+      const mask = Buffer.alloc(address.length, 0xff);
+      base = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, Buffer.concat([address, mask]).toString("binary"));
+    } else {
+      base = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, name);
+    }
+    return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [base]);
+  });
+  const value = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, subtrees)]);
+  return { id: NAME_CONSTRAINTS_OID, critical: true, value: asn1.toDer(value).getBytes() };
+}
+
+function ipBytes(ip: string): Buffer {
+  if (net.isIPv4(ip)) return Buffer.from(ip.split(".").map(Number));
+  // Expand "::" and write eight 16-bit groups.
+  const [head, tail = ""] = ip.split("::");
+  const headGroups = head ? head.split(":") : [];
+  const tailGroups = tail ? tail.split(":") : [];
+  const groups = [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, index) => bytes.writeUInt16BE(parseInt(group, 16), index * 2));
+  return bytes;
+}
+
+/** Whether a CA certificate carries name constraints (older emulator CAs did not). */
+export function hasNameConstraints(certPem: string): boolean {
+  return Boolean(forge.pki.certificateFromPem(certPem).getExtension("nameConstraints"));
 }
 
 /** DER bytes of the first certificate in a PEM. */

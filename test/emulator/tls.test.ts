@@ -5,7 +5,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import https from "node:https";
+import tls from "node:tls";
 import { emulatorHome } from "../../scripts/emulator/home";
+import { generateRsaKeyPair, issueCertificate } from "../../scripts/emulator/x509";
 import { ensureTlsMaterial } from "../../scripts/emulator/tls";
 import { extraCaCertsValue, parseCommand, resolveCommand } from "../../scripts/withEmulatorCa";
 
@@ -29,6 +32,47 @@ function checkSet(dir: string): crypto.X509Certificate {
   expect(ca.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(dir, "ca.key"))))).toBe(true);
   return server;
 }
+
+/** Serve `certPem` on loopback and report whether a client trusting only `caPem` accepts it. */
+async function clientAccepts(caPem: string, certPem: string, keyPem: string): Promise<string | true> {
+  const server = https.createServer({ cert: certPem, key: keyPem }, (_, res) => res.end("ok"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    return await new Promise<string | true>((resolve) => {
+      const socket = tls.connect({ host: "127.0.0.1", port, ca: caPem }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe("the emulator CA can vouch for this machine only", () => {
+  it("is refused for a certificate naming any other host, even one it signed", async () => {
+    const dir = path.join(scratch, "tls");
+    await ensureTlsMaterial(dir);
+    const caPem = fs.readFileSync(path.join(dir, "ca.crt"), "utf8");
+    const issuer = { certPem: caPem, privateKeyPem: fs.readFileSync(path.join(dir, "ca.key"), "utf8") };
+    const issue = (altNames: string[]) => {
+      const keys = generateRsaKeyPair();
+      const now = Date.now();
+      const certPem = issueCertificate({ commonName: altNames[0], publicKeyPem: keys.publicKeyPem, issuer, notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000), altNames, serverAuth: true });
+      return { certPem, keyPem: keys.privateKeyPem };
+    };
+    const loopback = issue(["localhost", "127.0.0.1"]);
+    expect(await clientAccepts(caPem, loopback.certPem, loopback.keyPem)).toBe(true);
+    // A stolen CA key could mint this for a real site; name constraints make clients refuse it.
+    const foreign = issue(["login.microsoftonline.com", "127.0.0.1"]);
+    // (It also names 127.0.0.1, so without the constraints this very connection would succeed.)
+    const refused = await clientAccepts(caPem, foreign.certPem, foreign.keyPem);
+    expect(refused).not.toBe(true);
+    expect(typeof refused).toBe("string");
+  });
+});
 
 describe("ensureTlsMaterial", () => {
   it("creates a CA and a localhost/127.0.0.1/::1 server certificate, keys mode 0600", async () => {
