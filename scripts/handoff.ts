@@ -18,7 +18,9 @@ const USAGE = `Usage: npm run handoff -- (--stack NAME | --outputs FILE) [--reve
 
   --stack NAME     read the outputs of a Pulumi stack (pulumi stack output --json)
   --outputs FILE   read outputs saved with: pulumi stack output --json --show-secrets > FILE
-  --reveal         print the client secret instead of its 3-character hint
+                   (without either, $CMIC_STACK_OUTPUTS holds the outputs JSON)
+  --reveal         print the client secret (otherwise: its 3-character hint from a saved
+                   outputs file, nothing with --stack)
   --out FILE       write the sheet to FILE (mode 0600) instead of standard output
 
 Exit codes: 0 sheet written, 1 outputs could not be read, 2 bad usage.`;

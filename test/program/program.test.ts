@@ -6,6 +6,9 @@ import { generateTestCertificate } from "../support/certificates";
 import { MOCK_SECRET_VALUE, RecordingMocks, type RecordedResource } from "../support/recordingMocks";
 import { plainOutputs, runProgram, type ProgramRun } from "../../scripts/sandbox/runProgram";
 import { parseStackOutputs } from "../../components/outputs";
+import * as pulumi from "@pulumi/pulumi";
+import { CmicEntraIntegration } from "../../components/cmicEntraIntegration";
+import type { IntegrationSettings } from "../../components/settings";
 
 const TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
 const OWNER = "9a7b3c1d-2e4f-4a5b-8c6d-7e8f9a0b1c2d";
@@ -291,5 +294,50 @@ describe("invalid settings", () => {
     await expect(deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem + certificate.keyPem })).rejects.toThrow(
       "contains a private key",
     );
+  });
+});
+
+describe("resource options", () => {
+  /** Deploy the component with a transformation that records each child's resource options. */
+  async function childOptions(settings: Record<string, unknown>): Promise<Map<string, pulumi.CustomResourceOptions>> {
+    const recorded = new Map<string, pulumi.CustomResourceOptions>();
+    const mocks = new RecordingMocks({ tenantId: TENANT, initialDomain: "contoso.onmicrosoft.com", now: NOW });
+    await runProgram({
+      stack: "acme-prod",
+      config: {},
+      mocks,
+      loadProgram: () => {
+        const integration = new CmicEntraIntegration("cmic", { tenantId: TENANT, ...settings } as IntegrationSettings, {
+          transformations: [
+            (args) => {
+              recorded.set(args.name, args.opts);
+              return undefined;
+            },
+          ],
+        });
+        return { clientId: integration.clientId };
+      },
+    });
+    return recorded;
+  }
+
+  it("protects the app and service principal, and leaves identifierUris to its own resource", async () => {
+    const options = await childOptions({ deployment: "enterprise", serviceUser: "SVC" });
+    expect(options.get("cmic-app")).toMatchObject({ protect: true, ignoreChanges: ["identifierUris"] });
+    expect(options.get("cmic-sp")).toMatchObject({ protect: true });
+    expect(options.get("cmic-secret")?.protect).toBeFalsy();
+  });
+
+  it("lets protection be turned off", async () => {
+    const options = await childOptions({ deployment: "enterprise", serviceUser: "SVC", protect: false });
+    expect(options.get("cmic-app")?.protect).toBe(false);
+    expect(options.get("cmic-sp")?.protect).toBe(false);
+  });
+
+  it("runs the post-deploy check only after every resource it checks exists", async () => {
+    const options = await childOptions({ deployment: "enterprise", serviceUser: "SVC" });
+    const dependsOn = (options.get("cmic-token-check")?.dependsOn ?? []) as pulumi.Resource[];
+    const names = await Promise.all(dependsOn.map((resource) => new Promise<string>((resolve) => resource.urn.apply((urn) => resolve(urn.split("::").pop() ?? "")))));
+    expect(names.sort()).toEqual(["cmic-app", "cmic-claims-policy", "cmic-claims-policy-assignment", "cmic-identifier-uri", "cmic-secret", "cmic-sp"]);
   });
 });
