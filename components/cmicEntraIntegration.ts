@@ -32,7 +32,6 @@ import { validateIntegrationSettings, type IntegrationSettings, type ValidatedSe
 
 export const COMPONENT_TYPE = "cmic-entra-oauth:index:CmicEntraIntegration";
 
-
 /** The component's arguments are the stack settings; see {@link IntegrationSettings} for each field. */
 export type CmicEntraIntegrationArgs = IntegrationSettings;
 
