@@ -9,7 +9,7 @@ import { randomUUID, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { parseStackOutputs } from "../../components/outputs";
+import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
 import {
   AUTHORITY_HOST_ENV,
   CLIENT_CERTIFICATE_FILE_ENV,
@@ -73,6 +73,26 @@ function lastSegment(resourceId: unknown): string {
  */
 function sameRealm<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/**
+ * What `npm run verify -- --just-deployed` does against the emulator: request a token with the given
+ * credential (default: the secret in the outputs) and check it, the propagation window starting now.
+ */
+export function checkJustDeployed(
+  outputs: StackOutputs,
+  credential: ClientCredentialSecret | null | undefined,
+  target: { authorityHost: string; propagationWindowMs: number; hooks?: VerifyHooks },
+): Promise<VerifyReport> {
+  return runVerification(
+    verifyInputFromOutputs(outputs, {
+      credential: credential ?? undefined,
+      authorityHost: target.authorityHost,
+      propagationWindowMs: target.propagationWindowMs,
+      propagationWindowStart: new Date(),
+    }),
+    target.hooks,
+  );
 }
 
 /** A registration failure, shaped like a provider error in `pulumi up` output. */
@@ -245,16 +265,7 @@ export class GraphMocks implements pulumi.runtime.Mocks {
     const certificateFile = environment[CLIENT_CERTIFICATE_FILE_ENV];
     if (secret) credential = { kind: "secret", clientSecret: secret };
     else if (certificateFile) credential = { kind: "certificate", certificatePem: readFileSync(certificateFile, "utf8") };
-    const report = await runVerification(
-      verifyInputFromOutputs(outputs, {
-        credential,
-        authorityHost: this.options.authorityHost,
-        propagationWindowMs: this.options.propagationWindowMs,
-        // As `verify --just-deployed`: the resources changed just now.
-        propagationWindowStart: new Date(),
-      }),
-      this.options.hooks,
-    );
+    const report = await checkJustDeployed(outputs, credential, this.options);
     return { ok: report.ok, checklist: renderChecklist(report), report };
   }
 

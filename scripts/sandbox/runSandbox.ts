@@ -6,10 +6,9 @@
 import { randomUUID } from "node:crypto";
 import type { StackOutputs } from "../../components/outputs";
 import { startEmulator, type Emulator } from "../emulator/index";
-import { runVerification, verifyInputFromOutputs } from "../lib/verifyRunner";
 import { renderChecklist, type VerifyReport } from "../lib/verifyReport";
-import { UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
-import { deployStack, type DeployedStack } from "./deployStack";
+import { checkJustDeployed, UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
+import { deployStack } from "./deployStack";
 
 export interface SandboxOptions {
   stack: string;
@@ -56,23 +55,17 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
         ". The post-deploy token check waits for the simulated propagation" +
         ` (${(options.propagationDelayMs / 1000).toFixed(0)} s).`,
     );
-    let deployed: DeployedStack;
-    try {
-      deployed = await deployStack({
-        emulatorUrl: emulator.url,
-        tenant,
-        settings: config,
-        stack: options.stack,
-        breakName: options.breakName,
-        propagationWindowMs: options.propagationWindowMs,
-        postDeployCheck: options.postDeployCheck,
-        onProgress: (line) => options.log(`  … ${line}`),
-        loadProgram: options.loadProgram,
-      });
-    } catch (error) {
-      const report = (error as { checkReport?: VerifyReport | null }).checkReport ?? null;
-      return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
-    }
+    const deployed = await deployStack({
+      emulatorUrl: emulator.url,
+      tenant,
+      settings: config,
+      stack: options.stack,
+      breakName: options.breakName,
+      propagationWindowMs: options.propagationWindowMs,
+      postDeployCheck: options.postDeployCheck,
+      onProgress: (line) => options.log(`  … ${line}`),
+      loadProgram: options.loadProgram,
+    });
     for (const created of deployed.created) options.log(`  + ${created.type.split(":").pop()} ${created.name}`);
 
     if (deployed.checklist !== null) {
@@ -91,14 +84,17 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       };
     }
     options.log("Checking a token as CMiC will (the stack turns the post-deploy check off)…");
-    const report = await runVerification(
-      verifyInputFromOutputs(deployed.outputs, { authorityHost: emulator.url, propagationWindowMs: options.propagationWindowMs, propagationWindowStart: new Date() }),
-      { onProgress: (line) => options.log(`  … ${line}`) },
-    );
+    const report = await checkJustDeployed(deployed.outputs, null, {
+      authorityHost: emulator.url,
+      propagationWindowMs: options.propagationWindowMs,
+      hooks: { onProgress: (line) => options.log(`  … ${line}`) },
+    });
     if (!report.ok) return { ok: false, error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`), report };
     return { ok: true, outputs: deployed.outputs, checklist: renderChecklist(report), report, created: deployed.created.length };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report: null };
+    // A failed post-deploy check carries its report (see deployStack).
+    const report = (error as { checkReport?: VerifyReport | null }).checkReport ?? null;
+    return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
   } finally {
     if (!options.emulator) await emulator.close();
   }
