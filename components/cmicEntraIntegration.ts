@@ -25,9 +25,9 @@ import {
   CLIENT_SECRET_ENV,
   POST_DEPLOY_CHECK_COMMAND,
   STACK_OUTPUTS_ENV,
-} from "./postDeployCheck";
-import { handoffValues, identifierUriFor, type HandoffValues } from "./handoff";
-import type { CmicRegistrationValues, ConnectorValues, StackOutputs } from "./outputs";
+} from "../contract/postDeployCheck";
+import { handoffValues, identifierUriFor, type HandoffValues } from "./registrationValues";
+import type { CmicRegistrationValues, ConnectorValues, StackOutputs } from "../contract/stackOutputs";
 import { validateIntegrationSettings, type IntegrationSettings, type ValidatedSettings } from "./settings";
 
 export const COMPONENT_TYPE = "cmic-entra-oauth:index:CmicEntraIntegration";

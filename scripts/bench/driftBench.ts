@@ -12,10 +12,10 @@
 import crypto from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { BenchResult } from "./types";
-import type { ClaimSource, StackOutputs } from "../../components/outputs";
+import type { ClaimSource, StackOutputs } from "../../contract/stackOutputs";
 import { deployStack, deployerGraph, type EmulatorTenantAccess } from "../sandbox/deployStack";
-import { auditStack } from "../lib/graphAudit";
-import { createLimiter, DEFAULT_AUDIT_CONCURRENCY } from "../drift";
+import { auditStack } from "../drift/graphAudit";
+import { createLimiter, DEFAULT_AUDIT_CONCURRENCY } from "../drift/cli";
 
 export interface DeployedApp {
   /** As `pulumi stack output --json` prints them (no `--show-secrets`: the secret is null). */
@@ -84,7 +84,7 @@ interface BenchEmulator {
 
 export async function runDriftBench(): Promise<BenchResult[]> {
   // Loaded lazily so that importing deployAuditedApp never starts an emulator.
-  const { startEmulator } = (await import("../emulator/index")) as unknown as { startEmulator(): Promise<BenchEmulator> };
+  const { startEmulator } = (await import("../../emulator")) as unknown as { startEmulator(): Promise<BenchEmulator> };
   const emulator = await startEmulator();
   try {
     const tenant = emulator.addTenant({ initialDomain: `driftbench${crypto.randomBytes(3).toString("hex")}.onmicrosoft.com` });

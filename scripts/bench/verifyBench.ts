@@ -10,11 +10,11 @@
 import crypto from "node:crypto";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { BenchResult } from "./types";
-import type { StackOutputs } from "../../components/outputs";
+import type { StackOutputs } from "../../contract/stackOutputs";
 import type { Deployment } from "../../components/cmicUser";
 import { deployStack, type EmulatorTenantAccess } from "../sandbox/deployStack";
-import { runVerification, verifyInputFromOutputs } from "../lib/verifyRunner";
-import { generateRsaKeyPair, issueCertificate } from "../emulator/x509";
+import { runVerification, verifyInputFromOutputs } from "../verify/runner";
+import { generateRsaKeyPair, issueCertificate } from "../../emulator/x509";
 
 /** The parts of the emulator's tenant handle the provisioner needs (see docs/ARCHITECTURE.md). */
 export interface ProvisionTenant extends EmulatorTenantAccess {
@@ -148,7 +148,7 @@ function isTokenRequest(entry: { method: string; path: string }): boolean {
 /** Run the three verify benchmarks on a fresh emulator. */
 export async function runVerifyBench(): Promise<BenchResult[]> {
   // Loaded lazily so that importing provisionVerifyApp never starts an emulator.
-  const { startEmulator } = (await import("../emulator/index")) as unknown as { startEmulator(options?: { propagationDelayMs?: number }): Promise<BenchEmulator> };
+  const { startEmulator } = (await import("../../emulator")) as unknown as { startEmulator(options?: { propagationDelayMs?: number }): Promise<BenchEmulator> };
   const emulator = await startEmulator();
   const results: BenchResult[] = [];
   try {

@@ -6,10 +6,10 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { defineCmicStack } from "../../components/stack";
-import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
-import { createClientCredential } from "../lib/credentials";
-import { createGraphClient } from "../lib/graph";
-import type { VerifyReport } from "../lib/verifyReport";
+import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
+import { createClientCredential } from "../shared/credentials";
+import { createGraphClient } from "../shared/graphClient";
+import type { VerifyReport } from "../verify/report";
 import { GraphMocks, type BreakName } from "./graphMocks";
 import { plainOutputs, runProgram } from "./runProgram";
 

@@ -9,18 +9,18 @@ import { randomUUID, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
+import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
 import {
   AUTHORITY_HOST_ENV,
   CLIENT_CERTIFICATE_FILE_ENV,
   CLIENT_SECRET_ENV,
   PROPAGATION_WINDOW_ENV,
   STACK_OUTPUTS_ENV,
-} from "../../components/postDeployCheck";
-import { PROJECT_ROOT } from "../emulator/home";
-import { runVerification, verifyInputFromOutputs, type VerifyHooks } from "../lib/verifyRunner";
-import { renderChecklist, type VerifyReport } from "../lib/verifyReport";
-import type { ClientCredentialSecret } from "../lib/credentials";
+} from "../../contract/postDeployCheck";
+import { PROJECT_ROOT } from "../shared/projectRoot";
+import { runVerification, verifyInputFromOutputs, type VerifyHooks } from "../verify/runner";
+import { renderChecklist, type VerifyReport } from "../verify/report";
+import type { ClientCredentialSecret } from "../shared/credentials";
 import { unwrapMockInputs } from "./runProgram";
 
 /** Ways to make the sandbox deploy a broken app, each a real misconfiguration admins make. */

@@ -4,9 +4,9 @@
  * token exactly as under `pulumi up`, and hand back the outputs for the handoff sheet.
  */
 import { randomUUID } from "node:crypto";
-import type { StackOutputs } from "../../components/outputs";
-import { startEmulator, type Emulator } from "../emulator/index";
-import { renderChecklist, type VerifyReport } from "../lib/verifyReport";
+import type { StackOutputs } from "../../contract/stackOutputs";
+import { startEmulator, type Emulator } from "../../emulator";
+import { renderChecklist, type VerifyReport } from "../verify/report";
 import { checkJustDeployed, UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
 import { deployStack } from "./deployStack";
 

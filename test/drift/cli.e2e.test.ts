@@ -7,11 +7,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { DriftReportJson } from "../../scripts/lib/driftReport";
+import type { DriftReportJson } from "../../scripts/drift/report";
 import { useEmulatorFixture } from "../support/emulatorFixture";
 import { deployAuditedApp } from "../../scripts/bench/driftBench";
-import { writeFakeStack } from "./graphSetup";
-import { FIXTURE_STACKS, parseXml, runDriftCli } from "./support";
+import { writeFakeStack } from "../support/graphSetup";
+import { FIXTURE_STACKS, parseXml, runDriftCli } from "../support/drift";
 
 const fixture = useEmulatorFixture({ tenant: { initialDomain: "contoso-drift-cli.onmicrosoft.com" } });
 

@@ -6,10 +6,10 @@
  */
 import crypto from "node:crypto";
 import { claimsMappingDefinition } from "../../components/claimsMapping";
-import { createClientCredential } from "../../scripts/lib/credentials";
-import { createGraphClient } from "../../scripts/lib/graph";
-import { auditStack } from "../../scripts/lib/graphAudit";
-import type { DriftCheck, DriftFinding } from "../../scripts/lib/driftReport";
+import { createClientCredential } from "../../scripts/shared/credentials";
+import { createGraphClient } from "../../scripts/shared/graphClient";
+import { auditStack } from "../../scripts/drift/graphAudit";
+import type { DriftCheck, DriftFinding } from "../../scripts/drift/report";
 import { useEmulatorFixture } from "../support/emulatorFixture";
 import { deployAuditedApp, type DeployAppOptions, type DeployedApp } from "../../scripts/bench/driftBench";
 

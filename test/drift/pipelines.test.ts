@@ -5,8 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
-import { parseDriftArgs } from "../../scripts/drift";
-import { PROJECT_ROOT } from "./support";
+import { parseDriftArgs } from "../../scripts/drift/cli";
+import { PROJECT_ROOT } from "../support/drift";
 
 type Json = Record<string, unknown>;
 

@@ -1,12 +1,12 @@
 /**
- * The Pulumi layer through the real CLI: `scripts/drift.ts` runs as a child process with the
+ * The Pulumi layer through the real CLI: `scripts/drift/cli.ts` runs as a child process with the
  * stand-in `pulumi` (test/fixtures/pulumi/bin) first on PATH, replaying recorded previews.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { DriftReportJson } from "../../scripts/lib/driftReport";
-import { parseXml, runDriftCli } from "./support";
+import type { DriftReportJson } from "../../scripts/drift/report";
+import { parseXml, runDriftCli } from "../support/drift";
 
 function report(stdout: string): DriftReportJson {
   return JSON.parse(stdout) as DriftReportJson;

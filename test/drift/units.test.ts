@@ -4,15 +4,15 @@
  * request inside a 200 batch, which the emulator does not inject), and the report renderings.
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { interpretPreview, parseUrn, valueAtPath } from "../../scripts/lib/pulumiPreview";
+import { interpretPreview, parseUrn, valueAtPath } from "../../scripts/drift/pulumiPreview";
 import fs from "node:fs";
 import path from "node:path";
-import { parseStackOutputs } from "../../components/outputs";
-import { constantClaims, evaluateAudit, isOnVerifiedDomain, sendAuditBatch, type BatchRequest } from "../../scripts/lib/graphAudit";
-import { escapeXml, fleetExitCode, formatTable, toJUnitXml, toJsonReport, type DriftCheck, type StackDriftResult } from "../../scripts/lib/driftReport";
+import { parseStackOutputs } from "../../contract/stackOutputs";
+import { constantClaims, evaluateAudit, isOnVerifiedDomain, sendAuditBatch, type BatchRequest } from "../../scripts/drift/graphAudit";
+import { escapeXml, fleetExitCode, formatTable, toJUnitXml, toJsonReport, type DriftCheck, type StackDriftResult } from "../../scripts/drift/report";
 import { claimsMappingDefinition } from "../../components/claimsMapping";
-import { FIXTURE_STACKS, parseXml } from "./support";
-import { createLimiter } from "../../scripts/drift";
+import { FIXTURE_STACKS, parseXml } from "../support/drift";
+import { createLimiter } from "../../scripts/drift/cli";
 
 const APP_URN = "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
 

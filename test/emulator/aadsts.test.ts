@@ -2,7 +2,7 @@
 import { generateTestCertificate } from "../support/certificates";
 import { addSecret, createApplicationWithServicePrincipal, useEmulatorFixture } from "../support/emulatorFixture";
 import { clientAssertion, expectAadsts, postToken, rawRequest, tokenWithCertificate, tokenWithSecret, uploadCertificate } from "./helpers";
-import { createClientCredential } from "../../scripts/lib/credentials";
+import { createClientCredential } from "../../scripts/shared/credentials";
 
 const fixture = useEmulatorFixture();
 

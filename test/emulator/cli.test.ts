@@ -1,5 +1,5 @@
 /** `npm run emulator` flag parsing and the printed instructions. */
-import { connectionInstructions, parseEmulatorArgs, UsageError } from "../../scripts/emulator";
+import { connectionInstructions, parseEmulatorArgs, UsageError } from "../../scripts/emulator/cli";
 
 describe("parseEmulatorArgs", () => {
   it("has defaults and reads every flag, in both --flag value and --flag=value forms", () => {

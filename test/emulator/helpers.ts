@@ -2,7 +2,7 @@
 import crypto from "node:crypto";
 import { SignJWT } from "jose";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { createClientCredential } from "../../scripts/lib/credentials";
+import { createClientCredential } from "../../scripts/shared/credentials";
 import type { TestCertificate } from "../support/certificates";
 import type { EmulatorFixture } from "../support/emulatorFixture";
 

@@ -7,10 +7,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import https from "node:https";
 import tls from "node:tls";
-import { emulatorHome } from "../../scripts/emulator/home";
-import { generateRsaKeyPair, issueCertificate } from "../../scripts/emulator/x509";
-import { ensureTlsMaterial } from "../../scripts/emulator/tls";
-import { extraCaCertsValue, parseCommand, resolveCommand } from "../../scripts/withEmulatorCa";
+import { emulatorHome } from "../../emulator/home";
+import { generateRsaKeyPair, issueCertificate } from "../../emulator/x509";
+import { ensureTlsMaterial } from "../../emulator/tls";
+import { extraCaCertsValue, parseCommand, resolveCommand } from "../../scripts/shared/withEmulatorCa";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -106,7 +106,7 @@ describe("ensureTlsMaterial", () => {
     checkSet(dir);
 
     const other = path.join(scratch, "tls-processes");
-    const script = `require(${JSON.stringify(path.join(ROOT, "scripts/emulator/tls.ts"))}).ensureTlsMaterial(${JSON.stringify(other)}).then(m => process.stdout.write(m.caCertPem))`;
+    const script = `require(${JSON.stringify(path.join(ROOT, "emulator/tls.ts"))}).ensureTlsMaterial(${JSON.stringify(other)}).then(m => process.stdout.write(m.caCertPem))`;
     const outputs = await Promise.all(
       Array.from({ length: 3 }, () => run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: ROOT })),
     );
@@ -150,7 +150,7 @@ describe("withEmulatorCa", () => {
   it("runs the command with NODE_EXTRA_CA_CERTS set, passing arguments and the exit code through", async () => {
     const { NODE_EXTRA_CA_CERTS: _inherited, ...inherited } = process.env;
     const env = { ...inherited, CMIC_EMULATOR_HOME: scratch };
-    const child = run(TS_NODE, ["scripts/withEmulatorCa.ts", "--", "node", "-e", "console.log(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(1)])); process.exit(3)", "a b"], { cwd: ROOT, env });
+    const child = run(TS_NODE, ["scripts/shared/withEmulatorCa.ts", "--", "node", "-e", "console.log(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(1)])); process.exit(3)", "a b"], { cwd: ROOT, env });
     const error = (await child.then(() => undefined, (e: unknown) => e)) as { code: number; stdout: string };
     expect(error.code).toBe(3);
     const [extra, args] = JSON.parse(error.stdout.trim()) as [string, string[]];
@@ -159,7 +159,7 @@ describe("withEmulatorCa", () => {
   }, 60_000);
 
   it("exits 2 with the usage when no command is given", async () => {
-    const error = (await run(TS_NODE, ["scripts/withEmulatorCa.ts"], { cwd: ROOT, env: { ...process.env, CMIC_EMULATOR_HOME: scratch } }).then(
+    const error = (await run(TS_NODE, ["scripts/shared/withEmulatorCa.ts"], { cwd: ROOT, env: { ...process.env, CMIC_EMULATOR_HOME: scratch } }).then(
       () => undefined,
       (e: unknown) => e,
     )) as { code: number; stderr: string };

@@ -5,9 +5,9 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
+import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
 import { defineCmicStack } from "../../components/stack";
-import { maskSecret, renderHandoffSheet } from "../../scripts/lib/handoffSheet";
+import { maskSecret, renderHandoffSheet } from "../../scripts/handoff/sheet";
 import { plainOutputs, runProgram } from "../../scripts/sandbox/runProgram";
 import { MOCK_SECRET_VALUE, RecordingMocks } from "../support/recordingMocks";
 import { runScript, type CliRun } from "../support/runScript";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { generateTestCertificate } from "../support/certificates";
 import { assertEmulatorCaTrusted } from "../support/emulatorFixture";
-import { startEmulator, type Emulator } from "../../scripts/emulator/index";
+import { startEmulator, type Emulator } from "../../emulator";
 import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
 import { readStackConfig } from "../../scripts/sandbox/stackFile";
 import type { BreakName } from "../../scripts/sandbox/graphMocks";
@@ -24,7 +24,7 @@ function loadIndex(): Record<string, unknown> {
   let program: Record<string, unknown> = {};
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program = require("../../index");
+    program = require("../..");
   });
   return program;
 }

@@ -3,7 +3,7 @@
  * certificate and its key, in the forms Entra, @azure/identity and the project's code take.
  */
 import crypto from "node:crypto";
-import { certificateDer, generateRsaKeyPair, issueCertificate, sha1Thumbprint } from "../../scripts/emulator/x509";
+import { certificateDer, generateRsaKeyPair, issueCertificate, sha1Thumbprint } from "../../emulator/x509";
 
 export interface TestCertificateOptions {
   commonName: string;

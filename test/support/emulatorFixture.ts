@@ -6,9 +6,9 @@
 import fs from "node:fs";
 import type { TokenCredential } from "@azure/identity";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { createClientCredential } from "../../scripts/lib/credentials";
-import { createGraphClient } from "../../scripts/lib/graph";
-import { startEmulator, type AddTenantInput, type Emulator, type EmulatorOptions, type EmulatorTenant } from "../../scripts/emulator/index";
+import { createClientCredential } from "../../scripts/shared/credentials";
+import { createGraphClient } from "../../scripts/shared/graphClient";
+import { startEmulator, type AddTenantInput, type Emulator, type EmulatorOptions, type EmulatorTenant } from "../../emulator";
 
 export interface EmulatorFixture {
   emulator: Emulator;

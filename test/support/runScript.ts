@@ -22,7 +22,7 @@ export interface RunScriptOptions {
 
 export function runScript(script: string, args: string[], options: RunScriptOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(PROJECT_ROOT, "scripts", `${script}.ts`), ...args], {
+    const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(PROJECT_ROOT, "scripts", script, "cli.ts"), ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...options.env, TS_NODE_TRANSPILE_ONLY: "true" },
       stdio: ["pipe", "pipe", "pipe"],

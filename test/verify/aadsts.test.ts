@@ -1,5 +1,5 @@
 import { AuthenticationError, CredentialUnavailableError } from "@azure/identity";
-import { AADSTS_CATALOGUE, classifyEntraError, describeDiagnosis, diagnoseEntraError, entraSentence, extractAadstsCode } from "../../scripts/lib/aadsts";
+import { AADSTS_CATALOGUE, classifyEntraError, describeDiagnosis, diagnoseEntraError, entraSentence, extractAadstsCode } from "../../scripts/verify/aadsts";
 
 const ctx = { tenantId: "t-1", clientId: "c-1", scope: "api://c-1/.default" };
 

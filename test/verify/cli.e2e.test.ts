@@ -1,14 +1,14 @@
 /**
- * `scripts/verify.ts` as a child process against an in-test emulator: exit codes, the JSON shape,
+ * `scripts/verify/cli.ts` as a child process against an in-test emulator: exit codes, the JSON shape,
  * and that neither the secret nor any token ever reaches stdout or stderr.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { provisionVerifyApp, type ProvisionedApp } from "../../scripts/bench/verifyBench";
-import { createClientCredential } from "../../scripts/lib/credentials";
-import { runVerifyCli, type CliRun } from "./support/cli";
-import { startEmulator, uniqueDomain, type Emulator, type EmulatorTenant } from "./support/emulator";
+import { createClientCredential } from "../../scripts/shared/credentials";
+import { runVerifyCli, type CliRun } from "../support/verifyCli";
+import { startEmulator, uniqueDomain, type Emulator, type EmulatorTenant } from "../support/verifyEmulator";
 
 /** Any compact JWT (header.payload.signature); tokens issued by the emulator start with eyJ. */
 const ANY_JWT = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/;

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { FAKE_PULUMI_BIN, FIXTURE_STACKS } from "../drift/support";
-import { runVerifyCli } from "./support/cli";
+import { FAKE_PULUMI_BIN, FIXTURE_STACKS } from "../support/drift";
+import { runVerifyCli } from "../support/verifyCli";
 
 const SECRET = "Q~usage-test-secret-0123456789abcdef";
 

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { probeCmic } from "../../scripts/lib/cmicProbe";
+import { probeCmic } from "../../scripts/verify/cmicProbe";
 
 /** A stand-in CMiC: answers each path with a fixed status and body, and records the auth header. */
 function startFakeCmic(routes: Record<string, [number, string]>): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {

@@ -8,9 +8,9 @@ import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { provisionVerifyApp, type ProvisionOptions, type ProvisionedApp } from "../../scripts/bench/verifyBench";
-import { runVerification, verifyInputFromOutputs, type VerifyOverrides } from "../../scripts/lib/verifyRunner";
-import type { CheckResult, VerifyReport } from "../../scripts/lib/verifyReport";
-import { startEmulator, tokenRequests, uniqueDomain, type Emulator, type EmulatorTenant } from "./support/emulator";
+import { runVerification, verifyInputFromOutputs, type VerifyOverrides } from "../../scripts/verify/runner";
+import type { CheckResult, VerifyReport } from "../../scripts/verify/report";
+import { startEmulator, tokenRequests, uniqueDomain, type Emulator, type EmulatorTenant } from "../support/verifyEmulator";
 
 /** A window that has long closed: propagation errors must be reported at once. */
 const LONG_AGO = new Date("2020-01-01T00:00:00Z");
@@ -293,7 +293,7 @@ describe("token formats the emulator issues", () => {
     const first = await verify(app);
     expect(first.ok).toBe(true);
     // Obtain a real token the way a connector would, then hand it to token mode.
-    const { createClientCredential } = await import("../../scripts/lib/credentials");
+    const { createClientCredential } = await import("../../scripts/shared/credentials");
     const accessToken = await createClientCredential({
       tenantId: app.outputs.tenantId,
       clientId: app.outputs.clientId,

@@ -1,6 +1,6 @@
-import { appSpecificJwksUri, checkClaims, checkToken, explainCmicUserMismatch } from "../../scripts/lib/tokenChecks";
-import { issuerUrlV1 } from "../../components/entraEndpoints";
-import type { CheckResult } from "../../scripts/lib/verifyReport";
+import { appSpecificJwksUri, checkClaims, checkToken, explainCmicUserMismatch } from "../../scripts/verify/tokenChecks";
+import { issuerUrlV1 } from "../../contract/entraEndpoints";
+import type { CheckResult } from "../../scripts/verify/report";
 import {
   CLIENT_ID,
   IDENTIFIER_URI,
@@ -15,7 +15,7 @@ import {
   staticJwks,
   unsignedToken,
   type SigningKey,
-} from "./support/tokens";
+} from "../support/tokens";
 
 const NOW = 1_800_000_000;
 

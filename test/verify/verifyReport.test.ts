@@ -1,4 +1,4 @@
-import { redact, renderChecklist, renderJson, type VerifyReport } from "../../scripts/lib/verifyReport";
+import { redact, renderChecklist, renderJson, type VerifyReport } from "../../scripts/verify/report";
 
 const report: VerifyReport = {
   ok: false,

@@ -3,8 +3,8 @@
  * signed with jose exactly like Entra's (RS256, kid in the header).
  */
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, base64url, type JSONWebKeySet, type JWK, type KeyLike } from "jose";
-import { issuerUrlV2 } from "../../../components/entraEndpoints";
-import type { TokenExpectations } from "../../../scripts/lib/tokenChecks";
+import { issuerUrlV2 } from "../../contract/entraEndpoints";
+import type { TokenExpectations } from "../../scripts/verify/tokenChecks";
 
 export const TENANT_ID = "11111111-2222-3333-4444-555555555555";
 export const CLIENT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";

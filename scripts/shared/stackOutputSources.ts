@@ -4,10 +4,10 @@
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { parseStackOutputs, type StackOutputs } from "../../components/outputs";
-import { STACK_OUTPUTS_ENV } from "../../components/postDeployCheck";
+import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
+import { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 
-export { STACK_OUTPUTS_ENV } from "../../components/postDeployCheck";
+export { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 
 export class StackOutputsSourceError extends Error {
   constructor(message: string) {

@@ -8,13 +8,22 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 
-/** The repository root: this file lives in `<root>/scripts/emulator/`. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/**
+ * The directory of the nearest package.json above this file: the project that embeds the emulator,
+ * whether it runs from TypeScript source or from a compiled `dist/`. The emulator finds it itself
+ * because it imports nothing from the project it judges.
+ */
+function embeddingProjectDir(start: string = __dirname): string {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start);
+  }
+}
 
 /** `CMIC_EMULATOR_HOME`, or `<project root>/.emulator` (gitignored). */
 export function emulatorHome(env: NodeJS.ProcessEnv = process.env): string {
   const configured = env.CMIC_EMULATOR_HOME;
-  return configured && configured.trim() !== "" ? path.resolve(configured) : path.join(PROJECT_ROOT, ".emulator");
+  return configured && configured.trim() !== "" ? path.resolve(configured) : path.join(embeddingProjectDir(), ".emulator");
 }
 
 /** The default directory of the CA and server certificate. */

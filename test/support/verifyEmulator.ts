@@ -3,7 +3,7 @@
  * under `npm test`, which sets NODE_EXTRA_CA_CERTS so the real clients trust it.
  */
 import crypto from "node:crypto";
-import { startEmulator } from "../../../scripts/emulator/index";
+import { startEmulator } from "../../emulator";
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 export type EmulatorTenant = ReturnType<Emulator["addTenant"]>;

@@ -15,13 +15,13 @@
  * Nothing it returns or reports through `onProgress` contains the token or the secret.
  */
 import type { AccessToken } from "@azure/identity";
-import type { StackOutputs } from "../../components/outputs";
+import type { StackOutputs } from "../../contract/stackOutputs";
 import type { Deployment } from "../../components/cmicUser";
-import { createClientCredential, type ClientCredentialSecret } from "./credentials";
+import { createClientCredential, type ClientCredentialSecret } from "../shared/credentials";
 import { describeDiagnosis, diagnoseEntraError, type EntraDiagnosis } from "./aadsts";
 import { checkToken, createJwksFetcher, DEFAULT_CLAIM_NAME, DEFAULT_CLOCK_SKEW_SECONDS, type JwksFetcher } from "./tokenChecks";
 import { probeCmic } from "./cmicProbe";
-import { redactorFor, reportOk, sortChecks, type CheckResult, type DecodedToken, type VerifyReport } from "./verifyReport";
+import { redactorFor, reportOk, sortChecks, type CheckResult, type DecodedToken, type VerifyReport } from "./report";
 
 export const DEFAULT_PROPAGATION_WINDOW_MS = 300_000;
 /** Backoff between tries: starts small so a short propagation delay costs little, capped so the

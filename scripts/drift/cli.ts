@@ -10,12 +10,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { StackOutputsError, type StackOutputs } from "../components/outputs";
-import { createDeployerCredential } from "./lib/credentials";
-import { createGraphClient, GRAPH_URL } from "./lib/graph";
-import { readStackOutputsFromPulumi, StackOutputsSourceError, type PulumiInvocation } from "./lib/stackOutputs";
-import { listStacks, previewStack, type PreviewOutcome } from "./lib/pulumiPreview";
-import { evaluateAudit, fetchAudit } from "./lib/graphAudit";
+import { StackOutputsError, type StackOutputs } from "../../contract/stackOutputs";
+import { createDeployerCredential } from "../shared/credentials";
+import { createGraphClient, GRAPH_URL } from "../shared/graphClient";
+import { readStackOutputsFromPulumi, StackOutputsSourceError, type PulumiInvocation } from "../shared/stackOutputSources";
+import { listStacks, previewStack, type PreviewOutcome } from "./pulumiPreview";
+import { evaluateAudit, fetchAudit } from "./graphAudit";
 import {
   EXIT_USAGE,
   findingsOf,
@@ -28,7 +28,7 @@ import {
   type DriftCheck,
   type DriftFinding,
   type StackDriftResult,
-} from "./lib/driftReport";
+} from "./report";
 
 export const GRAPH_URL_ENV = "CMIC_GRAPH_URL";
 /** Previews run the Pulumi program and a provider per stack: CPU-bound, so few at once. */

@@ -12,8 +12,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { emulatorHome, PROJECT_ROOT, writeFileAtomic } from "./emulator/home";
-import { ensureTlsMaterial } from "./emulator/tls";
+import { emulatorHome, writeFileAtomic } from "../../emulator/home";
+import { PROJECT_ROOT } from "./projectRoot";
+import { ensureTlsMaterial } from "../../emulator/tls";
 
 const USAGE = "Usage: ts-node scripts/withEmulatorCa.ts -- <command> [args…]";
 

@@ -2,8 +2,8 @@
  * The values the two admins are handed, computed from what Entra assigned. Pure: the component runs
  * it inside `apply`, tests call it directly.
  */
-import { defaultScope, issuerUrlV2, jwksUri, tokenUrl } from "./entraEndpoints";
-import type { CmicRegistrationValues, ConnectorValues } from "./outputs";
+import { defaultScope, issuerUrlV2, jwksUri, tokenUrl } from "../contract/entraEndpoints";
+import type { CmicRegistrationValues, ConnectorValues } from "../contract/stackOutputs";
 
 export interface HandoffInput {
   tenantId: string;

@@ -11,7 +11,7 @@ import {
   DefaultAzureCredential,
   type TokenCredential,
 } from "@azure/identity";
-import { ENTRA_AUTHORITY_HOST } from "../../components/entraEndpoints";
+import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
 
 /** Hosts Microsoft runs (public and sovereign clouds); everything else is a private authority. */
 const MICROSOFT_AUTHORITY_HOSTS = new Set([

@@ -3,9 +3,9 @@
  * printed as ratios against their goals. Not part of the tests: timing depends on the machine.
  * Exit 0 when every goal is met, 1 otherwise (so a regression is visible in CI logs if run there).
  */
-import { runDriftBench } from "./bench/driftBench";
-import type { BenchResult } from "./bench/types";
-import { runVerifyBench } from "./bench/verifyBench";
+import { runDriftBench } from "./driftBench";
+import type { BenchResult } from "./types";
+import { runVerifyBench } from "./verifyBench";
 
 function format(result: BenchResult): string {
   const value = Number.isInteger(result.value) ? String(result.value) : result.value.toFixed(3);

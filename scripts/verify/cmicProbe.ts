@@ -2,7 +2,7 @@
  * `--cmic-url`: call a CMiC API endpoint with the token and read CMiC's answer the way the
  * troubleshooting table of CMiC's guide does, naming the registration field to correct.
  */
-import type { CheckResult } from "./verifyReport";
+import type { CheckResult } from "./report";
 
 /** The registered values the messages point to (all public). */
 export interface CmicProbeContext {

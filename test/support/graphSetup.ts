@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { REDACTED_SECRET, type StackOutputs } from "../../components/outputs";
+import { REDACTED_SECRET, type StackOutputs } from "../../contract/stackOutputs";
 
 /**
  * Write a stack for the stand-in pulumi: its outputs as `pulumi stack output --json` prints them

@@ -5,11 +5,11 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { renderHandoffSheet } from "./lib/handoffSheet";
-import { BREAKS, type BreakName } from "./sandbox/graphMocks";
-import { runSandbox } from "./sandbox/runSandbox";
-import { readStackConfig, StackFileError } from "./sandbox/stackFile";
-import { PROJECT_ROOT } from "./emulator/home";
+import { renderHandoffSheet } from "../handoff/sheet";
+import { BREAKS, type BreakName } from "./graphMocks";
+import { runSandbox } from "./runSandbox";
+import { readStackConfig, StackFileError } from "./stackFile";
+import { PROJECT_ROOT } from "../shared/projectRoot";
 
 const USAGE = `Usage: npm run sandbox -- [--stack NAME | --stack-file FILE] [--break NAME] [--propagation-delay SECONDS] [--window SECONDS]
 
@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     propagationDelayMs: delay * 1000,
     propagationWindowMs: window * 1000,
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loadProgram: () => require("../index") as Record<string, unknown>,
+    loadProgram: () => require("../..") as Record<string, unknown>,
     // Exactly what `pulumi up` runs: the Command's command line, in a shell, with its environment.
     postDeployCheck: "command",
     log,

@@ -3,13 +3,13 @@
  * PATH, and a small strict XML reader to check that the JUnit output is well-formed.
  */
 import path from "node:path";
-import { PROJECT_ROOT, runScript, type CliRun } from "../support/runScript";
+import { PROJECT_ROOT, runScript, type CliRun } from "./runScript";
 
-export { PROJECT_ROOT, type CliRun } from "../support/runScript";
+export { PROJECT_ROOT, type CliRun } from "./runScript";
 export const FAKE_PULUMI_BIN = path.join(PROJECT_ROOT, "test", "fixtures", "pulumi", "bin");
 export const FIXTURE_STACKS = path.join(PROJECT_ROOT, "test", "fixtures", "pulumi", "stacks");
 
-/** `scripts/drift.ts <args>` with the stand-in pulumi first on PATH. */
+/** `scripts/drift/cli.ts <args>` with the stand-in pulumi first on PATH. */
 export function runDriftCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return runScript("drift", args, {
     env: {

@@ -11,9 +11,9 @@
 import { DEFAULT_CLAIM_NAME } from "../../components/claimsMapping";
 import { CONFIG_NAMESPACE } from "../../components/settings";
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK } from "jose";
-import { issuerUrlV1, issuerUrlV2, withAuthorityHost } from "../../components/entraEndpoints";
+import { issuerUrlV1, issuerUrlV2, withAuthorityHost } from "../../contract/entraEndpoints";
 import { CLOUD_SEPARATOR, isEmailUsername, type Deployment } from "../../components/cmicUser";
-import type { CheckResult, DecodedToken } from "./verifyReport";
+import type { CheckResult, DecodedToken } from "./report";
 
 /** The only algorithm Entra signs access tokens with, and the only one accepted. */
 export const ACCEPTED_ALGORITHM = "RS256";

@@ -4,8 +4,8 @@
  * read it back with {@link parseStackOutputs}, so a renamed output breaks loudly in one place.
  */
 
-import type { Deployment } from "./cmicUser";
-import type { ClaimSource, CredentialKind } from "./settings";
+import type { Deployment } from "../components/cmicUser";
+import type { ClaimSource, CredentialKind } from "../components/settings";
 
 export type { ClaimSource, CredentialKind, Deployment };
 

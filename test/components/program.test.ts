@@ -5,7 +5,7 @@
 import { generateTestCertificate } from "../support/certificates";
 import { MOCK_SECRET_VALUE, RecordingMocks, type RecordedResource } from "../support/recordingMocks";
 import { plainOutputs, runProgram, type ProgramRun } from "../../scripts/sandbox/runProgram";
-import { parseStackOutputs } from "../../components/outputs";
+import { parseStackOutputs } from "../../contract/stackOutputs";
 import * as pulumi from "@pulumi/pulumi";
 import { CmicEntraIntegration } from "../../components/cmicEntraIntegration";
 import type { IntegrationSettings } from "../../components/settings";
@@ -31,7 +31,7 @@ function loadIndex(): Record<string, unknown> {
   let program: Record<string, unknown> = {};
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program = require("../../index");
+    program = require("../..");
   });
   return program;
 }

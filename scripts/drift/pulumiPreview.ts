@@ -9,8 +9,8 @@
  * JSON digest (`steps[]`, `changeSummary`, `diagnostics`, shape in pulumi/pulumi
  * pkg/backend/display/json.go), and a non-zero exit without a usable digest is "could not check".
  */
-import { runPulumi, type PulumiInvocation } from "./stackOutputs";
-import type { DriftCheck, DriftFinding } from "./driftReport";
+import { runPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
+import type { DriftCheck, DriftFinding } from "./report";
 
 // ---------------------------------------------------------------------------------------------
 // The digest, as far as drift reads it

@@ -5,14 +5,14 @@
  */
 import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { StackOutputsError, type StackOutputs } from "../components/outputs";
-import { renderHandoffSheet } from "./lib/handoffSheet";
+import { StackOutputsError, type StackOutputs } from "../../contract/stackOutputs";
+import { renderHandoffSheet } from "./sheet";
 import {
   StackOutputsSourceError,
   readStackOutputsFromEnv,
   readStackOutputsFromFile,
   readStackOutputsFromPulumi,
-} from "./lib/stackOutputs";
+} from "../shared/stackOutputSources";
 
 const USAGE = `Usage: npm run handoff -- (--stack NAME | --outputs FILE) [--reveal] [--out FILE]
 

@@ -9,9 +9,9 @@
  * check" for the checks that needed that response.
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { defaultScope } from "../../components/entraEndpoints";
-import type { StackOutputs } from "../../components/outputs";
-import type { DriftCheck, DriftFinding, FindingSeverity } from "./driftReport";
+import { defaultScope } from "../../contract/entraEndpoints";
+import type { StackOutputs } from "../../contract/stackOutputs";
+import type { DriftCheck, DriftFinding, FindingSeverity } from "./report";
 
 // ---------------------------------------------------------------------------------------------
 // The batch

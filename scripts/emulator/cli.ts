@@ -4,12 +4,12 @@
  * to the terminal.
  */
 import path from "node:path";
-import { emulatorHome, writeFileAtomic } from "./emulator/home";
-import { startEmulator, type Emulator, type EmulatorTenant } from "./emulator/index";
+import { emulatorHome, writeFileAtomic } from "../../emulator/home";
+import { startEmulator, type Emulator, type EmulatorTenant } from "../../emulator";
 
 // `scripts/emulator` resolves to this file before the folder: re-export the library so
 // `import { startEmulator } from "…/scripts/emulator"` works either way.
-export * from "./emulator/index";
+export * from "../../emulator";
 
 export const USAGE = `Usage: npm run emulator -- [options]
 

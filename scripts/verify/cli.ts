@@ -8,15 +8,15 @@ import {
   CLIENT_CERTIFICATE_FILE_ENV,
   CLIENT_SECRET_ENV,
   PROPAGATION_WINDOW_ENV,
-} from "../components/postDeployCheck";
+} from "../../contract/postDeployCheck";
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { StackOutputsError, type StackOutputs } from "../components/outputs";
-import { issuerUrlV2, jwksUri as defaultJwksUri } from "../components/entraEndpoints";
-import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi, StackOutputsSourceError } from "./lib/stackOutputs";
-import type { ClientCredentialSecret } from "./lib/credentials";
-import { runVerification, verifyInputFromOutputs, type VerifyInput } from "./lib/verifyRunner";
-import { redact, renderChecklist, renderJson } from "./lib/verifyReport";
+import { StackOutputsError, type StackOutputs } from "../../contract/stackOutputs";
+import { issuerUrlV2, jwksUri as defaultJwksUri } from "../../contract/entraEndpoints";
+import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi, StackOutputsSourceError } from "../shared/stackOutputSources";
+import type { ClientCredentialSecret } from "../shared/credentials";
+import { runVerification, verifyInputFromOutputs, type VerifyInput } from "./runner";
+import { redact, renderChecklist, renderJson } from "./report";
 
 export const SECRET_ENV = CLIENT_SECRET_ENV;
 

@@ -2,7 +2,7 @@
  * The handoff sheet: a Markdown page with what the CMiC admin and the connector admin each enter.
  * Pure: it renders StackOutputs and never looks anything up.
  */
-import type { StackOutputs } from "../../components/outputs";
+import type { StackOutputs } from "../../contract/stackOutputs";
 
 export interface HandoffSheetOptions {
   /** Stack the values come from, to name it and to print follow-up commands. */
