@@ -16,8 +16,9 @@ export function isRestrictedClaimName(name: string): boolean {
   return RESTRICTED_JWT_CLAIMS.has(name.toLowerCase());
 }
 
-/** Default claim name; CMiC can be told another with `cmic.oauth2.user.claim.name`. */
-export const DEFAULT_CLAIM_NAME = "cmicuser";
+import { DEFAULT_CLAIM_NAME } from "../contract/kinds";
+
+export { DEFAULT_CLAIM_NAME };
 
 /**
  * The single definition string for the policy: the basic claim set kept (so the token stays a normal

@@ -19,7 +19,7 @@ import * as azuread from "@pulumi/azuread";
 import * as command from "@pulumi/command";
 import * as time from "@pulumiverse/time";
 import { claimsMappingDefinition } from "./claimsMapping";
-import { cmicUserClaimValue } from "./cmicUser";
+import { cmicUserClaimValue } from "../contract/cmicUser";
 import {
   CLIENT_CERTIFICATE_FILE_ENV,
   CLIENT_SECRET_ENV,

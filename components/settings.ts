@@ -8,13 +8,20 @@
  * reported at once, before any resource is touched.
  */
 import { CertificateError, readCertificate, type CertificateInfo } from "./certificate";
-import { isEmailUsername, type Deployment } from "./cmicUser";
-import { DEFAULT_CLAIM_NAME, isRestrictedClaimName } from "./claimsMapping";
+import { isEmailUsername } from "../contract/cmicUser";
+import { isRestrictedClaimName } from "./claimsMapping";
+import {
+  CLAIM_SOURCES,
+  CONFIG_NAMESPACE,
+  CREDENTIAL_KINDS,
+  DEFAULT_CLAIM_NAME,
+  DEPLOYMENTS,
+  type ClaimSource,
+  type CredentialKind,
+  type Deployment,
+} from "../contract/kinds";
 
-export const CONFIG_NAMESPACE = "cmic-entra-oauth";
-
-export type ClaimSource = "token" | "registration";
-export type CredentialKind = "secret" | "certificate" | "both";
+export { CONFIG_NAMESPACE, type ClaimSource, type CredentialKind };
 
 export const DEFAULT_SECRET_LIFETIME_DAYS = 180;
 /** Entra's portal offers at most 24 months; longer-lived secrets are a finding in most audits. */
@@ -138,9 +145,9 @@ function oneOf<T extends string>(problems: Problems, key: string, value: string 
 export function validateIntegrationSettings(input: IntegrationSettings, context: { stack: string; now: Date }): ValidatedSettings {
   const problems = new Problems();
 
-  const deployment = oneOf(problems, "deployment", input.deployment, ["enterprise", "cloud"] as const, null);
-  const claimSource = oneOf(problems, "claimSource", input.claimSource, ["token", "registration"] as const, "token") ?? "token";
-  const credential = oneOf(problems, "credential", input.credential, ["secret", "certificate", "both"] as const, "secret") ?? "secret";
+  const deployment = oneOf(problems, "deployment", input.deployment, DEPLOYMENTS, null);
+  const claimSource = oneOf(problems, "claimSource", input.claimSource, CLAIM_SOURCES, "token") ?? "token";
+  const credential = oneOf(problems, "credential", input.credential, CREDENTIAL_KINDS, "secret") ?? "secret";
 
   const serviceUser = input.serviceUser ?? null;
   if (serviceUser === null) {

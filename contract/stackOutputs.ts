@@ -4,8 +4,15 @@
  * read it back with {@link parseStackOutputs}, so a renamed output breaks loudly in one place.
  */
 
-import type { Deployment } from "../components/cmicUser";
-import type { ClaimSource, CredentialKind } from "../components/settings";
+import {
+  CLAIM_SOURCES,
+  CREDENTIAL_KINDS,
+  DEFAULT_CLAIM_NAME,
+  DEPLOYMENTS,
+  type ClaimSource,
+  type CredentialKind,
+  type Deployment,
+} from "./kinds";
 
 export type { ClaimSource, CredentialKind, Deployment };
 
@@ -154,7 +161,7 @@ export function parseStackOutputs(json: unknown): StackOutputs {
     tokenUrl: r.string("tokenUrl"),
     scope: r.string("scope"),
     cmicUserClaim: r.nullableString("cmicUserClaim"),
-    claimName: r.nullableString("claimName") ?? "cmicuser",
+    claimName: r.nullableString("claimName") ?? DEFAULT_CLAIM_NAME,
     clientSecret: r.secret("clientSecret"),
     certificateThumbprint: r.nullableString("certificateThumbprint"),
     cmicRegistration: {
@@ -171,9 +178,9 @@ export function parseStackOutputs(json: unknown): StackOutputs {
       scope: con.string("scope"),
       certificateThumbprint: con.nullableString("certificateThumbprint"),
     },
-    deployment: r.oneOf("deployment", ["enterprise", "cloud"] as const, "enterprise"),
-    claimSource: r.oneOf("claimSource", ["token", "registration"] as const, "token"),
-    credential: r.oneOf("credential", ["secret", "certificate", "both"] as const, "secret"),
+    deployment: r.oneOf("deployment", DEPLOYMENTS, "enterprise"),
+    claimSource: r.oneOf("claimSource", CLAIM_SOURCES, "token"),
+    credential: r.oneOf("credential", CREDENTIAL_KINDS, "secret"),
     claimsMappingPolicyId: r.nullableString("claimsMappingPolicyId"),
     credentialKeyIds: r.stringArray("credentialKeyIds"),
     secretCreatedAt: r.nullableString("secretCreatedAt"),

@@ -11,7 +11,7 @@ import crypto from "node:crypto";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { BenchResult } from "./types";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import type { Deployment } from "../../components/cmicUser";
+import type { Deployment } from "../../contract/cmicUser";
 import { deployStack, type EmulatorTenantAccess } from "../sandbox/deployStack";
 import { runVerification, verifyInputFromOutputs } from "../verify/runner";
 import { generateRsaKeyPair, issueCertificate } from "../../emulator/x509";

@@ -4,6 +4,7 @@
  * exactly as `pulumi stack output --json --show-secrets` would print them. The sandbox, the tests
  * and the benchmarks all provision through here, so they exercise what `pulumi up` would create.
  */
+import { CONFIG_NAMESPACE } from "../../contract/kinds";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { defineCmicStack } from "../../components/stack";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
@@ -65,7 +66,7 @@ export function deployerGraph(emulatorUrl: string, tenant: EmulatorTenantAccess)
 
 export function stackConfig(tenantId: string, settings: Record<string, string>): Record<string, string> {
   const config: Record<string, string> = { "azuread:tenantId": tenantId };
-  for (const [key, value] of Object.entries(settings)) config[key.includes(":") ? key : `cmic-entra-oauth:${key}`] = value;
+  for (const [key, value] of Object.entries(settings)) config[key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`] = value;
   return config;
 }
 

@@ -3,6 +3,7 @@
  * declared and exported. Tests use it with recording mocks; `npm run sandbox` with mocks that apply
  * each resource to the Entra emulator through Microsoft Graph.
  */
+import { CONFIG_NAMESPACE } from "../../contract/kinds";
 import * as pulumi from "@pulumi/pulumi";
 import * as pulumiSettings from "@pulumi/pulumi/runtime/settings";
 
@@ -81,7 +82,7 @@ export async function resolveDeep(value: unknown, path = ""): Promise<ResolvedOu
  * program (e.g. SettingsError for a bad stack setting) reject the returned promise unchanged.
  */
 export async function runProgram(options: ProgramRunOptions): Promise<ProgramRun> {
-  const project = options.project ?? "cmic-entra-oauth";
+  const project = options.project ?? CONFIG_NAMESPACE;
   // Every registration is tracked so that one nobody reads (the post-deploy check) still has to
   // succeed, as `pulumi up` would fail on it.
   // A registration that fails is not reported to Pulumi as a failure: the SDK would reject the

@@ -3,6 +3,7 @@
  * applied to the emulator through Microsoft Graph, let the post-deploy check request and validate a
  * token exactly as under `pulumi up`, and hand back the outputs for the handoff sheet.
  */
+import { CONFIG_NAMESPACE } from "../../contract/kinds";
 import { randomUUID } from "node:crypto";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
@@ -37,8 +38,8 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   const tenantId = options.config["azuread:tenantId"] || randomUUID();
   // The emulated tenant has verified the stack's domain, as the customer's tenant must have;
   // `--break domain` moves the stack to a domain it has not verified instead.
-  const config = options.breakName === "domain" ? { ...options.config, "cmic-entra-oauth:verifiedDomain": UNVERIFIED_DOMAIN } : options.config;
-  const verifiedDomain = options.breakName === "domain" ? undefined : options.config["cmic-entra-oauth:verifiedDomain"];
+  const config = options.breakName === "domain" ? { ...options.config, [`${CONFIG_NAMESPACE}:verifiedDomain`]: UNVERIFIED_DOMAIN } : options.config;
+  const verifiedDomain = options.breakName === "domain" ? undefined : options.config[`${CONFIG_NAMESPACE}:verifiedDomain`];
   const emulator = options.emulator ?? (await startEmulator({ propagationDelayMs: options.propagationDelayMs }));
   try {
     options.emulator?.setPropagationDelay(options.propagationDelayMs);

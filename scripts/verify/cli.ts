@@ -10,6 +10,7 @@ import {
   PROPAGATION_WINDOW_ENV,
 } from "../../contract/postDeployCheck";
 import { readFile } from "node:fs/promises";
+import { DEPLOYMENTS, isOneOf } from "../../contract/kinds";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { StackOutputsError, type StackOutputs } from "../../contract/stackOutputs";
 import { issuerUrlV2, jwksUri as defaultJwksUri } from "../../contract/entraEndpoints";
@@ -193,7 +194,7 @@ export async function buildVerifyInput(
   if (flags["expect-cmicuser"] !== undefined && flags["no-cmicuser"]) {
     throw new UsageError("Pass either --expect-cmicuser VALUE or --no-cmicuser, not both.");
   }
-  if (flags.deployment !== undefined && flags.deployment !== "enterprise" && flags.deployment !== "cloud") {
+  if (flags.deployment !== undefined && !isOneOf(DEPLOYMENTS, flags.deployment)) {
     throw new UsageError(`--deployment must be enterprise or cloud, got "${flags.deployment}".`);
   }
   const outputs = await loadOutputs(flags, env);

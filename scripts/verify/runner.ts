@@ -16,7 +16,7 @@
  */
 import type { AccessToken } from "@azure/identity";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import type { Deployment } from "../../components/cmicUser";
+import type { Deployment } from "../../contract/cmicUser";
 import { createClientCredential, type ClientCredentialSecret } from "../shared/credentials";
 import { describeDiagnosis, diagnoseEntraError, type EntraDiagnosis } from "./aadsts";
 import { checkToken, createJwksFetcher, DEFAULT_CLAIM_NAME, DEFAULT_CLOCK_SKEW_SECONDS, type JwksFetcher } from "./tokenChecks";

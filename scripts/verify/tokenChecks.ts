@@ -8,11 +8,10 @@
  * checks ({@link checkClaims}) are pure; only the signature check fetches keys, through a
  * {@link JwksFetcher} the caller provides (the runner caches it: one JWKS request per run).
  */
-import { DEFAULT_CLAIM_NAME } from "../../components/claimsMapping";
-import { CONFIG_NAMESPACE } from "../../components/settings";
+import { CONFIG_NAMESPACE, DEFAULT_CLAIM_NAME } from "../../contract/kinds";
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK } from "jose";
 import { issuerUrlV1, issuerUrlV2, withAuthorityHost } from "../../contract/entraEndpoints";
-import { CLOUD_SEPARATOR, isEmailUsername, type Deployment } from "../../components/cmicUser";
+import { CLOUD_SEPARATOR, isEmailUsername, type Deployment } from "../../contract/cmicUser";
 import type { CheckResult, DecodedToken } from "./report";
 
 /** The only algorithm Entra signs access tokens with, and the only one accepted. */

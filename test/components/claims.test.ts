@@ -1,5 +1,5 @@
 import { claimsMappingDefinition } from "../../components/claimsMapping";
-import { cmicUserClaimValue, isEmailUsername } from "../../components/cmicUser";
+import { cmicUserClaimValue, isEmailUsername } from "../../contract/cmicUser";
 
 describe("cmicUserClaimValue", () => {
   it("is the plain username on Enterprise", () => {

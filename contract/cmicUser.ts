@@ -6,7 +6,9 @@
  *  - Cloud: "tenant||username" (two pipes), or the service user's unique username in email format.
  * Some third-party guides show a single pipe; CMiC's text wins.
  */
-export type Deployment = "enterprise" | "cloud";
+import type { Deployment } from "./kinds";
+
+export type { Deployment };
 
 /** Separator between CMiC Cloud tenant and username: two pipe characters. */
 export const CLOUD_SEPARATOR = "||";

@@ -1,0 +1,28 @@
+/**
+ * The kinds of a CMiC integration, the config namespace and the claim name: one definition, with
+ * the runtime lists the validators and parsers check against. Every side (the Pulumi program, the
+ * tools, the sandbox) imports them from here; nothing else spells them out.
+ */
+
+/** The Pulumi project name: namespace of every stack setting (`cmic-entra-oauth:deployment`). */
+export const CONFIG_NAMESPACE = "cmic-entra-oauth";
+
+/** `enterprise` (CMiC on premises) or `cloud` (CMiC Cloud): decides the claim's value format. */
+export const DEPLOYMENTS = ["enterprise", "cloud"] as const;
+export type Deployment = (typeof DEPLOYMENTS)[number];
+
+/** `token`: a claims-mapping policy puts the user in the token; `registration`: CMiC after Patch 22 reads it from its registration. */
+export const CLAIM_SOURCES = ["token", "registration"] as const;
+export type ClaimSource = (typeof CLAIM_SOURCES)[number];
+
+/** How the connector authenticates to Entra. */
+export const CREDENTIAL_KINDS = ["secret", "certificate", "both"] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+/** The claim CMiC reads its service user from, unless `cmic.oauth2.user.claim.name` says otherwise. */
+export const DEFAULT_CLAIM_NAME = "cmicuser";
+
+/** Type guard: `value` is one of `allowed`. */
+export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
+  return typeof value === "string" && (allowed as readonly string[]).includes(value);
+}
