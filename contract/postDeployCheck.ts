@@ -4,8 +4,14 @@
  * the verify CLI and the sandbox (which runs the same command).
  */
 
-/** Run from the project directory after every change that matters; `--just-deployed` starts the propagation window now. */
-export const POST_DEPLOY_CHECK_COMMAND = "npm run --silent verify -- --just-deployed";
+/**
+ * Run from the project directory (pulumi-command's working directory under `pulumi up`) after every
+ * change that matters; `--just-deployed` starts the propagation window now. It runs the compiled
+ * verify CLI that `npm ci` builds (`prepare`), not `npm run verify`: npm's own start-up and a
+ * TypeScript loader cost seconds for a check that needs milliseconds, inside every `pulumi up`.
+ * Plain `node <path>` also works in cmd.exe, which pulumi-command uses on Windows.
+ */
+export const POST_DEPLOY_CHECK_COMMAND = "node dist/scripts/verify/cli.js --just-deployed";
 
 /** The stack outputs about to be exported, as JSON, without the secret. */
 export const STACK_OUTPUTS_ENV = "CMIC_STACK_OUTPUTS";

@@ -14,7 +14,7 @@
  * It never throws for a verification failure (those are failed checks); it throws only for a bug.
  * Nothing it returns or reports through `onProgress` contains the token or the secret.
  */
-import type { AccessToken } from "@azure/identity";
+import type { AccessToken, TokenCredential } from "@azure/identity";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import type { Deployment } from "../../contract/cmicUser";
 import { createClientCredential, type ClientCredentialSecret } from "../shared/credentials";
@@ -122,6 +122,14 @@ interface RunContext {
   windowEnd: number;
   deadline: number;
   redact: (text: string) => string;
+  /**
+   * The credential of the current round of tries. One instance serves every request that failed
+   * for propagation, so MSAL fetches the tenant's discovery document once instead of once per try
+   * (it caches it per instance). It is dropped after a token *was* issued but must be requested
+   * again (a claim still propagating: MSAL would hand the cached token back) and after a throttled
+   * or failed-server answer (MSAL would refuse the next try itself).
+   */
+  credential: TokenCredential | null;
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -151,6 +159,7 @@ export async function runVerification(input: VerifyInput, hooks: VerifyHooks = {
     windowEnd,
     deadline,
     redact,
+    credential: null,
   };
   const fetchJwks = createJwksFetcher({ timeoutMs: Math.max(1_000, Math.min(15_000, deadline - startedAt)) });
 
@@ -252,6 +261,7 @@ async function acquireAndCheck(
       );
       const wait = delay;
       delay = Math.min(delay * BACKOFF.factor, BACKOFF.maxMs);
+      ctx.credential = null;
       await ctx.sleep(wait);
       continue;
     }
@@ -277,14 +287,13 @@ class ProgressThrottle {
 async function requestToken(ctx: RunContext): Promise<AccessToken> {
   const { input } = ctx;
   if (!input.credential) throw new Error("no credential");
-  // A new credential per try: MSAL caches tokens per credential instance, and a cached token
-  // would hide a claim that has just propagated.
-  const credential = createClientCredential({
+  ctx.credential ??= createClientCredential({
     tenantId: input.tenantId,
     clientId: input.clientId,
     credential: input.credential,
     authorityHost: input.authorityHost,
   });
+  const credential = ctx.credential;
   const remaining = Math.max(1, ctx.deadline - ctx.now());
   const token = await credential.getToken(input.scope, { abortSignal: AbortSignal.timeout(remaining) });
   if (!token?.token) throw new Error("Entra returned no access token");
@@ -331,6 +340,10 @@ async function acquireWithRetry(ctx: RunContext, nextDelay: () => number, waiter
       accessToken = await requestToken(ctx);
     } catch (error) {
       const diagnosis = diagnoseEntraError(error, diagnosisContext, ctx.redact);
+      // After a 429 or 5xx, MSAL refuses the same request from the same instance for Retry-After or
+      // 60 s (msal-common src/network/ThrottlingUtils.ts, DEFAULT_THROTTLE_TIME_SECONDS): the next
+      // try needs a new instance. Propagation errors (400/401) are not throttled, so it is kept.
+      if (diagnosis.retry === "transient") ctx.credential = null;
       const now = ctx.now();
       const inWindow = now < ctx.windowEnd;
       let retry = false;

@@ -155,7 +155,7 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
 
   it("runs the post-deploy check after everything exists, with the secret only in its environment", () => {
     const check = mocks.only(T.check);
-    expect(check.inputs.create).toBe("npm run --silent verify -- --just-deployed");
+    expect(check.inputs.create).toBe("node dist/scripts/verify/cli.js --just-deployed");
     const environment = check.inputs.environment as Record<string, string>;
     expect(environment.CMIC_CLIENT_SECRET).toBe(MOCK_SECRET_VALUE);
     // Pulumi stores the whole environment encrypted, because it holds the secret.

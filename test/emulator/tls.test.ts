@@ -14,7 +14,8 @@ import { extraCaCertsValue, parseCommand, resolveCommand } from "../../scripts/s
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");
-const TS_NODE = path.join(ROOT, "node_modules", ".bin", "ts-node");
+/** The wrapper as `npm test` runs it: compiled by `npm run build`. */
+const WITH_EMULATOR_CA = path.join(ROOT, "dist", "scripts", "shared", "withEmulatorCa.js");
 
 let scratch: string;
 beforeEach(() => {
@@ -106,9 +107,9 @@ describe("ensureTlsMaterial", () => {
     checkSet(dir);
 
     const other = path.join(scratch, "tls-processes");
-    const script = `require(${JSON.stringify(path.join(ROOT, "emulator/tls.ts"))}).ensureTlsMaterial(${JSON.stringify(other)}).then(m => process.stdout.write(m.caCertPem))`;
+    const script = `require(${JSON.stringify(path.join(ROOT, "dist", "emulator", "tls.js"))}).ensureTlsMaterial(${JSON.stringify(other)}).then(m => process.stdout.write(m.caCertPem))`;
     const outputs = await Promise.all(
-      Array.from({ length: 3 }, () => run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: ROOT })),
+      Array.from({ length: 3 }, () => run(process.execPath, ["-e", script], { cwd: ROOT })),
     );
     expect(new Set(outputs.map((o) => o.stdout)).size).toBe(1);
     expect(outputs[0].stdout).toBe(fs.readFileSync(path.join(other, "ca.crt"), "utf8"));
@@ -150,7 +151,7 @@ describe("withEmulatorCa", () => {
   it("runs the command with NODE_EXTRA_CA_CERTS set, passing arguments and the exit code through", async () => {
     const { NODE_EXTRA_CA_CERTS: _inherited, ...inherited } = process.env;
     const env = { ...inherited, CMIC_EMULATOR_HOME: scratch };
-    const child = run(TS_NODE, ["scripts/shared/withEmulatorCa.ts", "--", "node", "-e", "console.log(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(1)])); process.exit(3)", "a b"], { cwd: ROOT, env });
+    const child = run(process.execPath, [WITH_EMULATOR_CA, "--", "node", "-e", "console.log(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(1)])); process.exit(3)", "a b"], { cwd: ROOT, env });
     const error = (await child.then(() => undefined, (e: unknown) => e)) as { code: number; stdout: string };
     expect(error.code).toBe(3);
     const [extra, args] = JSON.parse(error.stdout.trim()) as [string, string[]];
@@ -159,7 +160,7 @@ describe("withEmulatorCa", () => {
   }, 60_000);
 
   it("exits 2 with the usage when no command is given", async () => {
-    const error = (await run(TS_NODE, ["scripts/shared/withEmulatorCa.ts"], { cwd: ROOT, env: { ...process.env, CMIC_EMULATOR_HOME: scratch } }).then(
+    const error = (await run(process.execPath, [WITH_EMULATOR_CA], { cwd: ROOT, env: { ...process.env, CMIC_EMULATOR_HOME: scratch } }).then(
       () => undefined,
       (e: unknown) => e,
     )) as { code: number; stderr: string };

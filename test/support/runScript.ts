@@ -1,11 +1,17 @@
 /**
- * Runs one of the project's CLIs (`scripts/<name>.ts`) as a child process, the way a user runs it,
+ * Runs one of the project's CLIs as a child process, the way `npm run <name>` runs it: the
+ * precompiled `dist/scripts/<name>/cli.js` (built by `npm run build`, which `npm test` runs first),
  * and captures everything it prints, so tests can assert exit codes and that no secret appears.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The compiled entry point of a CLI, as the npm scripts run it. */
+export function compiledCli(script: string): string {
+  return path.join(PROJECT_ROOT, "dist", "scripts", script, "cli.js");
+}
 
 export interface CliRun {
   code: number | null;
@@ -22,9 +28,9 @@ export interface RunScriptOptions {
 
 export function runScript(script: string, args: string[], options: RunScriptOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register", path.join(PROJECT_ROOT, "scripts", script, "cli.ts"), ...args], {
+    const child = spawn(process.execPath, [compiledCli(script), ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...options.env, TS_NODE_TRANSPILE_ONLY: "true" },
+      env: { ...process.env, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
