@@ -12,7 +12,7 @@ export interface CheckResult {
   detail: string;
   /** On failure (or a warning): what to change, naming the setting and value. */
   fix?: string;
-  /** A note that does not fail the run (ip-check, app-specific keys). */
+  /** A note that does not fail the run (ip-check). */
   warning?: boolean;
 }
 

@@ -112,6 +112,46 @@ export interface TokenCheckOutcome {
   decoded: DecodedToken | null;
 }
 
+/**
+ * Member names that appear more than once in the top-level object of a JSON text. `JSON.parse` keeps
+ * the last one silently, while other parsers (CMiC's Java one among them) may keep the first: a
+ * token that repeats a claim can mean one thing to us and another to CMiC, so it is refused.
+ */
+export function repeatedMemberNames(jsonText: string): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  const containers: string[] = [];
+  let expectName = false;
+  for (let index = 0; index < jsonText.length; index += 1) {
+    const char = jsonText[index];
+    if (char === '"') {
+      let end = index + 1;
+      while (end < jsonText.length && jsonText[end] !== '"') end += jsonText[end] === "\\" ? 2 : 1;
+      if (expectName && containers.length === 1) {
+        const name = JSON.parse(jsonText.slice(index, end + 1)) as string;
+        if (seen.has(name)) repeated.add(name);
+        seen.add(name);
+      }
+      expectName = false;
+      index = end;
+    } else if (char === "{" || char === "[") {
+      containers.push(char);
+      expectName = char === "{";
+    } else if (char === "}" || char === "]") {
+      containers.pop();
+    } else if (char === ",") {
+      expectName = containers[containers.length - 1] === "{";
+    }
+  }
+  return [...repeated];
+}
+
+function repeatedClaimsIn(token: string): string[] {
+  const [header = "", payload = ""] = token.split(".");
+  const names = (part: string, where: string) => repeatedMemberNames(Buffer.from(part, "base64url").toString("utf8")).map((name) => `${where} ${name}`);
+  return [...names(header, "header"), ...names(payload, "claim")];
+}
+
 /** Decode without verifying; null when the string is not a JWS-compact JWT. */
 export function decodeToken(token: string): DecodedToken | null {
   try {
@@ -145,7 +185,17 @@ export async function checkToken(
     };
   }
   const signature = await checkSignature(token.trim(), decoded.header, expect, fetchJwks);
-  return { decoded, checks: [signature, ...checkClaims(decoded.claims, expect, nowSeconds)] };
+  const checks = [signature, ...checkClaims(decoded.claims, expect, nowSeconds)];
+  const repeated = repeatedClaimsIn(token.trim());
+  if (repeated.length > 0) {
+    checks.unshift({
+      id: "token",
+      ok: false,
+      detail: `the token repeats ${repeated.join(", ")}: a repeated name is ambiguous (this check reads the last value, CMiC's parser may read the first)`,
+      fix: "Use the token exactly as Entra issued it; Entra never repeats a header field or claim.",
+    });
+  }
+  return { decoded, checks };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,12 +205,21 @@ function usableRsaKeys(jwks: JSONWebKeySet): JWK[] {
   return jwks.keys.filter((key) => key.kty === "RSA" && (key.use === undefined || key.use === "sig"));
 }
 
-function findKey(jwks: JSONWebKeySet, header: Record<string, unknown>): JWK | undefined {
+/**
+ * Every key of the set the header may name. A set may hold several keys with one kid (during a key
+ * rollover, or in a set merged from two sources); like jose's `createLocalJWKSet`, each is tried.
+ */
+function findKeys(jwks: JSONWebKeySet, header: Record<string, unknown>): JWK[] {
   const keys = usableRsaKeys(jwks);
-  if (typeof header.kid === "string") return keys.find((key) => key.kid === header.kid);
+  if (typeof header.kid === "string") return keys.filter((key) => key.kid === header.kid);
   // v1 tokens carry x5t as well; without a kid it is the only selector.
-  if (typeof header.x5t === "string") return keys.find((key) => key.x5t === header.x5t || key.kid === header.x5t);
-  return undefined;
+  if (typeof header.x5t === "string") return keys.filter((key) => key.x5t === header.x5t || key.kid === header.x5t);
+  return [];
+}
+
+async function verifiesWithAny(token: string, keys: JWK[]): Promise<boolean> {
+  for (const key of keys) if (await signatureMatches(token, key)) return true;
+  return false;
 }
 
 async function signatureMatches(token: string, jwk: JWK): Promise<boolean> {
@@ -200,7 +259,11 @@ function algorithmProblem(alg: unknown): CheckResult | null {
   };
 }
 
-/** `signature`: RS256 only; the key must be in the registered JWKS (or, with a warning, the app-specific one). */
+/**
+ * `signature`: RS256 only, and the key must be in the registered JWKS, because that is the only set
+ * CMiC fetches. A key published only in the app-specific set (`?appid=`) verifies the signature, yet
+ * CMiC answers "Unable to validate signature": that is a failure, named with both fixes.
+ */
 export async function checkSignature(
   token: string,
   header: Record<string, unknown>,
@@ -234,9 +297,9 @@ export async function checkSignature(
     };
   }
 
-  const key = findKey(registeredSet, header);
-  if (key) {
-    if (await signatureMatches(token, key)) {
+  const keys = findKeys(registeredSet, header);
+  if (keys.length > 0) {
+    if (await verifiesWithAny(token, keys)) {
       return { id: "signature", ok: true, detail: `RS256 signature valid with ${keyName} from ${registered}` };
     }
     return {
@@ -248,23 +311,26 @@ export async function checkSignature(
   }
 
   // Apps with their own signing key (claims mapping without acceptMappedClaims) sign with a key
-  // published only in the app-specific set; CMiC finds it only if the Keyset ID says so.
+  // published only in the app-specific set. Looking there turns "not in the JWKS" into the precise diagnosis.
   if (!new URL(registered).searchParams.has("appid")) {
     const appSpecific = appSpecificJwksUri(registered, expect.clientId);
     try {
       const appSet = await fetchJwks(withAuthorityHost(appSpecific, expect.authorityHost));
-      const appKey = findKey(appSet, header);
-      if (appKey && (await signatureMatches(token, appKey))) {
+      if (await verifiesWithAny(token, findKeys(appSet, header))) {
         return {
           id: "signature",
-          ok: true,
-          warning: true,
-          detail: `RS256 signature valid, but ${keyName} is an application-specific key published only at ${appSpecific}, not at the registered ${registered}`,
-          fix: `Register CMiC's Keyset ID as ${appSpecific} (with ?appid=), or CMiC will answer "Unable to validate signature".`,
+          ok: false,
+          detail:
+            `${keyName} is an application-specific key published only at ${appSpecific}, not at the registered Keyset ID ${registered}: ` +
+            `CMiC fetches only the registered set and answers "Unable to validate signature"`,
+          fix:
+            `Register CMiC's Keyset ID as ${appSpecific} (with ?appid=) and check again with --jwks-uri ${appSpecific}, ` +
+            "or remove the app's own token-signing key from its service principal so Entra signs with the tenant's keys " +
+            "(Entra uses an app key for mapped claims only while acceptMappedClaims is off: this project turns it on).",
         };
       }
     } catch {
-      // The app-specific set is a fallback; its absence is not the problem to report.
+      // The app-specific set only refines the diagnosis; its absence is not the problem to report.
     }
   }
   return {
@@ -294,8 +360,25 @@ function isV1(claims: Record<string, unknown>): boolean {
 
 const V2_FIX = `Set api.requestedAccessTokenVersion = 2 on the app registration (Manifest → requestedAccessTokenVersion: 2; this project sets it) and run \`pulumi up\`, then request a new token.`;
 
+/** The tenant an Entra issuer names (v2 or v1 form), or null for any other issuer. */
+function issuerTenant(iss: string): string | null {
+  const match = /^https:\/\/(?:login\.microsoftonline\.com\/([^/]+)\/v2\.0|sts\.windows\.net\/([^/]+)\/)$/.exec(iss);
+  return match ? (match[1] ?? match[2] ?? null) : null;
+}
+
 export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpectations): CheckResult {
   const iss = asString(claims.iss);
+  // Entra writes the issuing tenant twice, in iss and tid. A token where they differ was not made
+  // by Entra, and a validator that reads the tenant from tid would be judging another tenant.
+  const tenantOfIssuer = iss === undefined ? null : issuerTenant(iss);
+  if (claims.tid !== undefined && tenantOfIssuer !== null && claims.tid !== tenantOfIssuer) {
+    return {
+      id: "issuer",
+      ok: false,
+      detail: `tid is ${quote(claims.tid)} but iss ${iss} names tenant ${tenantOfIssuer}: the two disagree, which no token Entra issues does`,
+      fix: "Use the token exactly as Entra's token endpoint returned it.",
+    };
+  }
   if (iss === expect.issuerUrl) return { id: "issuer", ok: true, detail: `iss is ${iss}` };
   if (iss === undefined) {
     return { id: "issuer", ok: false, detail: "the token has no iss claim", fix: "Use an access token issued by Entra for this app." };
@@ -316,12 +399,11 @@ export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpect
       fix: `Set CMiC's Issuer URL to exactly ${iss}.`,
     };
   }
-  const otherTenant = /^https:\/\/(?:login\.microsoftonline\.com\/([^/]+)\/v2\.0|sts\.windows\.net\/([^/]+)\/)$/.exec(iss);
-  if (otherTenant && (otherTenant[1] ?? otherTenant[2]) !== expect.tenantId) {
+  if (tenantOfIssuer !== null && tenantOfIssuer !== expect.tenantId) {
     return {
       id: "issuer",
       ok: false,
-      detail: `iss is ${iss}: the token comes from tenant ${otherTenant[1] ?? otherTenant[2]}, not ${expect.tenantId}`,
+      detail: `iss is ${iss}: the token comes from tenant ${tenantOfIssuer}, not ${expect.tenantId}`,
       fix: `Request the token from tenant ${expect.tenantId}'s token endpoint, or register the issuer of the tenant the app lives in.`,
     };
   }
@@ -377,12 +459,25 @@ function isoTime(seconds: number): string {
 }
 
 export function checkLifetime(claims: Record<string, unknown>, nowSeconds: number, skewSeconds = DEFAULT_CLOCK_SKEW_SECONDS): CheckResult {
-  const { exp, nbf } = claims;
+  const { exp, nbf, iat } = claims;
   if (typeof exp !== "number") {
     return { id: "lifetime", ok: false, detail: "the token has no numeric exp claim", fix: "Use an access token issued by Entra; they always carry exp." };
   }
   if (nbf !== undefined && typeof nbf !== "number") {
     return { id: "lifetime", ok: false, detail: `nbf is not a number (${quote(nbf)})`, fix: "Use an access token issued by Entra." };
+  }
+  if (iat !== undefined && typeof iat !== "number") {
+    return { id: "lifetime", ok: false, detail: `iat is not a number (${quote(iat)})`, fix: "Use an access token issued by Entra." };
+  }
+  // Entra backdates iat by about five minutes; a token issued in the future was not made by it,
+  // or one of the two clocks is wrong.
+  if (typeof iat === "number" && iat > nowSeconds + skewSeconds) {
+    return {
+      id: "lifetime",
+      ok: false,
+      detail: `issued in the future: iat is ${isoTime(iat)} (${Math.round(iat - nowSeconds)} s from now)`,
+      fix: "Use a token issued by Entra's token endpoint, and synchronise this machine's clock (NTP) with the CMiC server's.",
+    };
   }
   if (exp <= nowSeconds - skewSeconds) {
     return {

@@ -261,15 +261,18 @@ describe("propagation", () => {
 });
 
 describe("token formats the emulator issues", () => {
-  it("an app-specific signing key passes with a warning to register the ?appid= Keyset ID", async () => {
+  it("an app-specific signing key fails as CMiC fails it, and the ?appid= Keyset ID it names makes it pass", async () => {
     const app = await provision({ acceptMappedClaims: false });
     await app.graph.api(`/servicePrincipals/${app.servicePrincipalObjectId}/addTokenSigningCertificate`).post({ displayName: "CN=cmic verify" });
     const report = await verify(app);
-    expect(failing(report)).toEqual([]);
+    expect(failing(report)).toEqual(["signature"]);
     expect(report.token?.claims.cmicuser).toBe("svc-arcoro");
     const signature = check(report, "signature");
-    expect(signature).toMatchObject({ ok: true, warning: true });
-    expect(signature.fix).toContain(`${app.outputs.jwksUri}?appid=${app.outputs.clientId}`);
+    expect(signature.detail).toContain("Unable to validate signature");
+    const appSpecific = `${app.outputs.jwksUri}?appid=${app.outputs.clientId}`;
+    expect(signature.fix).toContain(appSpecific);
+    const registeredAppSpecific = await verify(app, { jwksUri: appSpecific });
+    expect(failing(registeredAppSpecific)).toEqual([]);
   });
 
 

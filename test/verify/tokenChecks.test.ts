@@ -1,4 +1,4 @@
-import { appSpecificJwksUri, checkClaims, checkToken, explainCmicUserMismatch } from "../../scripts/verify/tokenChecks";
+import { appSpecificJwksUri, checkClaims, checkToken, explainCmicUserMismatch, repeatedMemberNames } from "../../scripts/verify/tokenChecks";
 import { issuerUrlV1 } from "../../contract/entraEndpoints";
 import type { CheckResult } from "../../scripts/verify/report";
 import {
@@ -74,14 +74,58 @@ describe("checkToken", () => {
     expect(byId(checks, "signature").ok).toBe(false);
   });
 
-  it("accepts an app-specific key with a warning naming the ?appid= Keyset ID", async () => {
+  it("fails an app-specific key, which CMiC cannot find at the registered Keyset ID, naming both fixes", async () => {
     const token = await signToken(appKey, goodClaims(NOW));
     const appUri = appSpecificJwksUri(JWKS_URI, CLIENT_ID);
     const { checks } = await checkToken(token, expectations(), staticJwks({ [JWKS_URI]: jwks(tenantKey), [appUri]: jwks(appKey) }), NOW);
     const signature = byId(checks, "signature");
-    expect(signature).toMatchObject({ ok: true, warning: true });
-    expect(signature.fix).toContain(`?appid=${CLIENT_ID}`);
+    expect(failing(checks)).toEqual(["signature"]);
+    expect(signature.warning).toBeUndefined();
+    expect(signature.detail).toContain("Unable to validate signature");
+    expect(signature.fix).toContain(`Keyset ID as ${appUri}`);
+    expect(signature.fix).toContain("remove the app's own token-signing key");
     expect(appUri).toBe(`${JWKS_URI}?appid=${CLIENT_ID}`);
+  });
+
+  it("tries every key that shares the token's kid (key rollover, merged sets)", async () => {
+    const token = await signToken(tenantKey, goodClaims(NOW));
+    const sameKid = { ...otherKey.publicJwk, kid: "tenant-key" };
+    const set = { keys: [sameKid, tenantKey.publicJwk] };
+    const { checks } = await checkToken(token, expectations(), staticJwks({ [JWKS_URI]: set }), NOW);
+    expect(failing(checks)).toEqual([]);
+    // With only the impostor key under that kid, the same token fails.
+    const alone = await checkToken(token, expectations(), staticJwks({ [JWKS_URI]: { keys: [sameKid] } }), NOW);
+    expect(byId(alone.checks, "signature").detail).toContain("does not verify");
+  });
+
+  it("rejects a token whose tid disagrees with its iss", async () => {
+    const token = await signToken(tenantKey, goodClaims(NOW, { tid: "99999999-2222-3333-4444-555555555555" }));
+    const { checks } = await checkToken(token, expectations(), staticJwks({ [JWKS_URI]: jwks(tenantKey) }), NOW);
+    expect(failing(checks)).toEqual(["issuer"]);
+    expect(byId(checks, "issuer").detail).toMatch(/tid is "99999999-.*iss .* names tenant 11111111-/);
+  });
+
+  it("rejects a token issued in the future, and one whose iat is not a number", async () => {
+    const fetcher = staticJwks({ [JWKS_URI]: jwks(tenantKey) });
+    const future = await checkToken(await signToken(tenantKey, goodClaims(NOW, { iat: NOW + 3600 })), expectations(), fetcher, NOW);
+    expect(failing(future.checks)).toEqual(["lifetime"]);
+    expect(byId(future.checks, "lifetime").detail).toContain("issued in the future");
+    // Entra's own 5-minute backdating and ordinary skew pass.
+    const skewed = await checkToken(await signToken(tenantKey, goodClaims(NOW, { iat: NOW + 30 })), expectations(), fetcher, NOW);
+    expect(failing(skewed.checks)).toEqual([]);
+    const text = await checkToken(await signToken(tenantKey, goodClaims(NOW, { iat: "yesterday" })), expectations(), fetcher, NOW);
+    expect(failing(text.checks)).toEqual(["lifetime"]);
+  });
+
+  it("rejects a token that repeats a claim name, which CMiC's parser may read either way", async () => {
+    const fetcher = staticJwks({ [JWKS_URI]: jwks(tenantKey) });
+    const claims = JSON.stringify(goodClaims(NOW)).replace(/}$/, ',"cmicuser":"admin"}');
+    const header = Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT", kid: tenantKey.kid })).toString("base64url");
+    const payload = Buffer.from(claims).toString("base64url");
+    const signature = await signToken(tenantKey, goodClaims(NOW)); // a real signature over other bytes
+    const { checks } = await checkToken(`${header}.${payload}.${signature.split(".")[2]}`, expectations(), fetcher, NOW);
+    expect(byId(checks, "token")).toMatchObject({ ok: false });
+    expect(byId(checks, "token").detail).toContain("claim cmicuser");
   });
 
   it("passes an app-specific key without warning when the Keyset ID already has ?appid=", async () => {
@@ -127,7 +171,7 @@ describe("checkClaims", () => {
 
   it.each([
     ["iss with a trailing slash", "issuer", { iss: `https://login.microsoftonline.com/${TENANT_ID}/v2.0/` }, /trailing slash/],
-    ["iss of another tenant", "issuer", { iss: "https://login.microsoftonline.com/99999999-9999-9999-9999-999999999999/v2.0" }, /from tenant 99999999/],
+    ["iss of another tenant", "issuer", { iss: "https://login.microsoftonline.com/99999999-9999-9999-9999-999999999999/v2.0", tid: "99999999-9999-9999-9999-999999999999" }, /from tenant 99999999/],
     ["no iss", "issuer", { iss: undefined }, /no iss/],
     ["azp of another client", "application-id", { azp: "bbbbbbbb-0000-0000-0000-000000000000" }, /azp is "bbbbbbbb/],
     ["no azp", "application-id", { azp: undefined }, /azp is \(absent\)/],
@@ -202,5 +246,14 @@ describe("checkClaims", () => {
     expect(check).toMatchObject({ ok: true, warning: true });
     expect(check.detail).toContain("203.0.113.7");
     expect(check.fix).toContain("cmic.oauth2.ipcheck.enabled=false");
+  });
+});
+
+describe("repeatedMemberNames", () => {
+  it("finds names repeated in the top-level object only, escapes and nesting included", () => {
+    expect(repeatedMemberNames('{"a":1,"b":{"a":2},"c":[{"a":3}],"a":4}')).toEqual(["a"]);
+    expect(repeatedMemberNames('{"a":"x\\",\\"a\\":1","b":2}')).toEqual([]);
+    expect(repeatedMemberNames('{"\\u0061":1,"a":2}')).toEqual(["a"]);
+    expect(repeatedMemberNames('{"a":1,"b":2}')).toEqual([]);
   });
 });
