@@ -8,6 +8,8 @@
  * resolution" but no code: {@link diagnoseEntraError} still reports it as AADSTS90002.
  */
 
+import type { DiscoveryProbe } from "./discoveryProbe";
+
 /** How the verify runner treats an error. */
 export type RetryClass =
   /** Entra is still replicating a just-created object (secret, certificate, service principal): retry inside the propagation window. */
@@ -24,6 +26,10 @@ export interface DiagnosisContext {
   /** The scope requested, e.g. `api://<client-id>/.default`. */
   scope: string;
   credentialKind?: "secret" | "certificate";
+  /** Where the token was requested (public cloud unless set); named in network diagnoses. */
+  authorityHost?: string;
+  /** The run follows a deployment (`--just-deployed`): some misconfiguration codes may be replication lag. */
+  justDeployed?: boolean;
 }
 
 export interface AadstsEntry {
@@ -31,6 +37,12 @@ export interface AadstsEntry {
   /** A few words for progress lines: "secret not active yet". */
   short: string;
   retry: RetryClass;
+  /**
+   * Retried inside the propagation window when the run follows a deployment (`--just-deployed`),
+   * permanent otherwise: the error names a misconfiguration that replication lag can fake for a
+   * while right after the settings were written.
+   */
+  propagationWhenJustDeployed?: boolean;
   cause(ctx: DiagnosisContext): string;
   fix(ctx: DiagnosisContext): string;
 }
@@ -59,6 +71,9 @@ const entries: AadstsEntry[] = [
     code: "50146",
     short: "application-specific signing key required",
     retry: "permanent",
+    // The real Application PATCHes acceptMappedClaims after creating the app, and the policy
+    // assignment replicates on its own: for a moment after `pulumi up` either can look missing.
+    propagationWhenJustDeployed: true,
     cause: () =>
       "The app has a claims-mapping policy (the cmicuser claim) but does not accept mapped claims, so Entra insists on an application-specific signing key.",
     fix: () =>
@@ -69,6 +84,9 @@ const entries: AadstsEntry[] = [
     code: "501461",
     short: "Application ID URI not on a verified domain",
     retry: "permanent",
+    // The real Application PATCHes acceptMappedClaims after creating the app, and the policy
+    // assignment replicates on its own: for a moment after `pulumi up` either can look missing.
+    propagationWhenJustDeployed: true,
     cause: (ctx) =>
       `acceptMappedClaims is only allowed when the token audience is the app's GUID or an Application ID URI on one of the tenant's verified domains; the scope asks for ${identifierUriOf(ctx.scope)}.`,
     fix: (ctx) =>
@@ -110,6 +128,36 @@ const entries: AadstsEntry[] = [
       `No application with client id ${ctx.clientId} was found in tenant ${ctx.tenantId}: either it was just created and has not replicated yet, or the client id or tenant id is wrong.`,
     fix: (ctx) =>
       `Check that the Application (client) ID ${ctx.clientId} is registered in directory ${ctx.tenantId} (stack outputs \`clientId\` / \`tenantId\`); the app must be single-tenant in that directory.`,
+  },
+  {
+    code: "7000229",
+    short: "no service principal for the client yet",
+    retry: "propagation",
+    // Seen right after creation: the app exists, its enterprise application has not replicated.
+    cause: (ctx) =>
+      `Application ${ctx.clientId} has no service principal (enterprise application) in tenant ${ctx.tenantId} yet: it was just created and is still replicating, or it was deleted.`,
+    fix: () =>
+      "Wait a minute after `pulumi up`; if it persists, check Entra ID → Enterprise applications for the app (`pulumi up --refresh` recreates a deleted service principal).",
+  },
+  {
+    code: "90009",
+    short: "token requested for itself with a non-GUID resource",
+    retry: "permanent",
+    // Microsoft documents 90009 for an app requesting a token for itself by a non-GUID identifier
+    // (seen in delegated flows). Whether client credentials with an api://<guid>.<domain> resource
+    // meet it is unverified: the CMiC and Arcoro guides request exactly that and report it working.
+    cause: (ctx) =>
+      `Entra refused a token that application ${ctx.clientId} requested for itself by the identifier "${identifierUriOf(ctx.scope)}" instead of its GUID.`,
+    fix: (ctx) => `Request scope ${ctx.clientId}/.default (the app id itself) to confirm; keep the stack output \`scope\` for the connector if that works too.`,
+  },
+  {
+    code: "700025",
+    short: "public client presented a credential",
+    retry: "permanent",
+    cause: (ctx) =>
+      `Application ${ctx.clientId} is registered as a public client ("Allow public client flows" on), and a public client may not present a secret or certificate.`,
+    fix: () =>
+      "In Entra ID → App registrations → the app → Authentication, set 'Allow public client flows' to No (this project's app is a confidential client), then request the token again.",
   },
   {
     code: "90002",
@@ -200,13 +248,17 @@ const serverError: AadstsEntry = {
   fix: () => "Retry in a few minutes; check https://status.azure.com if it persists.",
 };
 
+function authorityHostName(ctx: DiagnosisContext): string {
+  return new URL(ctx.authorityHost ?? "https://login.microsoftonline.com").host;
+}
+
 const networkError: AadstsEntry = {
   code: "network",
   short: "cannot reach Entra",
   retry: "transient",
-  cause: () => "The token endpoint could not be reached (connection refused, reset, timed out or DNS failure).",
-  fix: () =>
-    "Check the network path to login.microsoftonline.com (proxy: set HTTPS_PROXY; firewall allow-list) or the --authority-host value.",
+  cause: (ctx) => `${authorityHostName(ctx)} could not be reached (connection refused, reset, timed out or DNS failure).`,
+  fix: (ctx) =>
+    `Check the network path to ${authorityHostName(ctx)} (proxy: set HTTPS_PROXY; firewall allow-list) or the --authority-host value.`,
 };
 
 const tlsError: AadstsEntry = {
@@ -215,7 +267,7 @@ const tlsError: AadstsEntry = {
   retry: "permanent",
   cause: () => "The authority host's TLS certificate is not trusted by this node process.",
   fix: () =>
-    "Behind a TLS-inspecting proxy set NODE_EXTRA_CA_CERTS to its CA; for the local emulator run through `ts-node scripts/withEmulatorCa.ts -- …`.",
+    "Behind a TLS-inspecting proxy set NODE_EXTRA_CA_CERTS to its CA; for the local emulator run through `node dist/scripts/shared/withEmulatorCa.js -- …`.",
 };
 
 const unknownError: AadstsEntry = {
@@ -237,7 +289,8 @@ export function extractAadstsCode(text: string): string | null {
 const INVALID_TENANT = /invalid_tenant|endpoints?_resolution_error|tenant .{0,80} not found|unable to resolve endpoints|openid-configuration.*(400|404)/i;
 /** OAuth's own "try again" signals, whatever the code. */
 const TRANSIENT_TEXT = /temporarily_unavailable|server_error|transient error/i;
-const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|socket hang up|network error|fetch failed/i;
+// MSAL spells its own code network_error (underscore); node's fetch says "fetch failed".
+const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_\w+|socket hang up|network[ _]error|fetch failed/i;
 const TLS = /self[- ]signed certificate|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|unable to get local issuer certificate/i;
 
 export interface ErrorShape {
@@ -283,13 +336,14 @@ export function classifyEntraError(error: unknown): { entry: AadstsEntry; code: 
     if ((shape.statusCode !== undefined && shape.statusCode >= 500) || TRANSIENT_TEXT.test(shape.message)) return { entry: serverError, code, shape };
     return { entry: unknownError, code, shape };
   }
+  // A network failure can carry MSAL's discovery wording too: the network is the cause to name.
+  if (TLS.test(shape.message)) return { entry: tlsError, code: null, shape };
+  if (NETWORK.test(shape.message)) return { entry: networkError, code: null, shape };
   if (INVALID_TENANT.test(shape.message)) return { entry: AADSTS_CATALOGUE.get("90002")!, code: "90002", shape };
   if (shape.statusCode === 429 || /\b429\b|too many requests|throttl/i.test(shape.message)) return { entry: throttled, code: "429", shape };
   if ((shape.statusCode !== undefined && shape.statusCode >= 500) || TRANSIENT_TEXT.test(shape.message) || /\b50[0234]\b/.test(shape.message)) {
     return { entry: serverError, code: null, shape };
   }
-  if (TLS.test(shape.message)) return { entry: tlsError, code: null, shape };
-  if (NETWORK.test(shape.message)) return { entry: networkError, code: null, shape };
   return { entry: unknownError, code: null, shape };
 }
 
@@ -318,12 +372,55 @@ export function diagnoseEntraError(
   return {
     code,
     short: entry.short,
-    retry: entry.retry,
+    retry: entry.propagationWhenJustDeployed && ctx.justDeployed ? "propagation" : entry.retry,
     cause: entry.cause(ctx),
     fix: entry.fix(ctx),
     message: firstLine.length > 400 ? `${firstLine.slice(0, 400)}…` : firstLine,
     ...(shape.retryAfterMs !== undefined ? { retryAfterMs: shape.retryAfterMs } : {}),
   };
+}
+
+/** Whether a diagnosis came from MSAL's discovery step, whose one text hides the real cause. */
+export function isDiscoveryFailure(error: unknown): boolean {
+  const { shape, code } = classifyEntraError(error);
+  return code === "90002" && extractAadstsCode(shape.message) === null;
+}
+
+/**
+ * The diagnosis once verify has fetched the discovery document itself ({@link DiscoveryProbe}):
+ * an unreachable host or an HTML page is named as such, Entra's own error by its code.
+ */
+export function diagnoseDiscovery(probe: DiscoveryProbe, fallback: EntraDiagnosis, ctx: DiagnosisContext): EntraDiagnosis {
+  switch (probe.kind) {
+    case "unreachable":
+      return {
+        ...fallback,
+        code: null,
+        short: `cannot reach ${probe.host}`,
+        retry: "transient",
+        cause: `${probe.host} could not be reached (${probe.reason}) while reading the tenant's discovery document.`,
+        fix: networkError.fix({ ...ctx, authorityHost: `https://${probe.host}` }),
+      };
+    case "not-json":
+      return {
+        ...fallback,
+        code: null,
+        short: `${probe.host} did not answer like Entra`,
+        retry: "permanent",
+        cause:
+          `${probe.host} answered the discovery request with HTTP ${probe.status} and content type ${probe.contentType}, not Entra's JSON: ` +
+          "a proxy's or captive portal's page, or an authority host that is not Entra.",
+        fix: `Let ${probe.host} through the proxy unchanged (or set HTTPS_PROXY), or correct --authority-host / $CMIC_AUTHORITY_HOST.`,
+      };
+    case "entra-error": {
+      const code = extractAadstsCode(probe.description);
+      const entry = code ? AADSTS_CATALOGUE.get(code) : undefined;
+      if (!entry || !code) return fallback;
+      return { ...fallback, code, short: entry.short, retry: entry.retry, cause: entry.cause(ctx), fix: entry.fix(ctx), message: entraSentence(probe.description) };
+    }
+    case "ok":
+      return fallback;
+  }
 }
 
 /** "AADSTS7000215 (secret not active yet or wrong)" for progress lines and check details. */

@@ -15,10 +15,12 @@
  * Nothing it returns or reports through `onProgress` contains the token or the secret.
  */
 import type { AccessToken, TokenCredential } from "@azure/identity";
+import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import type { Deployment } from "../../contract/cmicUser";
 import { createClientCredential, type ClientCredentialSecret } from "../shared/credentials";
-import { describeDiagnosis, diagnoseEntraError, type EntraDiagnosis } from "./aadsts";
+import { describeDiagnosis, diagnoseDiscovery, diagnoseEntraError, isDiscoveryFailure, type EntraDiagnosis } from "./aadsts";
+import { probeDiscovery, type DiscoveryProbe } from "./discoveryProbe";
 import { checkToken, createJwksFetcher, DEFAULT_CLAIM_NAME, DEFAULT_CLOCK_SKEW_SECONDS, type JwksFetcher } from "./tokenChecks";
 import { probeCmic } from "./cmicProbe";
 import { redactorFor, reportOk, sortChecks, type CheckResult, type DecodedToken, type VerifyReport } from "./report";
@@ -62,6 +64,12 @@ export interface VerifyInput {
    * after `pulumi up` (`--just-deployed`). Unset: no window, nothing is retried as propagation.
    */
   propagationWindowStart?: Date;
+  /**
+   * The run follows a deployment (`--just-deployed`, the post-deploy check): besides the usual
+   * propagation errors, AADSTS50146/501461 are retried inside the window, since the app's
+   * acceptMappedClaims and the policy assignment replicate separately for a moment.
+   */
+  justDeployed?: boolean;
   /** Length of the window in which propagation errors (and a missing cmicuser) are retried; default 5 min. */
   propagationWindowMs?: number;
   /** Overall cap in ms; default: the rest of the window + 60 s. */
@@ -330,7 +338,11 @@ async function acquireWithRetry(ctx: RunContext, nextDelay: () => number, waiter
     clientId: input.clientId,
     scope: input.scope,
     credentialKind: input.credential.kind,
+    authorityHost: input.authorityHost,
+    justDeployed: input.justDeployed === true,
   };
+  // MSAL's discovery failure hides its cause; verify fetches the document itself, once per run.
+  let discovery: DiscoveryProbe | null = null;
   let requests = 0;
   let transientOutsideWindow = 0;
   for (;;) {
@@ -339,7 +351,11 @@ async function acquireWithRetry(ctx: RunContext, nextDelay: () => number, waiter
     try {
       accessToken = await requestToken(ctx);
     } catch (error) {
-      const diagnosis = diagnoseEntraError(error, diagnosisContext, ctx.redact);
+      let diagnosis = diagnoseEntraError(error, diagnosisContext, ctx.redact);
+      if (isDiscoveryFailure(error)) {
+        discovery ??= await probeDiscovery(input.authorityHost ?? ENTRA_AUTHORITY_HOST, input.tenantId, ctx.deadline - ctx.now());
+        diagnosis = diagnoseDiscovery(discovery, diagnosis, diagnosisContext);
+      }
       // After a 429 or 5xx, MSAL refuses the same request from the same instance for Retry-After or
       // 60 s (msal-common src/network/ThrottlingUtils.ts, DEFAULT_THROTTLE_TIME_SECONDS): the next
       // try needs a new instance. Propagation errors (400/401) are not throttled, so it is kept.

@@ -10,7 +10,7 @@ describe("AADSTS diagnosis", () => {
   });
 
   it("catalogues every code the brief names, each with cause, fix and a retry class", () => {
-    for (const code of ["50146", "501461", "1002012", "7000215", "7000222", "700016", "90002", "500011", "700027", "7000216", "50196"]) {
+    for (const code of ["50146", "501461", "1002012", "7000215", "7000222", "700016", "7000229", "90002", "90009", "500011", "700025", "700027", "7000216", "50196"]) {
       const entry = AADSTS_CATALOGUE.get(code);
       expect(entry).toBeDefined();
       expect(entry!.cause(ctx).length).toBeGreaterThan(20);
@@ -23,6 +23,9 @@ describe("AADSTS diagnosis", () => {
     ["700016", "propagation"],
     ["500011", "propagation"],
     ["700027", "propagation"],
+    ["7000229", "propagation"],
+    ["700025", "permanent"],
+    ["90009", "permanent"],
     ["1002012", "permanent"],
     ["90002", "permanent"],
     ["501461", "permanent"],
@@ -32,6 +35,22 @@ describe("AADSTS diagnosis", () => {
     ["90033", "transient"],
   ])("AADSTS%s is %s", (code, retry) => {
     expect(diagnoseEntraError(new Error(`failed: AADSTS${code}: text`), ctx).retry).toBe(retry);
+  });
+
+  it("retries 50146 and 501461 as propagation only right after a deployment", () => {
+    for (const code of ["50146", "501461"]) {
+      const error = new Error(`failed: AADSTS${code}: text`);
+      expect(diagnoseEntraError(error, { ...ctx, justDeployed: true }).retry).toBe("propagation");
+      expect(diagnoseEntraError(error, { ...ctx, justDeployed: false }).retry).toBe("permanent");
+    }
+    // Other permanent errors stay permanent after a deployment.
+    expect(diagnoseEntraError(new Error("AADSTS1002012: scope"), { ...ctx, justDeployed: true }).retry).toBe("permanent");
+  });
+
+  it("reads MSAL's network_error (underscore) as a network failure naming the host, not an unknown reason", () => {
+    const diagnosis = diagnoseEntraError(new Error("network_error: Network request failed"), { ...ctx, authorityHost: "https://login.example.test" });
+    expect(diagnosis).toMatchObject({ code: null, short: "cannot reach Entra", retry: "transient" });
+    expect(diagnosis.cause).toContain("login.example.test");
   });
 
   it("names the verified-domain form of the identifier URI for 501461", () => {

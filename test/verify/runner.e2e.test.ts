@@ -6,11 +6,22 @@
 import { claimsMappingDefinition } from "../../components/claimsMapping";
 import crypto from "node:crypto";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { provisionVerifyApp, type ProvisionOptions, type ProvisionedApp } from "../../scripts/bench/verifyBench";
 import { runVerification, verifyInputFromOutputs, type VerifyOverrides } from "../../scripts/verify/runner";
 import type { CheckResult, VerifyReport } from "../../scripts/verify/report";
+import { ensureTlsMaterial } from "../../emulator/tls";
 import { startEmulator, tokenRequests, uniqueDomain, type Emulator, type EmulatorTenant } from "../support/verifyEmulator";
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** A window that has long closed: propagation errors must be reported at once. */
 const LONG_AGO = new Date("2020-01-01T00:00:00Z");
@@ -144,6 +155,47 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
     const app = await provision();
     const report = await verify(app, { tenantId: crypto.randomUUID() });
     await expectDiagnosis(report, "90002", /tenant/i);
+  });
+
+  it("an unreachable authority is named with its host and the network error, not as an unknown tenant", async () => {
+    const app = await provision();
+    const closed = await closedPort();
+    const report = await verify(app, { authorityHost: `https://localhost:${closed}`, timeoutMs: 3_000, propagationWindowStart: LONG_AGO });
+    const token = check(report, "token");
+    expect(token.ok).toBe(false);
+    expect(token.detail).toContain(`cannot reach localhost:${closed}`);
+    expect(token.detail).toMatch(/ECONNREFUSED/);
+    expect(token.detail).not.toMatch(/AADSTS90002|tenant not found/);
+  });
+
+  it("an HTML page where Entra should answer is named as such, not as an unknown tenant", async () => {
+    const app = await provision();
+    const tls = await ensureTlsMaterial();
+    const page = https.createServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (_request, response) => {
+      response.writeHead(200, { "content-type": "text/html" }).end("<html><body>Sign in to the proxy</body></html>");
+    });
+    await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (page.address() as AddressInfo).port;
+      const report = await verify(app, { authorityHost: `https://localhost:${port}`, propagationWindowStart: LONG_AGO });
+      const token = check(report, "token");
+      expect(token.ok).toBe(false);
+      expect(token.detail).toContain(`localhost:${port} did not answer like Entra`);
+      expect(token.detail).toContain("text/html");
+      expect(token.fix).toMatch(/proxy/);
+    } finally {
+      await new Promise<void>((resolve) => page.close(() => resolve()));
+    }
+  });
+
+  it("right after a deployment, 50146 is retried inside the window; otherwise it is reported at once", async () => {
+    const app = await provision({ acceptMappedClaims: false });
+    const settled = await verify(app, { propagationWindowStart: new Date(), propagationWindowMs: 600 });
+    await expectDiagnosis(settled, "50146", /acceptMappedClaims = true/);
+    expect(tokenRequests(emulator)).toBe(1);
+    const justDeployed = await verify(app, { propagationWindowStart: new Date(), propagationWindowMs: 600, justDeployed: true });
+    await expectDiagnosis(justDeployed, "50146", /acceptMappedClaims = true/);
+    expect(tokenRequests(emulator)).toBeGreaterThan(1);
   });
 
   it("7000215: wrong secret, outside the propagation window", async () => {
