@@ -21,6 +21,7 @@ import type { Deployment } from "../../contract/cmicUser";
 import { createClientCredential, type ClientCredentialSecret } from "../shared/credentials";
 import { describeDiagnosis, diagnoseDiscovery, diagnoseEntraError, isDiscoveryFailure, type EntraDiagnosis } from "./aadsts";
 import { probeDiscovery, type DiscoveryProbe } from "./discoveryProbe";
+import { DeadlineError, withDeadline } from "../shared/deadline";
 import { checkToken, createJwksFetcher, DEFAULT_CLAIM_NAME, DEFAULT_CLOCK_SKEW_SECONDS, type JwksFetcher } from "./tokenChecks";
 import { probeCmic } from "./cmicProbe";
 import { redactorFor, reportOk, sortChecks, type CheckResult, type DecodedToken, type VerifyReport } from "./report";
@@ -169,7 +170,7 @@ export async function runVerification(input: VerifyInput, hooks: VerifyHooks = {
     redact,
     credential: null,
   };
-  const fetchJwks = createJwksFetcher({ timeoutMs: Math.max(1_000, Math.min(15_000, deadline - startedAt)) });
+  const fetchJwks = createJwksFetcher({ timeoutMs: () => Math.max(1_000, Math.min(15_000, deadline - now())) });
 
   let checks: CheckResult[];
   let decoded: DecodedToken | null = null;
@@ -303,7 +304,13 @@ async function requestToken(ctx: RunContext): Promise<AccessToken> {
   });
   const credential = ctx.credential;
   const remaining = Math.max(1, ctx.deadline - ctx.now());
-  const token = await credential.getToken(input.scope, { abortSignal: AbortSignal.timeout(remaining) });
+  // The signal is passed on, but @azure/identity drops it for client secrets and waits out any
+  // Retry-After: the race is what bounds the call.
+  const token = await withDeadline(
+    credential.getToken(input.scope, { abortSignal: AbortSignal.timeout(remaining) }),
+    remaining,
+    `the token request to ${new URL(input.authorityHost ?? ENTRA_AUTHORITY_HOST).host}`,
+  );
   if (!token?.token) throw new Error("Entra returned no access token");
   return token;
 }
@@ -351,6 +358,18 @@ async function acquireWithRetry(ctx: RunContext, nextDelay: () => number, waiter
     try {
       accessToken = await requestToken(ctx);
     } catch (error) {
+      if (error instanceof DeadlineError) {
+        return {
+          ok: false,
+          requests,
+          check: {
+            id: "token",
+            ok: false,
+            detail: `no answer: ${error.message} (the overall timeout, ${seconds(ctx.deadline - ctx.startedAt)}, ran out)`,
+            fix: error.fix,
+          },
+        };
+      }
       let diagnosis = diagnoseEntraError(error, diagnosisContext, ctx.redact);
       if (isDiscoveryFailure(error)) {
         discovery ??= await probeDiscovery(input.authorityHost ?? ENTRA_AUTHORITY_HOST, input.tenantId, ctx.deadline - ctx.now());

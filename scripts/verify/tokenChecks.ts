@@ -61,13 +61,15 @@ export class JwksFetchError extends Error {
  * A JWKS fetcher with a per-instance cache (one request per URL), using node's fetch, which
  * trusts NODE_EXTRA_CA_CERTS like the rest of node.
  */
-export function createJwksFetcher(options: { timeoutMs?: number } = {}): JwksFetcher & { requests: number } {
+export function createJwksFetcher(options: { timeoutMs?: number | (() => number) } = {}): JwksFetcher & { requests: number } {
+  // A function gives each request the time left of the caller's deadline at the moment it starts.
+  const timeoutMs = (): number => (typeof options.timeoutMs === "function" ? options.timeoutMs() : (options.timeoutMs ?? 10_000));
   const cache = new Map<string, Promise<JSONWebKeySet>>();
   const fetcher = (async (url: string): Promise<JSONWebKeySet> => {
     let pending = cache.get(url);
     if (!pending) {
       fetcher.requests += 1;
-      pending = loadJwks(url, options.timeoutMs ?? 10_000);
+      pending = loadJwks(url, timeoutMs());
       cache.set(url, pending);
       // A failed load must not poison later attempts (the runner may retry the whole check).
       pending.catch(() => cache.delete(url));
