@@ -110,7 +110,7 @@ export function isValidatedSettings(settings: IntegrationSettings | ValidatedSet
 /** Run every rule; throw SettingsError with what `problems` already holds plus every rule's problem, or return the validated settings. */
 function validateAll(input: IntegrationSettings, context: ValidationContext, problems: ProblemList): ValidatedSettings {
   const fields = checkSettingFields(input, context, problems);
-  if (!problems.isEmpty || fields === null) throw new SettingsError(problems.records);
+  if (!problems.isEmpty || fields === null) throw new SettingsError([...problems.records]);
   return validated(fields);
 }
 
