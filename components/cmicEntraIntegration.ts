@@ -13,31 +13,40 @@
  *   <name>-claims-policy        azuread.ClaimsMappingPolicy           (claimSource token)
  *   <name>-claims-policy-assignment                                    (claimSource token)
  *   <name>-token-check          command.local.Command: the post-deploy token check (postDeployCheck)
+ *
+ * The class only wires: each group of children is made by a builder in its own module that returns
+ * a plain record of what it created (tenant.ts, application.ts, credentials.ts with
+ * secretCredential.ts and certificateCredential.ts, claimsPolicy.ts, tokenCheck.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as azuread from "@pulumi/azuread";
-import * as command from "@pulumi/command";
-import * as time from "@pulumiverse/time";
-import { claimsMappingDefinition } from "./claimsMapping";
-import { cmicUserClaimValue } from "../contract/cmicUser";
-import {
-  CLIENT_CERTIFICATE_FILE_ENV,
-  CLIENT_SECRET_ENV,
-  POST_DEPLOY_CHECK_COMMAND,
-  STACK_OUTPUTS_ENV,
-} from "../contract/postDeployCheck";
-import { handoffValues, identifierUriFor, type HandoffValues } from "./registrationValues";
+import { createApplication, type ApplicationResources } from "./application";
+import { createClaimsPolicy, type ClaimsPolicyResources } from "./claimsPolicy";
+import { createCredentials, type CredentialResources } from "./credentials";
+import { handoffValues, type HandoffValues } from "./registrationValues";
+import { isValidatedSettings, validateIntegrationSettings, type IntegrationSettings, type ValidatedSettings } from "./settings";
+import { resolveTenant } from "./tenant";
+import { createTokenCheck } from "./tokenCheck";
 import type { CmicRegistrationValues, ConnectorValues, StackOutputs } from "../contract/stackOutputs";
-import { validateIntegrationSettings, type IntegrationSettings, type ValidatedSettings } from "./settings";
 
 export const COMPONENT_TYPE = "cmic-entra-oauth:index:CmicEntraIntegration";
 
-/** The component's arguments are the stack settings; see {@link IntegrationSettings} for each field. */
-export type CmicEntraIntegrationArgs = IntegrationSettings;
+/**
+ * The component's arguments are the stack settings; see {@link IntegrationSettings} for each field.
+ * Settings from `settingsFromConfig` or `validateIntegrationSettings` ({@link ValidatedSettings}) are
+ * taken as they are; any other value is validated by the constructor.
+ */
+export type CmicEntraIntegrationArgs = IntegrationSettings | ValidatedSettings;
 
-/** The last segment of an azuread resource id such as `/policies/claimsMappingPolicies/<guid>`. */
-function objectIdOf(resourceId: string): string {
-  return resourceId.split("/").filter((part) => part !== "").pop() ?? resourceId;
+/**
+ * Validated exactly once per run. index.ts's settings were validated by settingsFromConfig with the
+ * run's one clock, and only this process's settings module can have made them (see settings.ts):
+ * validating again would only read the clock a second time. Anything else — another program's
+ * typed settings, or an object that merely looks validated — is validated here, before any child
+ * is declared: the component never trusts its input. Throws SettingsError listing every problem.
+ */
+function settingsOf(args: CmicEntraIntegrationArgs): ValidatedSettings {
+  if (isValidatedSettings(args)) return args;
+  return validateIntegrationSettings(args, { stack: pulumi.getStack(), now: new Date() });
 }
 
 export class CmicEntraIntegration extends pulumi.ComponentResource {
@@ -68,175 +77,48 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
 
   constructor(name: string, args: CmicEntraIntegrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super(COMPONENT_TYPE, name, {}, opts);
-    // Validation throws SettingsError listing every problem before any child is declared.
-    const settings = validateIntegrationSettings(args, { stack: pulumi.getStack(), now: new Date() });
+    const settings = settingsOf(args);
     this.settings = settings;
     const parent = { parent: this };
 
-    this.tenantId = settings.tenantId
-      ? pulumi.output(settings.tenantId)
-      : azuread.getClientConfigOutput(parent).tenantId;
-    const domain = settings.verifiedDomain
-      ? pulumi.output(settings.verifiedDomain)
-      : azuread.getDomainsOutput({ onlyInitial: true }, parent).apply((result) => {
-          const initial = result.domains.find((d) => d.initial) ?? result.domains[0];
-          if (!initial) {
-            throw new Error(
-              "The tenant returned no initial domain to build the Application ID URI on. " +
-                "Fix: pulumi config set cmic-entra-oauth:verifiedDomain <a verified domain of the tenant>.",
-            );
-          }
-          return initial.domainName;
-        });
+    // Pulumi orders the operations by their inputs; the builders only decide what exists.
+    const tenant = resolveTenant(settings, parent);
+    const application = createApplication(name, settings, tenant.domain, parent);
+    const credentials = createCredentials(name, settings, application.app.id, parent);
+    const claims = createClaimsPolicy(name, settings, application.servicePrincipal, parent);
+    const secret = credentials.secret;
 
-    const usesClaimsPolicy = settings.claimSource === "token";
-    const app = new azuread.Application(
-      `${name}-app`,
-      {
-        displayName: settings.displayName,
-        signInAudience: "AzureADMyOrg",
-        preventDuplicateNames: true,
-        owners: settings.owners,
-        api: {
-          requestedAccessTokenVersion: 2,
-          // Entra refuses to apply a claims-mapping policy to tokens of an app that does not accept
-          // mapped claims (AADSTS50146). Without a policy there is nothing to accept.
-          mappedClaimsEnabled: usesClaimsPolicy,
-        },
-      },
-      {
-        ...parent,
-        protect: settings.protect,
-        // The identifier URI contains the client id Entra assigns, so a separate resource owns it;
-        // without this, the next update of the application would delete the URI (pulumi-azuread#1036).
-        ignoreChanges: ["identifierUris"],
-      },
-    );
-
-    this.identifierUri = pulumi
-      .all([app.clientId, domain])
-      .apply(([clientId, domainName]) => identifierUriFor(settings.identifierUriFormat, clientId, domainName));
-    const identifierUri = new azuread.ApplicationIdentifierUri(
-      `${name}-identifier-uri`,
-      { applicationId: app.id, identifierUri: this.identifierUri },
-      parent,
-    );
-
-    const servicePrincipal = new azuread.ServicePrincipal(
-      `${name}-sp`,
-      { clientId: app.clientId, owners: settings.owners, appRoleAssignmentRequired: false },
-      { ...parent, protect: settings.protect },
-    );
-
-    const credentials: pulumi.Resource[] = [];
-    const keyIds: pulumi.Output<string>[] = [];
-    let password: azuread.ApplicationPassword | null = null;
-    if (settings.credential !== "certificate") {
-      // A rotation anchor instead of "now + lifetime": an end date computed from the clock would
-      // change on every run and, since every ApplicationPassword input forces replacement, mint a
-      // new secret on every `pulumi up`.
-      const rotation = new time.Rotating(`${name}-secret-rotation`, { rotationDays: settings.secretLifetimeDays }, parent);
-      password = new azuread.ApplicationPassword(
-        `${name}-secret`,
-        {
-          applicationId: app.id,
-          displayName: "CMiC connector (managed by Pulumi)",
-          endDate: rotation.rotationRfc3339,
-          rotateWhenChanged: { rotation: rotation.id },
-        },
-        parent,
-      );
-      credentials.push(password);
-      keyIds.push(password.keyId);
-    }
-    let certificate: azuread.ApplicationCertificate | null = null;
-    if (settings.certificate) {
-      certificate = new azuread.ApplicationCertificate(
-        `${name}-certificate`,
-        {
-          applicationId: app.id,
-          type: "AsymmetricX509Cert",
-          encoding: "pem",
-          value: settings.certificate.pem,
-          startDate: settings.certificate.notBefore.toISOString(),
-          endDate: settings.certificate.notAfter.toISOString(),
-        },
-        parent,
-      );
-      credentials.push(certificate);
-      keyIds.push(certificate.keyId);
-    }
-
-    this.cmicUserClaim = null;
-    this.claimsMappingPolicyId = null;
-    const claimResources: pulumi.Resource[] = [];
-    if (usesClaimsPolicy && settings.serviceUser !== null) {
-      this.cmicUserClaim = cmicUserClaimValue({
-        deployment: settings.deployment,
-        serviceUser: settings.serviceUser,
-        cmicTenant: settings.cmicTenant ?? undefined,
-      });
-      const policy = new azuread.ClaimsMappingPolicy(
-        `${name}-claims-policy`,
-        {
-          displayName: `${settings.displayName} ${settings.claimName}`,
-          definitions: [claimsMappingDefinition(this.cmicUserClaim, settings.claimName)],
-        },
-        parent,
-      );
-      const assignment = new azuread.ServicePrincipalClaimsMappingPolicyAssignment(
-        `${name}-claims-policy-assignment`,
-        { servicePrincipalId: servicePrincipal.id, claimsMappingPolicyId: policy.id },
-        parent,
-      );
-      this.claimsMappingPolicyId = policy.id.apply(objectIdOf);
-      claimResources.push(policy, assignment);
-    }
-
-    this.clientId = app.clientId;
-    this.applicationObjectId = app.objectId;
-    this.servicePrincipalObjectId = servicePrincipal.objectId;
+    this.tenantId = tenant.tenantId;
+    this.identifierUri = application.identifierUri;
+    this.clientId = application.app.clientId;
+    this.applicationObjectId = application.app.objectId;
+    this.servicePrincipalObjectId = application.servicePrincipal.objectId;
+    this.cmicUserClaim = claims?.claimValue ?? null;
+    this.claimsMappingPolicyId = claims?.policyObjectId ?? null;
     // Pulumi marks `value` secret through additionalSecretOutputs; wrapping again keeps it secret
     // wherever it travels (and under mocks, which do not simulate additionalSecretOutputs).
-    this.clientSecret = password ? pulumi.secret(password.value) : null;
+    this.clientSecret = secret ? pulumi.secret(secret.password.value) : null;
     this.certificateThumbprint = settings.certificate?.thumbprintSha1 ?? null;
     this.certificateExpiresAt = settings.certificate?.notAfter.toISOString() ?? null;
-    this.secretCreatedAt = password ? password.startDate : null;
-    this.secretExpiresAt = password ? password.endDate : null;
-    this.credentialKeyIds = pulumi.all(keyIds);
+    this.secretCreatedAt = secret ? secret.password.startDate : null;
+    this.secretExpiresAt = secret ? secret.password.endDate : null;
+    this.credentialKeyIds = pulumi.all(credentials.keyIds);
 
-    const publicHandoff: pulumi.Output<HandoffValues> = pulumi
-      .all([this.tenantId, app.clientId, this.identifierUri])
-      .apply(([tenantId, clientId, uri]) =>
-        handoffValues({
-          tenantId,
-          clientId,
-          identifierUri: uri,
-          displayName: settings.displayName,
-          serviceUser: settings.serviceUser,
-          clientSecret: null,
-          certificateThumbprint: this.certificateThumbprint,
-        }),
-      );
-    this.issuerUrl = publicHandoff.issuerUrl;
-    this.jwksUri = publicHandoff.jwksUri;
-    this.tokenUrl = publicHandoff.tokenUrl;
-    this.scope = publicHandoff.scope;
-    this.cmicRegistration = publicHandoff.cmicRegistration;
+    const handoff = publicHandoff(this.tenantId, this.clientId, this.identifierUri, settings, this.certificateThumbprint);
+    this.issuerUrl = handoff.issuerUrl;
+    this.jwksUri = handoff.jwksUri;
+    this.tokenUrl = handoff.tokenUrl;
+    this.scope = handoff.scope;
+    this.cmicRegistration = handoff.cmicRegistration;
     this.connector = {
-      tokenUrl: publicHandoff.connector.tokenUrl,
-      clientId: publicHandoff.connector.clientId,
+      tokenUrl: handoff.connector.tokenUrl,
+      clientId: handoff.connector.clientId,
       clientSecret: this.clientSecret ?? pulumi.output(null),
-      scope: publicHandoff.connector.scope,
+      scope: handoff.connector.scope,
       certificateThumbprint: pulumi.output(this.certificateThumbprint),
     };
 
-    if (settings.postDeployCheck) {
-      this.addPostDeployCheck(name, settings, {
-        dependsOn: [app, identifierUri, servicePrincipal, ...credentials, ...claimResources],
-        triggers: [app.clientId, identifierUri.id, ...keyIds, ...claimResources.map((r) => (r as pulumi.CustomResource).id)],
-      });
-    }
+    if (settings.postDeployCheck) this.addTokenCheck(name, application, credentials, claims);
 
     this.registerOutputs({
       clientId: this.clientId,
@@ -279,42 +161,39 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
     };
   }
 
-  /**
-   * Runs `npm run verify` once the resources exist, and again whenever the app, a credential or the
-   * policy changes (triggers). A failing check fails `pulumi up` with verify's diagnosis. The check
-   * gets the would-be stack outputs (no secret) and the secret through its environment, which Pulumi
-   * keeps secret in state; verify never prints either.
-   */
-  private addPostDeployCheck(
-    name: string,
-    settings: ValidatedSettings,
-    wiring: { dependsOn: pulumi.Resource[]; triggers: pulumi.Input<string>[] },
-  ): void {
-    const environment: Record<string, pulumi.Input<string>> = {
-      [STACK_OUTPUTS_ENV]: pulumi.jsonStringify(pulumi.output(this.stackOutputs(false))),
-    };
-    if (this.clientSecret) {
-      environment[CLIENT_SECRET_ENV] = this.clientSecret;
-    } else if (settings.postDeployCertificateFile) {
-      environment[CLIENT_CERTIFICATE_FILE_ENV] = settings.postDeployCertificateFile;
-    } else {
-      pulumi.log.warn(
-        "The post-deploy token check is skipped: with credential=certificate it needs the connector's private key. " +
-          "Fix: pulumi config set cmic-entra-oauth:postDeployCertificateFile <PEM with certificate and key>, " +
-          "or run `npm run verify -- --stack <stack> --certificate <file>` yourself.",
-        this,
-      );
-      return;
-    }
-    new command.local.Command(
-      `${name}-token-check`,
+  /** The post-deploy check, after every resource it checks and again whenever one of them changes. */
+  private addTokenCheck(name: string, application: ApplicationResources, credentials: CredentialResources, claims: ClaimsPolicyResources | null): void {
+    const { app, identifierUriResource, servicePrincipal } = application;
+    const claimResources = claims ? [claims.policy, claims.assignment] : [];
+    createTokenCheck(
+      name,
+      { stackOutputs: this.stackOutputs(false), clientSecret: this.clientSecret, certificateFile: this.settings.postDeployCertificateFile },
       {
-        create: POST_DEPLOY_CHECK_COMMAND,
-        update: POST_DEPLOY_CHECK_COMMAND,
-        environment,
-        triggers: wiring.triggers,
+        parent: this,
+        dependsOn: [app, identifierUriResource, servicePrincipal, ...credentials.resources, ...claimResources],
+        triggers: [app.clientId, identifierUriResource.id, ...credentials.keyIds, ...claimResources.map((resource) => resource.id)],
       },
-      { parent: this, dependsOn: wiring.dependsOn },
     );
   }
+}
+
+/** The handoff values without the secret (the connector's secret is added by the component, kept secret). */
+function publicHandoff(
+  tenantId: pulumi.Output<string>,
+  clientId: pulumi.Output<string>,
+  identifierUri: pulumi.Output<string>,
+  settings: ValidatedSettings,
+  certificateThumbprint: string | null,
+): pulumi.Output<HandoffValues> {
+  return pulumi.all([tenantId, clientId, identifierUri]).apply(([tenant, client, uri]) =>
+    handoffValues({
+      tenantId: tenant,
+      clientId: client,
+      identifierUri: uri,
+      displayName: settings.displayName,
+      serviceUser: settings.serviceUser,
+      clientSecret: null,
+      certificateThumbprint,
+    }),
+  );
 }

@@ -10,11 +10,14 @@ import { CONFIG_NAMESPACE, settingsFromConfig } from "./settings";
 export function defineCmicStack(): ReturnType<CmicEntraIntegration["stackOutputs"]> {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const azureadConfig = new pulumi.Config("azuread");
+  // The run's one clock: certificate expiry is judged once, against this instant.
+  const now = new Date();
   // Validation runs before any resource is declared, so a bad setting changes nothing in Entra.
+  // The result is ValidatedSettings, which the component takes without validating again.
   const settings = settingsFromConfig(
     (key) => config.get(key),
     (key) => azureadConfig.get(key),
-    { stack: pulumi.getStack(), now: new Date() },
+    { stack: pulumi.getStack(), now },
   );
   return new CmicEntraIntegration("cmic", settings).stackOutputs();
 }

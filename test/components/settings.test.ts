@@ -1,21 +1,28 @@
 import {
   SettingsError,
+  isValidatedSettings,
   settingsFromConfig,
   validateIntegrationSettings,
   type IntegrationSettings,
 } from "../../components/settings";
+import { CmicError } from "../../contract/errors";
 
 const context = { stack: "acme-prod", now: new Date("2026-11-23T00:00:00Z") };
 const TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
 
-function problemsOf(settings: IntegrationSettings): string[] {
+function settingsErrorOf(settings: IntegrationSettings): SettingsError {
   try {
     validateIntegrationSettings(settings, context);
   } catch (error) {
-    if (error instanceof SettingsError) return error.problems;
+    if (error instanceof SettingsError) return error;
     throw error;
   }
   throw new Error("expected a SettingsError");
+}
+
+/** The problems as the lines the error message lists. */
+function problemsOf(settings: IntegrationSettings): string[] {
+  return settingsErrorOf(settings).problemLines;
 }
 
 function fromConfig(values: Record<string, string>, tenant: Record<string, string> = {}) {
@@ -148,7 +155,7 @@ describe("validateIntegrationSettings", () => {
   });
 
   it("reports every problem at once", () => {
-    const problems = problemsOf({ deployment: "cloud", serviceUser: " x", secretLifetimeDays: 0, verifiedDomain: "bad" });
+    const { problems } = settingsErrorOf({ deployment: "cloud", serviceUser: " x", secretLifetimeDays: 0, verifiedDomain: "bad" });
     expect(problems.length).toBeGreaterThanOrEqual(3);
     expect(new Error(new SettingsError(problems).message).message).toContain("nothing was changed in Entra");
   });
@@ -178,7 +185,7 @@ describe("settingsFromConfig", () => {
         owners: [TENANT],
         protect: false,
         postDeployCheck: false,
-        verifiedDomain: undefined,
+        verifiedDomain: null,
         tenantId: TENANT,
       }),
     );
@@ -186,8 +193,8 @@ describe("settingsFromConfig", () => {
 
   it("treats Pulumi.yaml's empty defaults as unset", () => {
     const settings = fromConfig({ deployment: "enterprise", claimSource: "registration", serviceUser: "", cmicTenant: "", certificate: "", displayName: "" });
-    expect(settings.serviceUser).toBeUndefined();
-    expect(validateIntegrationSettings(settings, context).displayName).toBe("CMiC integration (acme-prod)");
+    expect(settings.serviceUser).toBeNull();
+    expect(settings.displayName).toBe("CMiC integration (acme-prod)");
   });
 
   it("accepts owners as a comma-separated list", () => {
@@ -199,7 +206,7 @@ describe("settingsFromConfig", () => {
     try {
       fromConfig({ deployment: "enterprise", serviceUser: " ", secretLifetimeDays: "six months", protect: "yes" });
     } catch (error) {
-      const problems = (error as SettingsError).problems;
+      const problems = (error as SettingsError).problemLines;
       expect(problems.some((p) => p.includes("secretLifetimeDays is 'six months', which is not a whole number"))).toBe(true);
       expect(problems.some((p) => p.includes("protect is 'yes', which is not true or false"))).toBe(true);
       expect(problems.some((p) => p.includes("serviceUser is empty or only whitespace"))).toBe(true);
@@ -208,5 +215,51 @@ describe("settingsFromConfig", () => {
 
   it("rejects owners that are not a list of strings", () => {
     expect(() => fromConfig({ deployment: "enterprise", serviceUser: "S", owners: "[1,2]" })).toThrow("owners is '[1,2]', which is not a list of strings");
+  });
+});
+
+describe("SettingsError", () => {
+  it("is a CmicError with a stable code and one record per problem, rendered into the message", () => {
+    const error = settingsErrorOf({ deployment: "enterprise", serviceUser: " SVC", secretLifetimeDays: 0 });
+    expect(error).toBeInstanceOf(CmicError);
+    expect(error).toMatchObject({ name: "SettingsError", code: "ERR_SETTINGS", exitCode: 1, fix: undefined });
+    expect(error.problems).toEqual([
+      {
+        key: "serviceUser",
+        message: "has leading or trailing spaces (' SVC'); CMiC would not find that CMiC username",
+        fix: "pulumi config set cmic-entra-oauth:serviceUser 'SVC'",
+      },
+      {
+        key: "secretLifetimeDays",
+        message: "is 0; it must be a whole number of days from 1 to 730",
+        fix: "pulumi config set cmic-entra-oauth:secretLifetimeDays 180",
+      },
+    ]);
+    expect(error.message).toBe(
+      "Invalid cmic-entra-oauth settings (nothing was changed in Entra):\n" +
+        "  - cmic-entra-oauth:serviceUser has leading or trailing spaces (' SVC'); CMiC would not find that CMiC username. Fix: pulumi config set cmic-entra-oauth:serviceUser 'SVC'\n" +
+        "  - cmic-entra-oauth:secretLifetimeDays is 0; it must be a whole number of days from 1 to 730. Fix: pulumi config set cmic-entra-oauth:secretLifetimeDays 180",
+    );
+  });
+
+  it("lists config type errors before rule violations, as records", () => {
+    expect.assertions(1);
+    try {
+      fromConfig({ deployment: "enterprise", serviceUser: " ", protect: "yes" });
+    } catch (error) {
+      expect((error as SettingsError).problems.map((problem) => problem.key)).toEqual(["protect", "serviceUser"]);
+    }
+  });
+});
+
+describe("validated settings", () => {
+  it("are frozen and recognised; a copy or a cast look-alike is not", () => {
+    const settings = fromConfig({ deployment: "enterprise", serviceUser: "SVC", owners: TENANT });
+    expect(isValidatedSettings(settings)).toBe(true);
+    expect(Object.isFrozen(settings)).toBe(true);
+    expect(Object.isFrozen(settings.owners)).toBe(true);
+    expect(isValidatedSettings({ ...settings })).toBe(false);
+    expect(isValidatedSettings({ deployment: "enterprise", serviceUser: "SVC" })).toBe(false);
+    expect(isValidatedSettings(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC" }, context))).toBe(true);
   });
 });

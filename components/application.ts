@@ -1,0 +1,63 @@
+/**
+ * The app registration, its Application ID URI and its service principal: what the connector
+ * requests tokens for.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as azuread from "@pulumi/azuread";
+import { identifierUriFor } from "./registrationValues";
+import type { ValidatedSettings } from "./settings";
+
+export interface ApplicationResources {
+  app: azuread.Application;
+  /** The Application ID URI's value (the resource below owns it in Entra). */
+  identifierUri: pulumi.Output<string>;
+  identifierUriResource: azuread.ApplicationIdentifierUri;
+  servicePrincipal: azuread.ServicePrincipal;
+}
+
+/** `<name>-app`, `<name>-identifier-uri` and `<name>-sp`, in that order. */
+export function createApplication(
+  name: string,
+  settings: ValidatedSettings,
+  domain: pulumi.Output<string>,
+  parent: { parent: pulumi.Resource },
+): ApplicationResources {
+  const app = new azuread.Application(
+    `${name}-app`,
+    {
+      displayName: settings.displayName,
+      signInAudience: "AzureADMyOrg",
+      preventDuplicateNames: true,
+      owners: [...settings.owners],
+      api: {
+        requestedAccessTokenVersion: 2,
+        // Entra refuses to apply a claims-mapping policy to tokens of an app that does not accept
+        // mapped claims (AADSTS50146). Without a policy there is nothing to accept.
+        mappedClaimsEnabled: settings.claimSource === "token",
+      },
+    },
+    {
+      ...parent,
+      protect: settings.protect,
+      // The identifier URI contains the client id Entra assigns, so a separate resource owns it;
+      // without this, the next update of the application would delete the URI (pulumi-azuread#1036).
+      ignoreChanges: ["identifierUris"],
+    },
+  );
+
+  const identifierUri = pulumi
+    .all([app.clientId, domain])
+    .apply(([clientId, domainName]) => identifierUriFor(settings.identifierUriFormat, clientId, domainName));
+  const identifierUriResource = new azuread.ApplicationIdentifierUri(
+    `${name}-identifier-uri`,
+    { applicationId: app.id, identifierUri },
+    parent,
+  );
+
+  const servicePrincipal = new azuread.ServicePrincipal(
+    `${name}-sp`,
+    { clientId: app.clientId, owners: [...settings.owners], appRoleAssignmentRequired: false },
+    { ...parent, protect: settings.protect },
+  );
+  return { app, identifierUri, identifierUriResource, servicePrincipal };
+}

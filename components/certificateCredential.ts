@@ -1,0 +1,29 @@
+/** The connector's public certificate as a credential of the application. */
+import type * as pulumi from "@pulumi/pulumi";
+import * as azuread from "@pulumi/azuread";
+import type { CertificateInfo } from "./certificate";
+
+export interface CertificateCredential {
+  certificate: azuread.ApplicationCertificate;
+}
+
+/** `<name>-certificate` on the application `applicationId`, valid as long as the certificate itself. */
+export function createCertificateCredential(
+  name: string,
+  input: { applicationId: pulumi.Input<string>; certificate: CertificateInfo },
+  parent: { parent: pulumi.Resource },
+): CertificateCredential {
+  const certificate = new azuread.ApplicationCertificate(
+    `${name}-certificate`,
+    {
+      applicationId: input.applicationId,
+      type: "AsymmetricX509Cert",
+      encoding: "pem",
+      value: input.certificate.pem,
+      startDate: input.certificate.notBefore.toISOString(),
+      endDate: input.certificate.notAfter.toISOString(),
+    },
+    parent,
+  );
+  return { certificate };
+}

@@ -1,0 +1,241 @@
+/**
+ * The rule of each stack setting: one function per setting that checks the value, records what is
+ * wrong in the problem list and returns the value with its default applied. Pure: no Pulumi, no
+ * network; the clock comes in (certificate expiry). `checkSettingFields` runs them in the order the
+ * problems are reported.
+ */
+import { CertificateError, readCertificate, type CertificateInfo } from "./certificate";
+import { isEmailUsername } from "../contract/cmicUser";
+import { isRestrictedClaimName } from "./claimsMapping";
+import {
+  CLAIM_SOURCES,
+  CONFIG_NAMESPACE,
+  CREDENTIAL_KINDS,
+  DEFAULT_CLAIM_NAME,
+  DEPLOYMENTS,
+  type ClaimSource,
+  type CredentialKind,
+  type Deployment,
+} from "../contract/kinds";
+import { setCommand, type ProblemList } from "./settingsProblems";
+import type { IntegrationSettings, SettingFields, ValidationContext } from "./settings";
+
+export const DEFAULT_SECRET_LIFETIME_DAYS = 180;
+/** Entra's portal offers at most 24 months; longer-lived secrets are a finding in most audits. */
+export const MAX_SECRET_LIFETIME_DAYS = 730;
+export const DEFAULT_IDENTIFIER_URI_FORMAT = "api://{clientId}.{domain}";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i;
+const CLAIM_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CERTIFICATE_FIX = `pulumi config set ${CONFIG_NAMESPACE}:certificate < connector-cert.pem`;
+
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
+/** Every rule in reporting order. Returns null only when `deployment` is missing or unknown (then a problem says so). */
+export function checkSettingFields(input: IntegrationSettings, context: ValidationContext, problems: ProblemList): SettingFields | null {
+  const deployment = oneOf(problems, "deployment", input.deployment, DEPLOYMENTS, null);
+  const claimSource = oneOf(problems, "claimSource", input.claimSource, CLAIM_SOURCES, "token") ?? "token";
+  const credential = oneOf(problems, "credential", input.credential, CREDENTIAL_KINDS, "secret") ?? "secret";
+  const serviceUser = checkServiceUser(problems, input.serviceUser ?? null, claimSource);
+  const cmicTenant = checkCmicTenant(problems, input.cmicTenant ?? null, { deployment, claimSource, serviceUser });
+  const verifiedDomain = checkVerifiedDomain(problems, input.verifiedDomain ?? null);
+  const identifierUriFormat = checkIdentifierUriFormat(problems, input.identifierUriFormat ?? DEFAULT_IDENTIFIER_URI_FORMAT, claimSource);
+  const claimName = checkClaimName(problems, input.claimName ?? DEFAULT_CLAIM_NAME);
+  const certificate = checkCertificate(problems, input.certificate, credential, context.now);
+  const secretLifetimeDays = checkSecretLifetimeDays(problems, input.secretLifetimeDays ?? DEFAULT_SECRET_LIFETIME_DAYS);
+  const displayName = checkDisplayName(problems, input.displayName ?? `CMiC integration (${context.stack})`);
+  const owners = checkOwners(problems, input.owners ?? []);
+  const tenantId = checkTenantId(problems, input.tenantId ?? null);
+  if (deployment === null) return null;
+  return {
+    deployment,
+    serviceUser,
+    cmicTenant,
+    verifiedDomain: verifiedDomain?.toLowerCase() ?? null,
+    identifierUriFormat,
+    claimSource,
+    claimName,
+    credential,
+    certificate,
+    secretLifetimeDays,
+    displayName,
+    owners,
+    protect: input.protect ?? true,
+    postDeployCheck: input.postDeployCheck ?? true,
+    postDeployCertificateFile: input.postDeployCertificateFile ?? null,
+    tenantId,
+  };
+}
+
+/** One of `allowed`; `fallback` when unset (null fallback: the setting is required). */
+function oneOf<T extends string>(problems: ProblemList, key: string, value: string | undefined, allowed: readonly T[], fallback: T | null): T | null {
+  if (value === undefined) {
+    if (fallback === null) problems.add(key, `is required (one of ${allowed.join(", ")})`, setCommand(key, allowed[0]));
+    return fallback;
+  }
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  problems.add(key, `is '${value}', which is not one of ${allowed.join(", ")}`, setCommand(key, allowed[0]));
+  return fallback;
+}
+
+/** A CMiC name (user or tenant) as CMiC will compare it: trimmed, no pipe, no control characters. */
+function checkName(problems: ProblemList, key: string, value: string, what: string): void {
+  if (value.trim() === "") {
+    problems.add(key, `is empty or only whitespace`, `${setCommand(key, `'<${what}>'`)}`);
+  } else if (value !== value.trim()) {
+    problems.add(key, `has leading or trailing spaces ('${value}'); CMiC would not find that ${what}`, setCommand(key, `'${value.trim()}'`));
+  } else if (value.includes("|")) {
+    problems.add(
+      key,
+      `contains '|' ('${value}'); the pipe separates tenant and username in the Cloud claim (tenant||username)`,
+      `set the ${what} alone: ${setCommand(key, "'<value without |>'")}`,
+    );
+  } else if (CONTROL_CHARACTERS.test(value)) {
+    problems.add(key, "contains control characters", setCommand(key, `'<${what}>'`));
+  }
+}
+
+function checkServiceUser(problems: ProblemList, serviceUser: string | null, claimSource: ClaimSource): string | null {
+  if (serviceUser !== null) {
+    checkName(problems, "serviceUser", serviceUser, "CMiC username");
+  } else if (claimSource === "token") {
+    problems.add(
+      "serviceUser",
+      "is required: it is the CMiC service user the cmicuser claim names",
+      `${setCommand("serviceUser", "'<CMiC username>'")} (or set claimSource to 'registration' on CMiC after Patch 22)`,
+    );
+  }
+  return serviceUser;
+}
+
+function checkCmicTenant(
+  problems: ProblemList,
+  cmicTenant: string | null,
+  others: { deployment: Deployment | null; claimSource: ClaimSource; serviceUser: string | null },
+): string | null {
+  const { deployment, claimSource, serviceUser } = others;
+  if (cmicTenant !== null) {
+    checkName(problems, "cmicTenant", cmicTenant, "CMiC tenant");
+    if (deployment === "enterprise") {
+      problems.add(
+        "cmicTenant",
+        "is set but deployment is 'enterprise'; only CMiC Cloud prefixes the tenant",
+        `pulumi config rm ${CONFIG_NAMESPACE}:cmicTenant (or set deployment to 'cloud')`,
+      );
+    }
+  } else if (deployment === "cloud" && claimSource === "token" && serviceUser !== null && !isEmailUsername(serviceUser.trim())) {
+    problems.add(
+      "cmicTenant",
+      `is required on CMiC Cloud: the claim must be 'tenant||${serviceUser.trim()}' unless serviceUser is the email-format username`,
+      `${setCommand("cmicTenant", "'<CMiC Cloud tenant>'")}, or set serviceUser to the user's email-format username`,
+    );
+  }
+  return cmicTenant;
+}
+
+function checkVerifiedDomain(problems: ProblemList, verifiedDomain: string | null): string | null {
+  if (verifiedDomain !== null && !HOSTNAME.test(verifiedDomain)) {
+    problems.add(
+      "verifiedDomain",
+      `is '${verifiedDomain}', which is not a domain name (expected e.g. contoso.com, no scheme, path or port)`,
+      `${setCommand("verifiedDomain", "<a verified domain of the tenant>")}, or remove it to use the tenant's initial *.onmicrosoft.com domain`,
+    );
+  }
+  return verifiedDomain;
+}
+
+function checkIdentifierUriFormat(problems: ProblemList, format: string, claimSource: ClaimSource): string {
+  const useDefault = setCommand("identifierUriFormat", `'${DEFAULT_IDENTIFIER_URI_FORMAT}'`);
+  if (!/^(api|https):\/\/[^\s/]+(\/[^\s]*)?$/.test(format) || format.endsWith("/")) {
+    problems.add("identifierUriFormat", `is '${format}': an Application ID URI starts with api:// or https://, has no spaces and no trailing slash`, useDefault);
+  } else if (!format.includes("{domain}") && !format.includes("{clientId}")) {
+    problems.add(
+      "identifierUriFormat",
+      `('${format}') names neither {domain} nor {clientId}; the URI must be unique in the tenant and, with mapped claims, on a verified domain (AADSTS501461)`,
+      useDefault,
+    );
+  } else if (claimSource === "token" && !(/^[a-z]+:\/\/([^/]*)/.exec(format)?.[1] ?? "").includes("{domain}")) {
+    problems.add(
+      "identifierUriFormat",
+      `is '${format}', whose host is not on the verified domain: Entra issues mapped claims (cmicuser) only for an audience on a verified domain of the tenant (AADSTS501461; CMiC's guide: not api://<guid> alone)`,
+      `${useDefault} (keep {domain} in the host)`,
+    );
+  }
+  return format;
+}
+
+function checkClaimName(problems: ProblemList, claimName: string): string {
+  if (!CLAIM_NAME.test(claimName)) {
+    problems.add("claimName", `is '${claimName}', which is not a valid JWT claim name (letters, digits, _ . -; starting with a letter)`, setCommand("claimName", DEFAULT_CLAIM_NAME));
+  } else if (isRestrictedClaimName(claimName)) {
+    problems.add("claimName", `is '${claimName}', a claim Entra reserves and will not let a policy set`, setCommand("claimName", DEFAULT_CLAIM_NAME));
+  }
+  return claimName;
+}
+
+/** The certificate is read (and its expiry judged against `now`) only when one is given. */
+function checkCertificate(problems: ProblemList, pem: string | undefined, credential: CredentialKind, now: Date): CertificateInfo | null {
+  const wantsCertificate = credential === "certificate" || credential === "both";
+  if (pem === undefined || pem.trim() === "") {
+    if (wantsCertificate) {
+      problems.add("certificate", `is required when credential is '${credential}' (the connector's PEM public certificate)`, CERTIFICATE_FIX);
+    }
+    return null;
+  }
+  if (!wantsCertificate) {
+    problems.add("certificate", `is set but credential is '${credential}'`, `${setCommand("credential", "both")} (or remove the certificate)`);
+  }
+  try {
+    return readCertificate(pem, now);
+  } catch (error) {
+    if (!(error instanceof CertificateError)) throw error;
+    problems.add("certificate", error.message.replace(/\.$/, ""), CERTIFICATE_FIX);
+    return null;
+  }
+}
+
+function checkSecretLifetimeDays(problems: ProblemList, days: number): number {
+  if (!Number.isInteger(days) || days < 1 || days > MAX_SECRET_LIFETIME_DAYS) {
+    problems.add(
+      "secretLifetimeDays",
+      `is ${days}; it must be a whole number of days from 1 to ${MAX_SECRET_LIFETIME_DAYS}`,
+      setCommand("secretLifetimeDays", String(DEFAULT_SECRET_LIFETIME_DAYS)),
+    );
+  }
+  return days;
+}
+
+function checkDisplayName(problems: ProblemList, displayName: string): string {
+  if (displayName.trim() === "" || displayName.length > 120) {
+    problems.add("displayName", "must be 1 to 120 characters", setCommand("displayName", "'CMiC integration (acme)'"));
+  }
+  return displayName;
+}
+
+function checkOwners(problems: ProblemList, owners: string[]): string[] {
+  for (const owner of owners) {
+    if (!isGuid(owner)) {
+      problems.add("owners", `has '${owner}', which is not an object id (a GUID)`, `find it with \`az ad user show --id <upn> --query id\`, then ${setCommand("owners", "'[\"<guid>\"]'")}`);
+    }
+  }
+  if (new Set(owners.map((owner) => owner.toLowerCase())).size !== owners.length) {
+    problems.add("owners", "lists the same object id twice", "remove the duplicate");
+  }
+  return owners;
+}
+
+function checkTenantId(problems: ProblemList, tenantId: string | null): string | null {
+  if (tenantId !== null && !isGuid(tenantId)) {
+    problems.add(
+      "tenantId",
+      `('azuread:tenantId') is '${tenantId}', which is not a tenant id (a GUID)`,
+      "pulumi config set azuread:tenantId <Directory (tenant) ID from Entra ID → Overview>",
+    );
+  }
+  return tenantId;
+}

@@ -1,0 +1,134 @@
+/**
+ * The Graph audit's rule table and the rules whose reach is easy to get wrong, driven with
+ * hand-built `$batch` answers (no emulator): the order checks are reported in, which checks apply
+ * when an object is gone, and which credentials each credential rule looks at.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
+import { claimsMappingDefinition } from "../../components/claimsMapping";
+import { evaluateAudit } from "../../scripts/drift/graphAudit";
+import type { BatchResponse } from "../../scripts/drift/audit/graphValues";
+import { acceptMappedClaimsRule } from "../../scripts/drift/audit/applicationRules";
+import { policyClaimRule } from "../../scripts/drift/audit/claimsPolicyRules";
+import { credentialsExpiryRule, credentialsPresentRule, credentialsUnknownRule } from "../../scripts/drift/audit/credentialRules";
+import { readAuditSubject } from "../../scripts/drift/audit/subject";
+import { FIXTURE_STACKS } from "../support/drift";
+
+const NOW = new Date("2026-11-23T12:00:00Z");
+const outputs = parseStackOutputs(JSON.parse(fs.readFileSync(path.join(FIXTURE_STACKS, "acme-clean", "outputs.json"), "utf8")));
+const STACK_KEY = outputs.credentialKeyIds[0];
+
+interface Answers {
+  appPasswords?: unknown[];
+  spPasswords?: unknown[];
+  app?: BatchResponse;
+  sp?: BatchResponse;
+}
+
+/** The answers of a clean tenant, with what a test overrides. */
+function answers(overrides: Answers = {}): Map<string, BatchResponse> {
+  const app: BatchResponse = overrides.app ?? {
+    id: "app",
+    status: 200,
+    body: {
+      appId: outputs.clientId,
+      api: { requestedAccessTokenVersion: 2, acceptMappedClaims: true },
+      identifierUris: [outputs.identifierUri],
+      passwordCredentials: overrides.appPasswords ?? [{ keyId: STACK_KEY, endDateTime: "2027-06-01T00:00:00Z" }],
+      keyCredentials: [],
+    },
+  };
+  const sp: BatchResponse = overrides.sp ?? { id: "sp", status: 200, body: { passwordCredentials: overrides.spPasswords ?? [], keyCredentials: [] } };
+  const policy = { id: outputs.claimsMappingPolicyId, definition: [claimsMappingDefinition(outputs.cmicUserClaim ?? "")] };
+  return new Map<string, BatchResponse>([
+    ["app", app],
+    ["sp", sp],
+    ["policies", { id: "policies", status: 200, body: { value: [policy] } }],
+    ["domains", { id: "domains", status: 200, body: { value: [{ id: "contoso.onmicrosoft.com", isVerified: true }] } }],
+  ]);
+}
+
+function subjectOf(responses: Map<string, BatchResponse>, changed: Partial<StackOutputs> = {}) {
+  return readAuditSubject({ stack: "acme-clean", outputs: { ...outputs, ...changed }, expiryDays: 30, now: NOW }, responses);
+}
+
+const GONE = (id: string): BatchResponse => ({ id, status: 404, body: { error: { code: "Request_ResourceNotFound" } } });
+
+describe("the audit's rule table", () => {
+  it("reports every check of a clean, readable app in the documented order", () => {
+    const checks = evaluateAudit({ stack: "acme-clean", outputs, expiryDays: 30, now: NOW }, answers());
+    expect(checks.map((check) => check.id)).toEqual([
+      "graph.scope",
+      "graph.app.exists",
+      "graph.app.tokenVersion",
+      "graph.app.acceptMappedClaims",
+      "graph.app.identifierUri",
+      "graph.app.identifierUriDomain",
+      "graph.credentials.present",
+      "graph.sp.exists",
+      "graph.policy.assignment",
+      "graph.policy.claim",
+      "graph.credentials.unknown",
+      "graph.credentials.expiry",
+    ]);
+    expect(checks.flatMap((check) => check.findings)).toEqual([]);
+  });
+
+  it("judges nothing about objects that are gone beyond their deletion", () => {
+    const checks = evaluateAudit({ stack: "acme-clean", outputs, expiryDays: 30, now: NOW }, answers({ app: GONE("app"), sp: GONE("sp") }));
+    expect(checks.map((check) => [check.id, check.findings.map((finding) => finding.id)])).toEqual([
+      ["graph.scope", []],
+      ["graph.app.exists", ["graph.app.deleted"]],
+      ["graph.sp.exists", ["graph.sp.deleted"]],
+      ["graph.policy.assignment", []],
+    ]);
+  });
+
+  it("leaves out the checks a registration-sourced claim makes moot", () => {
+    const subject = subjectOf(answers(), { claimSource: "registration", cmicUserClaim: null });
+    expect(acceptMappedClaimsRule(subject)).toBeNull();
+    expect(policyClaimRule(subject)).toBeNull();
+  });
+});
+
+describe("credential rules", () => {
+  it("counts only the application's credentials as present: the stack's key found on the service principal alone is missing (not unknown)", () => {
+    const subject = subjectOf(answers({ appPasswords: [], spPasswords: [{ keyId: STACK_KEY.toUpperCase(), endDateTime: "2027-06-01T00:00:00Z" }] }));
+    expect(credentialsPresentRule(subject)?.findings).toEqual([expect.objectContaining({ id: "graph.credentials.missing", expected: STACK_KEY })]);
+    // Known by key id, wherever it sits: the stack's key id is not "added by hand".
+    expect(credentialsUnknownRule(subject)?.findings).toEqual([]);
+  });
+
+  it("names the service principal's removal command for a credential added there", () => {
+    const subject = subjectOf(answers({ spPasswords: [{ keyId: "a1b2", displayName: "test" }] }));
+    const [finding] = credentialsUnknownRule(subject)?.findings ?? [];
+    expect(finding).toMatchObject({ id: "graph.credentials.unknown", property: "passwordCredentials", actual: 'client secret a1b2 ("test")' });
+    expect(finding.fix).toContain(`az ad sp credential delete --id ${outputs.servicePrincipalObjectId} --key-id a1b2`);
+  });
+
+  it("reports expiry only for the stack's own credentials; one added by hand is an unknown credential, whatever its date", () => {
+    const subject = subjectOf(
+      answers({
+        appPasswords: [
+          { keyId: STACK_KEY, endDateTime: "2026-12-01T00:00:00.5Z" },
+          { keyId: "by-hand", endDateTime: "2026-11-24T00:00:00Z" },
+        ],
+      }),
+    );
+    expect(credentialsExpiryRule(subject)?.findings).toEqual([
+      expect.objectContaining({
+        id: "graph.credentials.expiring",
+        severity: "expiry",
+        actual: `client secret ${STACK_KEY} ends 2026-12-01T00:00:00Z`,
+        message: `the client secret ${STACK_KEY} expires in 8 day(s)`,
+      }),
+    ]);
+    expect(credentialsUnknownRule(subject)?.findings.map((finding) => finding.actual)).toEqual(["client secret by-hand"]);
+  });
+
+  it("reports an ended credential as expired", () => {
+    const subject = subjectOf(answers({ appPasswords: [{ keyId: STACK_KEY, endDateTime: "2026-11-01T00:00:00Z" }] }));
+    expect(credentialsExpiryRule(subject)?.findings.map((finding) => finding.message)).toEqual([`the client secret ${STACK_KEY} has expired: the connector cannot sign in`]);
+  });
+});
