@@ -15,18 +15,27 @@ export interface CertificateInfo {
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-const PEM_PRIVATE_KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+/** Every PEM block's label, whatever it is (CERTIFICATE, PRIVATE KEY, OPENSSH PRIVATE KEY, DSA PRIVATE KEY…). */
+const PEM_LABELS = /-----BEGIN ([^-\r\n]+)-----/g;
 
 /** A problem with the certificate, phrased for the user; the caller adds the setting name. */
 export class CertificateError extends Error {}
 
 /** Parse and check a PEM public certificate. `now` decides expiry, so tests can fix the clock. */
 export function readCertificate(pemText: string, now: Date): CertificateInfo {
-  if (PEM_PRIVATE_KEY.test(pemText)) {
+  // Only certificates may be stored: a private key of any kind (RSA, EC, DSA, PKCS#8, encrypted,
+  // OpenSSH) must stay with the connector, and any other block is not what Entra takes.
+  const labels = [...pemText.matchAll(PEM_LABELS)].map((match) => match[1].trim());
+  const keyLabel = labels.find((label) => /PRIVATE KEY/.test(label));
+  if (keyLabel) {
     throw new CertificateError(
-      "contains a private key. Give only the public certificate (-----BEGIN CERTIFICATE-----); " +
+      `contains a private key (-----BEGIN ${keyLabel}-----). Give only the public certificate (-----BEGIN CERTIFICATE-----); ` +
         "the private key stays with the connector and must never be stored in stack config.",
     );
+  }
+  const otherLabel = labels.find((label) => label !== "CERTIFICATE");
+  if (otherLabel) {
+    throw new CertificateError(`contains a -----BEGIN ${otherLabel}----- block. Give only the connector's public certificate (-----BEGIN CERTIFICATE-----).`);
   }
   const blocks = pemText.match(PEM_CERTIFICATE);
   if (!blocks) {
@@ -47,6 +56,12 @@ export function readCertificate(pemText: string, now: Date): CertificateInfo {
   }
   const notBefore = new Date(certificate.validFrom);
   const notAfter = new Date(certificate.validTo);
+  if (notBefore.getTime() > now.getTime()) {
+    // Entra accepts the upload, then refuses every assertion signed with it (AADSTS700027) until then.
+    throw new CertificateError(
+      `is not valid before ${notBefore.toISOString()}. Use a certificate that is valid now, or set it once that date has passed.`,
+    );
+  }
   if (notAfter.getTime() <= now.getTime()) {
     throw new CertificateError(
       `expired on ${notAfter.toISOString()}. Issue a new certificate for the connector and set it again.`,

@@ -16,6 +16,7 @@
 import type { CertificateInfo } from "./certificate";
 import { CONFIG_NAMESPACE, type ClaimSource, type CredentialKind, type Deployment } from "../contract/kinds";
 import { readConfigSettings, type ConfigReader } from "./configSettings";
+import { checkConfigKeys } from "./configKeys";
 import { checkSettingFields } from "./settingsRules";
 import { ProblemList, SettingsError } from "./settingsProblems";
 
@@ -125,8 +126,20 @@ export function validateIntegrationSettings(input: IntegrationSettings, context:
  * a boolean that is not true/false, owners that are not a list) are reported first, together with
  * the rule violations. The result is validated: the component takes it as it is.
  */
-export function settingsFromConfig(read: ConfigReader, readTenantId: ConfigReader, context: ValidationContext): ValidatedSettings {
+export function settingsFromConfig(
+  read: ConfigReader,
+  readTenantId: ConfigReader,
+  context: ValidationContext,
+  keys?: ConfigKeys,
+): ValidatedSettings {
   const problems = new ProblemList();
+  if (keys) for (const warning of checkConfigKeys(keys.all, problems)) keys.warn(warning);
   const typed = readConfigSettings(read, readTenantId, problems);
   return validateAll(typed, context, problems);
+}
+
+/** Every key of the stack's config (`pulumi.runtime.allConfig()`), and where warnings go. */
+export interface ConfigKeys {
+  all: readonly string[];
+  warn: (message: string) => void;
 }

@@ -23,6 +23,13 @@ export function renderSettingsProblem(problem: SettingsProblem): string {
 export class SettingsError extends CmicError {
   /** Every problem found, in the order the settings are checked. */
   readonly problems: readonly SettingsProblem[];
+  /**
+   * The Pulumi runtime prints an error with this brand as its message alone, without the stack
+   * trace and the error object it prints for a program bug (@pulumi/pulumi `cmd/run/run.js`, the
+   * uncaught-error handler; `errors.ts` `RunError.isInstance` checks this field, so it works across
+   * SDK copies). Invalid settings are the user's to fix, not a crash.
+   */
+  readonly __pulumiRunError = true;
 
   constructor(problems: readonly SettingsProblem[]) {
     // No error-level `fix`: each problem carries its own, and the message already prints them.

@@ -4,6 +4,7 @@
  * network; the clock comes in (certificate expiry). `checkSettingFields` runs them in the order the
  * problems are reported.
  */
+import { readFileSync } from "node:fs";
 import { CertificateError, readCertificate, type CertificateInfo } from "./certificate";
 import { isEmailUsername } from "../contract/cmicUser";
 import { isRestrictedClaimName } from "./claimsMapping";
@@ -30,6 +31,32 @@ const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 const CLAIM_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** Characters nobody can see or that reorder text: controls, format characters (zero-width, bidi), line separators. */
+const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/**
+ * The documented set of CMiC usernames: CMiC users are database users, whose names are ASCII
+ * identifiers (letters, digits and _ $ #; CMiC also issues names with . and -), or, on CMiC Cloud,
+ * the email-format username. Anything else (a look-alike letter, a fullwidth ｜, a quote) cannot
+ * match a CMiC user and would deploy a claim CMiC rejects with "user not found".
+ */
+const CMIC_USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.$#-]{0,127}$/;
+/** CMiC Cloud tenant codes: short ASCII identifiers. */
+const CMIC_TENANT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** An ASCII email-format username (RFC 5321 lengths: 64 local, 254 total). */
+const ASCII_EMAIL = /^(?=.{3,254}$)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const NIL_GUID = "00000000-0000-0000-0000-000000000000";
+/** The placeholders identifierUriFormat may use; any other `{…}` is a typo that would reach Entra verbatim. */
+const URI_PLACEHOLDERS = ["{clientId}", "{domain}"];
+const CHARACTER_NAMES: Record<number, string> = {
+  0x00a0: "no-break space",
+  0x0085: "next line",
+  0x200b: "zero-width space",
+  0x200c: "zero-width non-joiner",
+  0x200d: "zero-width joiner",
+  0x202e: "right-to-left override",
+  0xfeff: "byte order mark",
+  0xff5c: "fullwidth vertical line",
+};
 const CERTIFICATE_FIX = `pulumi config set ${CONFIG_NAMESPACE}:certificate < connector-cert.pem`;
 
 export function isGuid(value: string): boolean {
@@ -67,7 +94,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
     owners,
     protect: input.protect ?? true,
     postDeployCheck: input.postDeployCheck ?? true,
-    postDeployCertificateFile: input.postDeployCertificateFile ?? null,
+    postDeployCertificateFile: checkPostDeployCertificateFile(problems, input.postDeployCertificateFile ?? null, input.postDeployCheck ?? true),
     tenantId,
   };
 }
@@ -83,7 +110,21 @@ function oneOf<T extends string>(problems: ProblemList, key: string, value: stri
   return fallback;
 }
 
-/** A CMiC name (user or tenant) as CMiC will compare it: trimmed, no pipe, no control characters. */
+/** `U+200B (zero-width space)`, or `'а' (U+0430)` for a visible character. */
+function describeCharacter(character: string): string {
+  const codePoint = character.codePointAt(0) ?? 0;
+  const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
+  const name = CHARACTER_NAMES[codePoint];
+  if (name) return `${hex} (${name})`;
+  return INVISIBLE_CHARACTERS.test(character) ? hex : `'${character}' (${hex})`;
+}
+
+/** The first character of `value` outside `allowed` (a one-character class). */
+function firstCharacterOutside(value: string, allowed: RegExp): string | undefined {
+  return [...value].find((character) => !allowed.test(character));
+}
+
+/** A CMiC name (user or tenant) as CMiC will compare it: trimmed, no pipe, no control characters, the documented characters and length. */
 function checkName(problems: ProblemList, key: string, value: string, what: string): void {
   if (value.trim() === "") {
     problems.add(key, `is empty or only whitespace`, `${setCommand(key, `'<${what}>'`)}`);
@@ -97,7 +138,27 @@ function checkName(problems: ProblemList, key: string, value: string, what: stri
     );
   } else if (CONTROL_CHARACTERS.test(value)) {
     problems.add(key, "contains control characters", setCommand(key, `'<${what}>'`));
+  } else {
+    checkNameCharacters(problems, key, value, what);
   }
+}
+
+function checkNameCharacters(problems: ProblemList, key: string, value: string, what: string): void {
+  const isUser = key === "serviceUser";
+  const pattern = isUser ? CMIC_USERNAME : CMIC_TENANT;
+  if (pattern.test(value) || (isUser && ASCII_EMAIL.test(value))) return;
+  const allowed = isUser ? /[A-Za-z0-9_.$#@%+-]/ : /[A-Za-z0-9_.-]/;
+  const documented = isUser
+    ? "ASCII letters, digits and _ . - $ #, starting with a letter or digit, at most 128 characters, or the email-format username"
+    : "ASCII letters, digits and _ . -, starting with a letter or digit, at most 64 characters";
+  const invisible = [...value].find((character) => INVISIBLE_CHARACTERS.test(character));
+  const outside = invisible ?? firstCharacterOutside(value, allowed);
+  const found = outside
+    ? `contains ${describeCharacter(outside)}, which no CMiC ${what} has`
+    : value.length > (isUser ? 128 : 64)
+      ? `is ${value.length} characters long`
+      : `is '${value}', which is not a CMiC ${what}`;
+  problems.add(key, `${found} (a CMiC ${what} is ${documented})`, `${setCommand(key, `'<${what} exactly as CMiC shows it>'`)}; retype it rather than pasting it`);
 }
 
 function checkServiceUser(problems: ProblemList, serviceUser: string | null, claimSource: ClaimSource): string | null {
@@ -149,9 +210,35 @@ function checkVerifiedDomain(problems: ProblemList, verifiedDomain: string | nul
   return verifiedDomain;
 }
 
+/** The host part of an identifier URI form (placeholders kept), or null when it has none. */
+function identifierUriHost(format: string): string | null {
+  return /^[a-z]+:\/\/([^/?#]*)/.exec(format)?.[1] ?? null;
+}
+
+/** The host is the verified domain itself or a name under it: `{domain}` or `<labels>.{domain}`. */
+function hostIsOnDomain(host: string): boolean {
+  if (host === "{domain}") return true;
+  if (!host.endsWith(".{domain}")) return false;
+  const labels = host.slice(0, -".{domain}".length).replace(/\{clientId\}/g, "00000000-0000-0000-0000-000000000000");
+  return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(labels);
+}
+
+/** A URI form problem beyond the basic shape: unknown placeholders, user info, query, fragment. */
+function uriFormProblem(format: string): string | null {
+  const unknown = (format.match(/\{[^}]*\}?/g) ?? []).filter((placeholder) => !URI_PLACEHOLDERS.includes(placeholder));
+  if (unknown.length > 0) return `uses ${unknown.map((p) => `'${p}'`).join(", ")}; the only placeholders are ${URI_PLACEHOLDERS.join(" and ")} (case matters)`;
+  if ((identifierUriHost(format) ?? "").includes("@")) return "has user information ('@') before its host, which would put the URI on another host than it appears to";
+  if (format.includes("?") || format.includes("#")) return "has a query or fragment ('?' or '#'), which an Application ID URI does not have";
+  return null;
+}
+
 function checkIdentifierUriFormat(problems: ProblemList, format: string, claimSource: ClaimSource): string {
   const useDefault = setCommand("identifierUriFormat", `'${DEFAULT_IDENTIFIER_URI_FORMAT}'`);
-  if (!/^(api|https):\/\/[^\s/]+(\/[^\s]*)?$/.test(format) || format.endsWith("/")) {
+  const formProblem = uriFormProblem(format);
+  const host = identifierUriHost(format) ?? "";
+  if (formProblem) {
+    problems.add("identifierUriFormat", `is '${format}': it ${formProblem}`, useDefault);
+  } else if (!/^(api|https):\/\/[^\s/]+(\/[^\s]*)?$/.test(format) || format.endsWith("/")) {
     problems.add("identifierUriFormat", `is '${format}': an Application ID URI starts with api:// or https://, has no spaces and no trailing slash`, useDefault);
   } else if (!format.includes("{domain}") && !format.includes("{clientId}")) {
     problems.add(
@@ -159,7 +246,10 @@ function checkIdentifierUriFormat(problems: ProblemList, format: string, claimSo
       `('${format}') names neither {domain} nor {clientId}; the URI must be unique in the tenant and, with mapped claims, on a verified domain (AADSTS501461)`,
       useDefault,
     );
-  } else if (claimSource === "token" && !(/^[a-z]+:\/\/([^/]*)/.exec(format)?.[1] ?? "").includes("{domain}")) {
+  } else if ((claimSource === "token" || format.startsWith("https://")) && !hostIsOnDomain(host)) {
+    // Mapped claims need an audience on a verified domain (AADSTS501461), and Graph refuses an
+    // https identifier URI whose host is not on one (HostNameNotOnVerifiedDomain). "On" means the
+    // host IS the domain or ends with ".<domain>": https://{domain}.evil.example merely contains it.
     problems.add(
       "identifierUriFormat",
       `is '${format}', whose host is not on the verified domain: Entra issues mapped claims (cmicuser) only for an audience on a verified domain of the tenant (AADSTS501461; CMiC's guide: not api://<guid> alone)`,
@@ -211,8 +301,19 @@ function checkSecretLifetimeDays(problems: ProblemList, days: number): number {
 }
 
 function checkDisplayName(problems: ProblemList, displayName: string): string {
+  const fix = setCommand("displayName", "'CMiC integration (acme)'");
+  const invisible = [...displayName].find((character) => INVISIBLE_CHARACTERS.test(character));
   if (displayName.trim() === "" || displayName.length > 120) {
-    problems.add("displayName", "must be 1 to 120 characters", setCommand("displayName", "'CMiC integration (acme)'"));
+    problems.add("displayName", "must be 1 to 120 characters", fix);
+  } else if (invisible) {
+    problems.add("displayName", `contains ${describeCharacter(invisible)}; a line break or an invisible character breaks the handoff sheet and hides in the portal`, fix);
+  } else if (displayName.includes("'")) {
+    // preventDuplicateNames builds the Graph filter displayName eq '<name>' without escaping
+    // (terraform-provider-azuread v3.8.0, internal/services/applications/applications.go), at
+    // plan time too: an apostrophe fails every preview and update.
+    problems.add("displayName", `contains an apostrophe ('${displayName}'), which breaks the azuread provider's duplicate-name check at every preview`, `${fix} (use ’ or leave it out)`);
+  } else if (displayName.includes("`")) {
+    problems.add("displayName", "contains a backtick, which breaks the Markdown of the handoff sheet", fix);
   }
   return displayName;
 }
@@ -229,8 +330,39 @@ function checkOwners(problems: ProblemList, owners: string[]): string[] {
   return owners;
 }
 
+/**
+ * The PEM the post-deploy check signs its client assertion with: it must be readable and hold the
+ * certificate and its unencrypted private key, or `pulumi up` would fail only after every resource
+ * was written. The one rule that reads a file (a local path, no network).
+ */
+function checkPostDeployCertificateFile(problems: ProblemList, file: string | null, postDeployCheck: boolean): string | null {
+  if (file === null || !postDeployCheck) return file;
+  const fix = `${setCommand("postDeployCertificateFile", "<PEM with the connector's certificate and private key>")} (e.g. cat cert.pem key.pem > connector.pem), or pulumi config rm ${CONFIG_NAMESPACE}:postDeployCertificateFile`;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    problems.add("postDeployCertificateFile", `is '${file}', which cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`, fix);
+    return file;
+  }
+  if (!/-----BEGIN CERTIFICATE-----/.test(text)) {
+    problems.add("postDeployCertificateFile", `('${file}') holds no certificate (-----BEGIN CERTIFICATE-----)`, fix);
+  } else if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text) || !/-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/.test(text)) {
+    problems.add("postDeployCertificateFile", `('${file}') holds no unencrypted private key, which the check needs to sign its client assertion`, fix);
+  }
+  return file;
+}
+
 function checkTenantId(problems: ProblemList, tenantId: string | null): string | null {
-  if (tenantId !== null && !isGuid(tenantId)) {
+  if (tenantId !== null && HOSTNAME.test(tenantId)) {
+    problems.add(
+      "tenantId",
+      `('azuread:tenantId') is '${tenantId}', a domain: the tenant id is the directory's GUID, which issuer URLs and CMiC's registration need`,
+      `pulumi config set azuread:tenantId <GUID>; find it in Entra ID → Overview → Tenant ID, with \`az account show --query tenantId\`, or in the issuer of https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
+    );
+  } else if (tenantId !== null && tenantId === NIL_GUID) {
+    problems.add("tenantId", `('azuread:tenantId') is the nil GUID ${NIL_GUID}, which is no tenant`, "pulumi config set azuread:tenantId <Directory (tenant) ID from Entra ID → Overview>");
+  } else if (tenantId !== null && !isGuid(tenantId)) {
     problems.add(
       "tenantId",
       `('azuread:tenantId') is '${tenantId}', which is not a tenant id (a GUID)`,

@@ -18,6 +18,7 @@ export function defineCmicStack(): ReturnType<CmicEntraIntegration["stackOutputs
     (key) => config.get(key),
     (key) => azureadConfig.get(key),
     { stack: pulumi.getStack(), now },
+    { all: Object.keys(pulumi.runtime.allConfig()), warn: (message) => void pulumi.log.warn(message) },
   );
   return new CmicEntraIntegration("cmic", settings).stackOutputs();
 }

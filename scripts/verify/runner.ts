@@ -359,14 +359,19 @@ async function acquireWithRetry(ctx: RunContext, nextDelay: () => number, waiter
       accessToken = await requestToken(ctx);
     } catch (error) {
       if (error instanceof DeadlineError) {
+        // MSAL retries an unreachable host for seconds before it says anything: one probe of the
+        // discovery document (its minimum time, past the deadline) tells "cannot reach" from "slow".
+        discovery ??= await probeDiscovery(input.authorityHost ?? ENTRA_AUTHORITY_HOST, input.tenantId, 0);
+        const unreachable = discovery.kind === "unreachable" || discovery.kind === "not-json";
+        const cause = unreachable ? diagnoseDiscovery(discovery, diagnoseEntraError(error, diagnosisContext, ctx.redact), diagnosisContext) : null;
         return {
           ok: false,
           requests,
           check: {
             id: "token",
             ok: false,
-            detail: `no answer: ${error.message} (the overall timeout, ${seconds(ctx.deadline - ctx.startedAt)}, ran out)`,
-            fix: error.fix,
+            detail: `no answer: ${error.message} (the overall timeout, ${seconds(ctx.deadline - ctx.startedAt)}, ran out)${cause ? `: ${cause.short}. ${cause.cause}` : ""}`,
+            fix: cause?.fix ?? error.fix,
           },
         };
       }

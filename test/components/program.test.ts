@@ -2,6 +2,9 @@
  * The real program (index.ts) under Pulumi's mocks: for each setting combination, exactly the
  * expected resources with the expected inputs, the expected outputs, and secrets kept secret.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { generateTestCertificate } from "../support/certificates";
 import { MOCK_SECRET_VALUE, RecordingMocks, type RecordedResource } from "../support/recordingMocks";
 import { plainOutputs, runProgram, type ProgramRun } from "../../scripts/sandbox/runProgram";
@@ -233,8 +236,12 @@ describe("setting combinations", () => {
 
   it("passes the check's certificate file when one is configured for a certificate-only stack", async () => {
     const certificate = generateTestCertificate({ commonName: "arcoro-connector" });
-    const { mocks } = await deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem, postDeployCertificateFile: "/secure/connector.pem" });
-    expect((mocks.only(T.check).inputs.environment as Record<string, string>).CMIC_CLIENT_CERTIFICATE_FILE).toBe("/secure/connector.pem");
+    // The file must exist and hold the certificate and its key (settings reject it otherwise).
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cmic-check-")), "connector.pem");
+    fs.writeFileSync(file, certificate.certificateWithKeyPem, { mode: 0o600 });
+    const { mocks } = await deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem, postDeployCertificateFile: file });
+    expect((mocks.only(T.check).inputs.environment as Record<string, string>).CMIC_CLIENT_CERTIFICATE_FILE).toBe(file);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   });
 
   it("creates both credentials with credential=both", async () => {
