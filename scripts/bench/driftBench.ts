@@ -15,7 +15,8 @@ import type { BenchResult } from "./types";
 import type { ClaimSource, StackOutputs } from "../../contract/stackOutputs";
 import { deployStack, deployerGraph, type EmulatorTenantAccess } from "../sandbox/deployStack";
 import { auditStack } from "../drift/graphAudit";
-import { createLimiter, DEFAULT_AUDIT_CONCURRENCY } from "../drift/cli";
+import { DEFAULT_AUDIT_CONCURRENCY } from "../drift/engine";
+import { createLimiter } from "../shared/limiter";
 
 export interface DeployedApp {
   /** As `pulumi stack output --json` prints them (no `--show-secrets`: the secret is null). */

@@ -9,7 +9,7 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
 import { renderChecklist, type VerifyReport } from "../verify/report";
 import { checkJustDeployed, UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
-import { deployStack } from "./deployStack";
+import { DeployError, deployStack } from "./deployStack";
 
 export interface SandboxOptions {
   stack: string;
@@ -93,8 +93,8 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     if (!report.ok) return { ok: false, error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`), report };
     return { ok: true, outputs: deployed.outputs, checklist: renderChecklist(report), report, created: deployed.created.length };
   } catch (error) {
-    // A failed post-deploy check carries its report (see deployStack).
-    const report = (error as { checkReport?: VerifyReport | null }).checkReport ?? null;
+    // A failed deployment carries the post-deploy check's report, when there was one.
+    const report = error instanceof DeployError ? error.report : null;
     return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
   } finally {
     if (!options.emulator) await emulator.close();

@@ -12,7 +12,7 @@ import { constantClaims, evaluateAudit, isOnVerifiedDomain, sendAuditBatch, type
 import { escapeXml, fleetExitCode, formatTable, toJUnitXml, toJsonReport, type DriftCheck, type StackDriftResult } from "../../scripts/drift/report";
 import { claimsMappingDefinition } from "../../components/claimsMapping";
 import { FIXTURE_STACKS, parseXml } from "../support/drift";
-import { createLimiter } from "../../scripts/drift/cli";
+import { createLimiter } from "../../scripts/shared/limiter";
 
 const APP_URN = "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
 

@@ -1,4 +1,10 @@
-/** `npm run sandbox` as a user runs it: exit codes, the green line, the diagnosis, nothing secret printed. */
+/**
+ * `npm run sandbox` as a user runs it: exit codes, the green line, the diagnosis, nothing secret
+ * printed. Usage errors run in-process; the deployments run the real process, whose post-deploy
+ * check is itself a command line (`npm run verify`), as under `pulumi up`.
+ */
+import { sandboxCommand } from "../../scripts/sandbox/cli";
+import { runCaptured } from "../../scripts/shared/cli";
 import { runScript } from "../support/runScript";
 
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
@@ -25,10 +31,10 @@ it("exits 1 with the diagnosis when the app is broken", async () => {
 });
 
 it("exits 2 on bad usage and on a stack file that does not exist", async () => {
-  const badFlag = await runScript("sandbox", ["--break", "everything"]);
+  const badFlag = await runCaptured(sandboxCommand, ["--break", "everything"]);
   expect(badFlag.code).toBe(2);
   expect(badFlag.stderr).toContain("--break 'everything' is not one of mapped-claims, domain, token-version, claim, secret");
-  const missing = await runScript("sandbox", ["--stack", "no-such-stack"]);
+  const missing = await runCaptured(sandboxCommand, ["--stack", "no-such-stack"]);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain("Pulumi.no-such-stack.yaml");
 });
