@@ -10,8 +10,9 @@ import { runScript } from "../support/runScript";
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
 it("deploys Pulumi.dev.yaml, runs the post-deploy command through the propagation delay, prints the checklist and the handoff sheet, and exits 0", async () => {
-  // The delay outlasts the start-up of `npm run verify`, so the check has to wait for it.
-  const run = await runScript("sandbox", ["--propagation-delay", "6", "--window", "20"]);
+  // The delay must outlast the start-up of `npm run verify` (the post-deploy command) so the check
+  // has to wait for it; 6 s was not enough on a loaded machine (two Jest workers), hence 15.
+  const run = await runScript("sandbox", ["--propagation-delay", "15", "--window", "40"]);
   expect(run.stderr).toContain("✔ sandbox: stack 'dev' deployed to the emulator");
   expect(run.stderr).toContain("waiting for Entra to propagate");
   expect(run.stdout).toContain("OK: the token passes every check CMiC makes");
@@ -19,7 +20,7 @@ it("deploys Pulumi.dev.yaml, runs the post-deploy command through the propagatio
   expect(run.stdout).toMatch(/\| Client Secret \| `.{3}•{8}` \|/);
   expect(run.stdout + run.stderr).not.toMatch(JWT);
   expect(run.code).toBe(0);
-});
+}, 120_000);
 
 it("exits 1 with the diagnosis when the app is broken", async () => {
   const run = await runScript("sandbox", ["--break", "mapped-claims", "--propagation-delay", "0.5", "--window", "10"]);
