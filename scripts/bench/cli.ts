@@ -6,14 +6,27 @@
  * The suites (emulator, Pulumi runtime, Graph client) are imported inside `run`, so `--help` and a
  * usage error start nothing.
  */
+import { UsageError } from "../../contract/errors";
 import { defineCommand, runWhenMain } from "../shared/cli";
 import type { BenchResult } from "./types";
 
-const HELP = `Usage: npm run bench
+const SUITES = {
+  verify: async (): Promise<BenchResult[]> => (await import("./verifyBench")).runVerifyBench(),
+  drift: async (): Promise<BenchResult[]> => (await import("./driftBench")).runDriftBench(),
+} as const;
+type SuiteName = keyof typeof SUITES;
+
+function isSuiteName(name: string): name is SuiteName {
+  return Object.prototype.hasOwnProperty.call(SUITES, name);
+}
+
+const HELP = `Usage: npm run bench [-- --suite verify|drift]
 
 Measures, on the local Entra emulator: verify's time-to-green divided by the propagation delay,
 the time to report a permanent misconfiguration, the HTTP requests one verify makes, and the drift
 audit of 100 apps with 50 ms latency. Prints one line per figure with its goal.
+
+  --suite NAME     run only this suite: ${Object.keys(SUITES).join(" or ")} (repeatable; default: all)
 
 Exit status: 0 every goal met, 1 a goal missed (or the benchmark could not run), 2 bad usage.
 `;
@@ -27,14 +40,14 @@ export const benchCommand = defineCommand({
   name: "bench",
   summary: "Measure the project's performance goals on the local emulator.",
   help: HELP,
-  options: {},
-  async run(_options, io) {
-    const suites: [string, () => Promise<BenchResult[]>][] = [
-      ["verify", async () => (await import("./verifyBench")).runVerifyBench()],
-      ["drift", async () => (await import("./driftBench")).runDriftBench()],
-    ];
+  options: { suite: { type: "string", multiple: true } },
+  async run(options, io) {
+    const chosen = options.suite ?? Object.keys(SUITES);
+    const unknown = chosen.filter((name) => !isSuiteName(name));
+    if (unknown.length > 0) throw new UsageError(`--suite '${unknown[0]}' is not one of ${Object.keys(SUITES).join(", ")}.`);
     const results: BenchResult[] = [];
-    for (const [name, run] of suites) {
+    for (const name of chosen.filter(isSuiteName)) {
+      const run = SUITES[name];
       io.stderr(`bench: running the ${name} benchmarks…\n`);
       for (const result of await run()) {
         results.push(result);

@@ -142,16 +142,3 @@ export async function runDriftBench(): Promise<BenchResult[]> {
     await emulator.close();
   }
 }
-
-if (require.main === module) {
-  runDriftBench().then(
-    (results) => {
-      for (const result of results) process.stdout.write(`${result.met ? "✔" : "✘"} ${result.name}: ${result.value} (goal ${result.goal}; ${result.detail})\n`);
-      process.exit(results.every((result) => result.met) ? 0 : 1);
-    },
-    (error: unknown) => {
-      process.stderr.write(`drift bench failed: ${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}

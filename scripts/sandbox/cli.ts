@@ -6,7 +6,7 @@
  * The deploy machinery (emulator, Pulumi runtime, Graph client, verify) is imported inside `run`.
  */
 import path from "node:path";
-import { UsageError } from "../../contract/errors";
+import { CmicError, describeError, UsageError } from "../../contract/errors";
 import { renderHandoffSheet } from "../handoff/sheet";
 import { defineCommand, numberOption, runWhenMain } from "../shared/cli";
 import { PROJECT_ROOT } from "../shared/projectRoot";
@@ -74,7 +74,8 @@ export const sandboxCommand = defineCommand({
     if (!result.ok) {
       log("");
       log(`✘ sandbox: stack '${stack}' is not ready for CMiC.`);
-      log(result.error.message);
+      // The fix travels as a field (a CmicError's), printed on its own line like every CLI's.
+      log(result.error instanceof CmicError ? describeError(result.error) : result.error.message);
       return 1;
     }
     io.stdout(`${result.checklist}\n\n`);

@@ -80,13 +80,10 @@ export function checkJustDeployed(
   );
 }
 
-/**
- * A registration failure, shaped like a provider error in `pulumi up` output. Its message also ends
- * with the fix, because `pulumi up` prints a provider error as one text and the sandbox shows it so.
- */
+/** A registration failure, shaped like a provider error in `pulumi up` output (`<resource>: <what>`). */
 export class ResourceApplyError extends CmicError {
   constructor(readonly resource: string, message: string, fix?: string) {
-    super("ERR_RESOURCE_APPLY", `${resource}: ${message}${fix ? ` Fix: ${fix}` : ""}`, { fix, exitCode: EXIT_FAILED });
+    super("ERR_RESOURCE_APPLY", `${resource}: ${message}`, { fix, exitCode: EXIT_FAILED });
   }
 }
 

@@ -4,6 +4,7 @@
  * token exactly as under `pulumi up`, and hand back the outputs for the handoff sheet.
  */
 import { CONFIG_NAMESPACE } from "../../contract/kinds";
+import { CmicError } from "../../contract/errors";
 import { randomUUID } from "node:crypto";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
@@ -77,9 +78,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     if (!deployed.outputs.clientSecret) {
       return {
         ok: false,
-        error: new Error(
-          "No token was checked: the stack has only a certificate credential and no private key for the check. " +
-            "Fix: set cmic-entra-oauth:postDeployCertificateFile to a PEM with the connector's certificate and private key.",
+        error: new CmicError(
+          "ERR_NO_TOKEN_CHECK",
+          "No token was checked: the stack has only a certificate credential and no private key for the check.",
+          { fix: "set cmic-entra-oauth:postDeployCertificateFile to a PEM with the connector's certificate and private key." },
         ),
         report: null,
       };

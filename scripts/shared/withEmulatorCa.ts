@@ -79,7 +79,9 @@ export const withEmulatorCaCommand = defineCommand({
   positionals: "rest",
   async run(_options, io, context) {
     const command = context.positionals;
-    if (command.length === 0) throw new UsageError("No command given.", 'put the command to run after "--".');
+    if (command.length === 0) {
+      throw new UsageError("No command given.", `put the command to run after "--". ${USAGE.split("\n")[0]}`);
+    }
     const { ensureTlsMaterial } = await import("../../emulator/tls");
     const material = await ensureTlsMaterial();
     const env = {

@@ -155,6 +155,14 @@ describe("usage errors: one format, exit 2", () => {
     expect(parseCommandLine(withEmulatorCaCommand, ["--help"]).help).toBe(true);
   });
 
+  it("bench checks --suite before running anything", async () => {
+    expect(await runCaptured(benchCommand, ["--suite", "nope"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: usageText("bench", "npm run bench --", "--suite 'nope' is not one of verify, drift."),
+    });
+  });
+
   it("the drift CLI's defaults are the engine's", () => {
     expect([DEFAULT_CONCURRENCY, DEFAULT_AUDIT_CONCURRENCY, DEFAULT_EXPIRY_DAYS]).toEqual([ENGINE_PREVIEWS, ENGINE_AUDIT, ENGINE_EXPIRY]);
   });
@@ -286,6 +294,27 @@ describe("the process", () => {
     const run = await nodeEval(script);
     expect(run.stderr).toBe("");
     expect(JSON.parse(run.stdout)).toEqual({ codes: [0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 2], heavy: [] });
+  });
+
+  it("`npm run bench -- --help` prints the help and runs nothing; `-- --bogus` exits 2 (through the CA wrapper)", async () => {
+    const npm = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn("npm", ["run", "--silent", "bench", "--", ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      });
+    const [help, bogus] = await Promise.all([npm(["--help"]), npm(["--bogus"])]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: npm run bench");
+    expect(help.stderr).not.toContain("running the");
+    expect(bogus.code).toBe(2);
+    expect(bogus.stdout).toBe("");
+    expect(bogus.stderr).toContain(usageText("bench", "npm run bench --", "Unknown option '--bogus'."));
+    expect(bogus.stderr).not.toContain("running the");
   });
 
   it("the real process ends with the command's exit code, usage errors on stderr only", async () => {
