@@ -14,7 +14,6 @@ import { listStacks, previewStack, type PreviewOutcome } from "./pulumiPreview";
 import { evaluateAudit, fetchAudit } from "./graphAudit";
 import { findingsOf, fleetExitCode, stackStatus, statusLabel, type DriftCheck, type DriftFinding, type StackDriftResult } from "./report";
 
-
 /** Previews run the Pulumi program and a provider per stack: CPU-bound, so few at once. */
 export const DEFAULT_CONCURRENCY = 4;
 /** Graph audits are one small `$batch` each: latency-bound, so many at once (well under Graph's throttling limits). */
@@ -35,7 +34,6 @@ export interface DriftOptions {
   json: boolean;
   junitFile?: string;
 }
-
 
 function outputsErrorCheck(stack: string, error: unknown): DriftCheck {
   // Errors of this project carry their fix as a field; anything else gets the generic next step.

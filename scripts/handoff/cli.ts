@@ -13,8 +13,6 @@ import { renderHandoffSheet } from "./sheet";
 
 const HELP = `Usage: npm run handoff -- (--stack NAME | --outputs FILE) [--reveal] [--out FILE]
 
-Prints the values the CMiC administrator and the connector administrator enter, as a Markdown sheet.
-
   --stack NAME     read the outputs of a Pulumi stack (pulumi stack output --json)
   --outputs FILE   read outputs saved with: pulumi stack output --json --show-secrets > FILE
                    (without either, $${STACK_OUTPUTS_ENV} holds the outputs JSON)

@@ -21,6 +21,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { CmicError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "../../contract/errors";
 import { findProjectRoot } from "./projectRoot";
@@ -72,7 +73,7 @@ export interface Redaction {
 export interface CommandDefinition<O extends OptionSpecs> {
   /** The npm script name, e.g. `verify`; starts every message. */
   name: string;
-  /** One line: what the command does. */
+  /** One line: what the command does; the first line of its help. */
   summary: string;
   /** The help text (usage, options, exit status). The kernel adds the `--help`/`--version` lines. */
   help: string;
@@ -257,7 +258,7 @@ export async function executeCommand<O extends OptionSpecs>(command: Command<O>,
   try {
     const parsed = parseCommandLine(command, argv);
     if (parsed.help) {
-      out.stdout(`${command.help.trimEnd()}\n${KERNEL_HELP}`);
+      out.stdout(`${command.name}: ${command.summary}\n\n${command.help.trimEnd()}\n${KERNEL_HELP}`);
       return EXIT_OK;
     }
     if (parsed.version) {
@@ -300,7 +301,6 @@ export async function runCaptured<O extends OptionSpecs>(
 ): Promise<CapturedRun> {
   let stdout = "";
   let stderr = "";
-  const { Readable } = await import("node:stream");
   const code = await runCommand(command, argv, {
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
