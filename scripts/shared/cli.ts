@@ -15,8 +15,8 @@
  *   - the entry-point boilerplate (`runWhenMain`), which sets `process.exitCode` and never calls
  *     `process.exit` in the middle of the command's logic. Nothing runs on import.
  *
- * This module loads only node built-ins and contract/errors: `--help` and a usage error of any CLI
- * must stay fast, so heavy engines are imported lazily inside `run`.
+ * This module loads only node built-ins, contract/errors and the project-root finder: `--help` and
+ * a usage error of any CLI must stay fast, so heavy engines are imported lazily inside `run`.
  */
 import fs from "node:fs";
 import os from "node:os";
