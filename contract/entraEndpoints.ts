@@ -10,6 +10,9 @@
 /** The public cloud's login host: the origin of every issuer, token and JWKS URL we hand out. */
 export const ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com";
 
+/** Microsoft Graph in the public cloud (drift's default; the emulator stands in for it in tests). */
+export const GRAPH_URL = "https://graph.microsoft.com";
+
 /** Issuer (`iss`) of v2.0 access tokens; what CMiC registers as Issuer URL. */
 export function issuerUrlV2(tenantId: string): string {
   return `${ENTRA_AUTHORITY_HOST}/${tenantId}/v2.0`;

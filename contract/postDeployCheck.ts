@@ -23,3 +23,33 @@ export const CLIENT_CERTIFICATE_FILE_ENV = "CMIC_CLIENT_CERTIFICATE_FILE";
 export const AUTHORITY_HOST_ENV = "CMIC_AUTHORITY_HOST";
 /** Seconds of the propagation window, when `--propagation-window` is not given. */
 export const PROPAGATION_WINDOW_ENV = "CMIC_PROPAGATION_WINDOW";
+
+/** What the post-deploy check hands `verify` through the environment; each value null when absent. */
+export interface PostDeployCheckEnv {
+  /** The stack outputs as JSON text (not parsed here: the reader decides how to report bad JSON). */
+  stackOutputsJson: string | null;
+  clientSecret: string | null;
+  /** Path of the PEM with the connector's certificate and private key. */
+  certificateFile: string | null;
+  authorityHost: string | null;
+  /** The propagation window in seconds, as text (validated where it is used, like the flag). */
+  propagationWindowSeconds: string | null;
+}
+
+/**
+ * The one reader of the variables above, used by verify and by the sandbox (which runs the same
+ * check). An empty variable counts as absent: shells and CI systems export unset values as "".
+ */
+export function readPostDeployCheckEnv(env: Readonly<Record<string, string | undefined>>): PostDeployCheckEnv {
+  const value = (name: string): string | null => {
+    const text = env[name];
+    return text === undefined || text === "" ? null : text;
+  };
+  return {
+    stackOutputsJson: value(STACK_OUTPUTS_ENV),
+    clientSecret: value(CLIENT_SECRET_ENV),
+    certificateFile: value(CLIENT_CERTIFICATE_FILE_ENV),
+    authorityHost: value(AUTHORITY_HOST_ENV),
+    propagationWindowSeconds: value(PROPAGATION_WINDOW_ENV),
+  };
+}

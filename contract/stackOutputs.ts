@@ -4,6 +4,7 @@
  * read it back with {@link parseStackOutputs}, so a renamed output breaks loudly in one place.
  */
 
+import { CmicError, EXIT_FAILED } from "./errors";
 import {
   CLAIM_SOURCES,
   CREDENTIAL_KINDS,
@@ -76,14 +77,13 @@ export interface StackOutputs {
 /** `pulumi stack output --json` prints this in place of a secret unless `--show-secrets` is given. */
 export const REDACTED_SECRET = "[secret]";
 
-export class StackOutputsError extends Error {
+/** The outputs were read but are not this project's shape; `problems` lists each wrong output. */
+export class StackOutputsError extends CmicError {
   constructor(readonly problems: string[]) {
-    super(
-      `The stack outputs are not the ones this project writes:\n  - ${problems.join("\n  - ")}\n` +
-        "Fix: run `pulumi up` with this project's current version so the stack exports every output, " +
-        "or pass the missing values as flags.",
-    );
-    this.name = "StackOutputsError";
+    super("ERR_STACK_OUTPUTS", `The stack outputs are not the ones this project writes:\n  - ${problems.join("\n  - ")}`, {
+      fix: "run `pulumi up` with this project's current version so the stack exports every output, or pass the missing values as flags.",
+      exitCode: EXIT_FAILED,
+    });
   }
 }
 

@@ -15,7 +15,8 @@ import type { BenchResult } from "./types";
 import type { ClaimSource, StackOutputs } from "../../contract/stackOutputs";
 import { deployStack, deployerGraph, type EmulatorTenantAccess } from "../sandbox/deployStack";
 import { auditStack } from "../drift/graphAudit";
-import { createLimiter, DEFAULT_AUDIT_CONCURRENCY } from "../drift/cli";
+import { DEFAULT_AUDIT_CONCURRENCY } from "../drift/engine";
+import { createLimiter } from "../shared/limiter";
 
 export interface DeployedApp {
   /** As `pulumi stack output --json` prints them (no `--show-secrets`: the secret is null). */
@@ -140,17 +141,4 @@ export async function runDriftBench(): Promise<BenchResult[]> {
   } finally {
     await emulator.close();
   }
-}
-
-if (require.main === module) {
-  runDriftBench().then(
-    (results) => {
-      for (const result of results) process.stdout.write(`${result.met ? "✔" : "✘"} ${result.name}: ${result.value} (goal ${result.goal}; ${result.detail})\n`);
-      process.exit(results.every((result) => result.met) ? 0 : 1);
-    },
-    (error: unknown) => {
-      process.stderr.write(`drift bench failed: ${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    },
-  );
 }

@@ -205,15 +205,3 @@ export async function runVerifyBench(): Promise<BenchResult[]> {
   }
   return results;
 }
-
-if (require.main === module) {
-  runVerifyBench().then(
-    (results) => {
-      for (const result of results) console.log(`${result.met ? "✔" : "✘"} ${result.name}: ${result.value} (goal ${result.goal}) — ${result.detail}`);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}

@@ -9,6 +9,7 @@
  * JSON digest (`steps[]`, `changeSummary`, `diagnostics`, shape in pulumi/pulumi
  * pkg/backend/display/json.go), and a non-zero exit without a usable digest is "could not check".
  */
+import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { runPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
 import type { DriftCheck, DriftFinding } from "./report";
 
@@ -400,12 +401,15 @@ export async function previewStack(stack: string, invocation: PulumiInvocation =
   return interpretPreview(stack, run);
 }
 
-export class StackListError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "StackListError";
+/** `pulumi stack ls --json` failed or printed something else than a list of stacks. */
+export class StackListError extends CmicError {
+  constructor(message: string, fix: string) {
+    super("ERR_PULUMI_STACK_LIST", message, { fix, exitCode: EXIT_FAILED });
   }
 }
+
+const STACK_LIST_FIX = "run it in the project directory (--cwd), log in to the backend (`pulumi login` or PULUMI_BACKEND_URL).";
+const STACK_LIST_CLI_FIX = "use a Pulumi CLI ≥ v3.226.1 and run `pulumi stack ls --json` yourself to see what it prints.";
 
 /** Stack names from `pulumi stack ls --json` (`[{ name, current, lastUpdate, resourceCount }]`). */
 export function parseStackList(stdout: string): string[] {
@@ -413,9 +417,9 @@ export function parseStackList(stdout: string): string[] {
   try {
     json = JSON.parse(stdout);
   } catch (error) {
-    throw new StackListError(`\`pulumi stack ls --json\` printed no JSON (${(error as Error).message}).`);
+    throw new StackListError(`\`pulumi stack ls --json\` printed no JSON (${(error as Error).message}).`, STACK_LIST_CLI_FIX);
   }
-  if (!Array.isArray(json)) throw new StackListError("`pulumi stack ls --json` did not print a JSON array.");
+  if (!Array.isArray(json)) throw new StackListError("`pulumi stack ls --json` did not print a JSON array.", STACK_LIST_CLI_FIX);
   return json.flatMap((entry) => (isRecord(entry) && typeof entry.name === "string" && entry.name !== "" ? [entry.name] : []));
 }
 
@@ -424,8 +428,8 @@ export async function listStacks(invocation: PulumiInvocation = {}): Promise<str
   const { stdout, stderr, exitCode } = await runPulumi(args, invocation);
   if (exitCode !== 0) {
     throw new StackListError(
-      `\`pulumi stack ls --json\` failed (exit ${exitCode}): ${lastLines(stderr) || lastLines(stdout) || "no message"}. ` +
-        "Fix: run it in the project directory (--cwd), log in to the backend (`pulumi login` or PULUMI_BACKEND_URL).",
+      `\`pulumi stack ls --json\` failed (exit ${exitCode}): ${lastLines(stderr) || lastLines(stdout) || "no message"}.`,
+      STACK_LIST_FIX,
     );
   }
   return parseStackList(stdout);

@@ -4,14 +4,20 @@
  * to the terminal.
  */
 import path from "node:path";
+import { CmicError, UsageError } from "../../contract/errors";
 import { emulatorHome, writeFileAtomic } from "../../emulator/home";
-import { startEmulator, type Emulator, type EmulatorTenant } from "../../emulator";
+import { defineCommand, numberOption, parseCommandLine, runWhenMain, type OptionSpecs, type ParsedOptions } from "../shared/cli";
+import type { Emulator, EmulatorTenant } from "../../emulator";
 
 // `scripts/emulator` resolves to this file before the folder: re-export the library so
 // `import { startEmulator } from "…/scripts/emulator"` works either way.
 export * from "../../emulator";
+// Tests and callers catch the one UsageError of the project from here too.
+export { UsageError } from "../../contract/errors";
 
 export const USAGE = `Usage: npm run emulator -- [options]
+
+Serves a local stand-in for Entra ID and Microsoft Graph over HTTPS with one tenant, until Ctrl-C.
 
   --port N                     port on localhost (default 0: any free port)
   --propagation-delay SECONDS  replication lag for new secrets, certificates, service principals
@@ -19,7 +25,15 @@ export const USAGE = `Usage: npm run emulator -- [options]
   --tenant-id GUID             tenant id (default: random)
   --domain NAME                initial domain (default contoso.onmicrosoft.com)
   --verified-domain NAME       an extra verified domain (repeatable)
-  --help                       show this text`;
+`;
+
+const OPTIONS = {
+  port: { type: "string" },
+  "propagation-delay": { type: "string" },
+  "tenant-id": { type: "string" },
+  domain: { type: "string" },
+  "verified-domain": { type: "string", multiple: true },
+} as const satisfies OptionSpecs;
 
 export interface EmulatorCliOptions {
   port: number;
@@ -30,68 +44,39 @@ export interface EmulatorCliOptions {
   help: boolean;
 }
 
-export class UsageError extends Error {}
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
-/** Parse the CLI flags (`--flag value` or `--flag=value`); throws UsageError naming the fix. */
-export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliOptions {
-  const options: EmulatorCliOptions = { port: 0, propagationDelayMs: 0, domain: "contoso.onmicrosoft.com", verifiedDomains: [], help: false };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
-      options.help = true;
-      continue;
+function emulatorOptionsFrom(values: ParsedOptions<typeof OPTIONS>, help: boolean): EmulatorCliOptions {
+  const options: EmulatorCliOptions = { port: 0, propagationDelayMs: 0, domain: "contoso.onmicrosoft.com", verifiedDomains: [], help };
+  if (values.port !== undefined) {
+    if (!/^\d+$/.test(values.port) || Number(values.port) > 65535) {
+      throw new UsageError(`--port must be an integer from 0 to 65535 (got "${values.port}").`, "pass a free port, or 0 for any free port.");
     }
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`${flag} needs a value.`);
-      i += 1;
-      return next;
-    };
-    switch (flag) {
-      case "--port": {
-        const raw = value();
-        const port = Number(raw);
-        if (!/^\d+$/.test(raw) || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535 (got "${raw}").`);
-        options.port = port;
-        break;
-      }
-      case "--propagation-delay": {
-        const raw = value();
-        const seconds = Number(raw);
-        if (raw.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
-          throw new UsageError(`--propagation-delay takes seconds, a number >= 0 (got "${raw}").`);
-        }
-        options.propagationDelayMs = Math.round(seconds * 1000);
-        break;
-      }
-      case "--tenant-id": {
-        const raw = value();
-        if (!GUID.test(raw)) throw new UsageError(`--tenant-id must be a GUID such as 00000000-0000-0000-0000-000000000001 (got "${raw}").`);
-        options.tenantId = raw.toLowerCase();
-        break;
-      }
-      case "--domain": {
-        const raw = value();
-        if (!DOMAIN.test(raw)) throw new UsageError(`--domain must be a domain name such as contoso.onmicrosoft.com (got "${raw}").`);
-        options.domain = raw.toLowerCase();
-        break;
-      }
-      case "--verified-domain": {
-        const raw = value();
-        if (!DOMAIN.test(raw)) throw new UsageError(`--verified-domain must be a domain name such as contoso.com (got "${raw}").`);
-        options.verifiedDomains.push(raw.toLowerCase());
-        break;
-      }
-      default:
-        throw new UsageError(`Unknown option "${arg}".`);
-    }
+    options.port = Number(values.port);
+  }
+  const delaySeconds = numberOption("propagation-delay", values["propagation-delay"], { min: 0, unit: "seconds" });
+  if (delaySeconds !== undefined) options.propagationDelayMs = Math.round(delaySeconds * 1000);
+  if (values["tenant-id"] !== undefined) {
+    const raw = values["tenant-id"];
+    if (!GUID.test(raw)) throw new UsageError(`--tenant-id must be a GUID such as 00000000-0000-0000-0000-000000000001 (got "${raw}").`);
+    options.tenantId = raw.toLowerCase();
+  }
+  if (values.domain !== undefined) {
+    if (!DOMAIN.test(values.domain)) throw new UsageError(`--domain must be a domain name such as contoso.onmicrosoft.com (got "${values.domain}").`);
+    options.domain = values.domain.toLowerCase();
+  }
+  for (const raw of values["verified-domain"] ?? []) {
+    if (!DOMAIN.test(raw)) throw new UsageError(`--verified-domain must be a domain name such as contoso.com (got "${raw}").`);
+    options.verifiedDomains.push(raw.toLowerCase());
   }
   return options;
+}
+
+/** Parse the CLI flags (`--flag value` or `--flag=value`); throws UsageError naming the fix. */
+export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliOptions {
+  const parsed = parseCommandLine(emulatorCommand, argv);
+  return emulatorOptionsFrom(parsed.options, parsed.help);
 }
 
 /** The instructions printed once the emulator listens (no secret in them: only the file path). */
@@ -116,54 +101,53 @@ export function connectionInstructions(emulator: Pick<Emulator, "url" | "caCertF
   ].join("\n");
 }
 
-async function main(): Promise<void> {
-  let options: EmulatorCliOptions;
-  try {
-    options = parseEmulatorArgs(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`emulator: ${error.message}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  let emulator: Emulator;
-  try {
-    emulator = await startEmulator({ port: options.port, propagationDelayMs: options.propagationDelayMs });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const hint = code === "EADDRINUSE" ? ` Port ${options.port} is in use: pick another --port, or 0 for any free port.` : "";
-    process.stderr.write(`emulator: cannot start: ${(error as Error).message}.${hint}\n`);
-    process.exit(1);
-  }
-  let tenant: EmulatorTenant;
-  try {
-    tenant = emulator.addTenant({ tenantId: options.tenantId, initialDomain: options.domain, verifiedDomains: options.verifiedDomains });
-  } catch (error) {
-    await emulator.close();
-    process.stderr.write(`emulator: ${(error as Error).message}\n`);
-    process.exit(2);
-  }
-  const secretFile = path.join(emulatorHome(), `deployer-secret-${tenant.tenantId}`);
-  writeFileAtomic(secretFile, tenant.deployer.clientSecret, 0o600);
-  process.stdout.write(`${connectionInstructions(emulator, tenant, secretFile, options.propagationDelayMs)}\n`);
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping the emulator.\n`);
-    void emulator.close().then(() => process.exit(0));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`emulator: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+/** Resolves with the first SIGINT or SIGTERM; the emulator runs until then. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
 }
+
+export const emulatorCommand = defineCommand({
+  name: "emulator",
+  summary: "Run the local Entra ID + Graph emulator until Ctrl-C.",
+  help: USAGE,
+  options: OPTIONS,
+  async run(values, io) {
+    const options = emulatorOptionsFrom(values, false);
+    const { startEmulator } = await import("../../emulator");
+    let emulator: Emulator;
+    try {
+      emulator = await startEmulator({ port: options.port, propagationDelayMs: options.propagationDelayMs });
+    } catch (error) {
+      const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+      throw new CmicError("ERR_EMULATOR_START", `cannot start: ${(error as Error).message}.`, {
+        fix: inUse ? `port ${options.port} is in use: pick another --port, or 0 for any free port.` : "check the port and the emulator's home directory (.emulator/).",
+        cause: error,
+      });
+    }
+    let tenant: EmulatorTenant;
+    try {
+      tenant = emulator.addTenant({ tenantId: options.tenantId, initialDomain: options.domain, verifiedDomains: options.verifiedDomains });
+    } catch (error) {
+      await emulator.close();
+      throw new UsageError((error as Error).message, "change --tenant-id, --domain or --verified-domain as the message says.");
+    }
+    const secretFile = path.join(emulatorHome(), `deployer-secret-${tenant.tenantId}`);
+    writeFileAtomic(secretFile, tenant.deployer.clientSecret, 0o600);
+    io.stdout(`${connectionInstructions(emulator, tenant, secretFile, options.propagationDelayMs)}\n`);
+
+    const signal = await stopSignal();
+    io.stdout(`\n${signal}: stopping the emulator.\n`);
+    await emulator.close();
+    return 0;
+  },
+});
+
+runWhenMain(module, emulatorCommand);

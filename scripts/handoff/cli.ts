@@ -4,86 +4,66 @@
  * --reveal is given; a revealed sheet written with --out is created readable by its owner only.
  */
 import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { StackOutputsError, type StackOutputs } from "../../contract/stackOutputs";
+import { CmicError, UsageError } from "../../contract/errors";
+import { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
+import type { StackOutputs } from "../../contract/stackOutputs";
+import { defineCommand, runWhenMain } from "../shared/cli";
+import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi } from "../shared/stackOutputSources";
 import { renderHandoffSheet } from "./sheet";
-import {
-  StackOutputsSourceError,
-  readStackOutputsFromEnv,
-  readStackOutputsFromFile,
-  readStackOutputsFromPulumi,
-} from "../shared/stackOutputSources";
 
-const USAGE = `Usage: npm run handoff -- (--stack NAME | --outputs FILE) [--reveal] [--out FILE]
+const HELP = `Usage: npm run handoff -- (--stack NAME | --outputs FILE) [--reveal] [--out FILE]
 
   --stack NAME     read the outputs of a Pulumi stack (pulumi stack output --json)
   --outputs FILE   read outputs saved with: pulumi stack output --json --show-secrets > FILE
-                   (without either, $CMIC_STACK_OUTPUTS holds the outputs JSON)
+                   (without either, $${STACK_OUTPUTS_ENV} holds the outputs JSON)
   --reveal         print the client secret (otherwise: its 3-character hint from a saved
                    outputs file, nothing with --stack)
   --out FILE       write the sheet to FILE (mode 0600) instead of standard output
 
-Exit codes: 0 sheet written, 1 outputs could not be read, 2 bad usage.`;
+Exit codes: 0 sheet written, 1 outputs could not be read, 2 bad usage.
+`;
 
-class UsageError extends Error {}
-
-async function main(argv: string[]): Promise<number> {
-  let values: { stack?: string; outputs?: string; reveal?: boolean; out?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string" },
-        outputs: { type: "string" },
-        reveal: { type: "boolean", default: false },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-    if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+export const handoffCommand = defineCommand({
+  name: "handoff",
+  summary: "Print the handoff sheet for the CMiC and connector administrators.",
+  help: HELP,
+  options: {
+    stack: { type: "string" },
+    outputs: { type: "string" },
+    reveal: { type: "boolean" },
+    out: { type: "string" },
+  },
+  async run(values, io, context) {
     if (values.stack && values.outputs) throw new UsageError("Give either --stack or --outputs, not both.");
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-
-  let outputs: StackOutputs | null;
-  try {
-    if (values.stack) outputs = await readStackOutputsFromPulumi(values.stack, { showSecrets: values.reveal });
+    const reveal = values.reveal === true;
+    let outputs: StackOutputs | null;
+    if (values.stack) outputs = await readStackOutputsFromPulumi(values.stack, { showSecrets: reveal, env: io.env });
     else if (values.outputs) outputs = await readStackOutputsFromFile(values.outputs);
-    else outputs = readStackOutputsFromEnv();
-  } catch (error) {
-    if (error instanceof StackOutputsError || error instanceof StackOutputsSourceError) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
+    else outputs = readStackOutputsFromEnv(io.env);
+    if (!outputs) {
+      throw new UsageError(
+        "No outputs to read.",
+        `pass --stack NAME, or --outputs FILE saved with \`pulumi stack output --json --show-secrets\` (or set $${STACK_OUTPUTS_ENV}).`,
+      );
     }
-    throw error;
-  }
-  if (!outputs) {
-    process.stderr.write(`No outputs to read.\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.reveal && outputs.credential !== "certificate" && !(outputs.connector.clientSecret ?? outputs.clientSecret)) {
-    process.stderr.write(
-      "--reveal was given but these outputs hold no client secret (saved without --show-secrets?). " +
-        "Fix: use --stack NAME, or save the outputs with `pulumi stack output --json --show-secrets`.\n",
-    );
-    return 1;
-  }
-
-  const sheet = renderHandoffSheet(outputs, { stack: values.stack ?? null, reveal: values.reveal ?? false, generatedAt: new Date() });
-  if (values.out) {
-    writeOwnerOnly(values.out, sheet);
-    process.stderr.write(`Handoff sheet written to ${values.out}${values.reveal ? " (contains the client secret)" : ""}.\n`);
-  } else {
-    process.stdout.write(sheet);
-  }
-  return 0;
-}
+    const secret = outputs.connector.clientSecret ?? outputs.clientSecret;
+    if (reveal && outputs.credential !== "certificate" && !secret) {
+      throw new CmicError("ERR_NO_SECRET", "--reveal was given but these outputs hold no client secret (saved without --show-secrets?).", {
+        fix: "use --stack NAME, or save the outputs with `pulumi stack output --json --show-secrets`.",
+      });
+    }
+    // Masked unless revealed: without --reveal the secret must not appear anywhere, not even in an error.
+    if (!reveal) context.addSecret(secret);
+    const sheet = renderHandoffSheet(outputs, { stack: values.stack ?? null, reveal, generatedAt: new Date() });
+    if (values.out) {
+      writeOwnerOnly(values.out, sheet);
+      io.stderr(`Handoff sheet written to ${values.out}${reveal ? " (contains the client secret)" : ""}.\n`);
+    } else {
+      io.stdout(sheet);
+    }
+    return 0;
+  },
+});
 
 /**
  * Write a file readable by its owner only. The mode given to open() applies only when the file is
@@ -99,10 +79,4 @@ function writeOwnerOnly(file: string, contents: string): void {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`handoff failed: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+runWhenMain(module, handoffCommand);

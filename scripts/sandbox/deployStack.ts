@@ -5,6 +5,7 @@
  * and the benchmarks all provision through here, so they exercise what `pulumi up` would create.
  */
 import { CONFIG_NAMESPACE } from "../../contract/kinds";
+import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { defineCmicStack } from "../../components/stack";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
@@ -47,6 +48,21 @@ export interface DeployedStack {
   checkReport: VerifyReport | null;
   /** What was created, in order. */
   created: { type: string; name: string; id: string }[];
+}
+
+/**
+ * The deployment failed (the program, a resource, or the post-deploy check); `report` is the
+ * post-deploy check's structured report when it ran in-process before the failure.
+ */
+export class DeployError extends CmicError {
+  constructor(cause: unknown, readonly report: VerifyReport | null) {
+    const known = cause instanceof CmicError ? cause : null;
+    super(known?.code ?? "ERR_DEPLOY", cause instanceof Error ? cause.message : String(cause), {
+      fix: known?.fix,
+      exitCode: known?.exitCode ?? EXIT_FAILED,
+      cause,
+    });
+  }
 }
 
 /** Pulumi's runtime is process-wide: programs run one after another, never interleaved. */
@@ -103,6 +119,6 @@ async function deployNow(options: DeployStackOptions): Promise<DeployedStack> {
     });
     return { outputs: parseStackOutputs(plainOutputs(run)), graph, checklist, checkReport, created: mocks.created };
   } catch (error) {
-    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { checkReport });
+    throw new DeployError(error, checkReport);
   }
 }

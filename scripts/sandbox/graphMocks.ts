@@ -10,31 +10,16 @@ import { readFileSync } from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
-import {
-  AUTHORITY_HOST_ENV,
-  CLIENT_CERTIFICATE_FILE_ENV,
-  CLIENT_SECRET_ENV,
-  PROPAGATION_WINDOW_ENV,
-  STACK_OUTPUTS_ENV,
-} from "../../contract/postDeployCheck";
+import { AUTHORITY_HOST_ENV, PROPAGATION_WINDOW_ENV, readPostDeployCheckEnv } from "../../contract/postDeployCheck";
 import { PROJECT_ROOT } from "../shared/projectRoot";
 import { runVerification, verifyInputFromOutputs, type VerifyHooks } from "../verify/runner";
 import { renderChecklist, type VerifyReport } from "../verify/report";
 import type { ClientCredentialSecret } from "../shared/credentials";
 import { unwrapMockInputs } from "./runProgram";
+import type { BreakName } from "./breaks";
+import { CmicError, EXIT_FAILED } from "../../contract/errors";
 
-/** Ways to make the sandbox deploy a broken app, each a real misconfiguration admins make. */
-export const BREAKS = {
-  "mapped-claims": "the app does not accept mapped claims (acceptMappedClaims false) → AADSTS50146",
-  domain: "the Application ID URI is on a domain the tenant has not verified → AADSTS501461",
-  "token-version": "the app asks for v1 tokens (requestedAccessTokenVersion 1) → issuer sts.windows.net",
-  claim: "the claims-mapping policy is never assigned → no cmicuser claim",
-  secret: "the connector is handed a wrong client secret → AADSTS7000215",
-} as const;
-export type BreakName = keyof typeof BREAKS;
-
-/** With `--break domain` the stack's Application ID URI is put on this domain, which the tenant has not verified. */
-export const UNVERIFIED_DOMAIN = "not-verified.example";
+export { BREAKS, UNVERIFIED_DOMAIN, type BreakName } from "./breaks";
 
 export interface GraphMocksOptions {
   graph: Client;
@@ -95,11 +80,10 @@ export function checkJustDeployed(
   );
 }
 
-/** A registration failure, shaped like a provider error in `pulumi up` output. */
-export class ResourceApplyError extends Error {
-  constructor(readonly resource: string, message: string) {
-    super(`${resource}: ${message}`);
-    this.name = "ResourceApplyError";
+/** A registration failure, shaped like a provider error in `pulumi up` output (`<resource>: <what>`). */
+export class ResourceApplyError extends CmicError {
+  constructor(readonly resource: string, message: string, fix?: string) {
+    super("ERR_RESOURCE_APPLY", `${resource}: ${message}`, { fix, exitCode: EXIT_FAILED });
   }
 }
 
@@ -157,7 +141,7 @@ export class GraphMocks implements pulumi.runtime.Mocks {
         if (inputs.preventDuplicateNames) {
           const existing = (await graph.api("/applications").filter(`displayName eq '${displayName.replace(/'/g, "''")}'`).get()) as { value: GraphObject[] };
           if (existing.value.length > 0) {
-            throw new ResourceApplyError(name, `an application named '${displayName}' already exists (preventDuplicateNames). Fix: set cmic-entra-oauth:displayName to a unique name.`);
+            throw new ResourceApplyError(name, `an application named '${displayName}' already exists (preventDuplicateNames).`, "set cmic-entra-oauth:displayName to a unique name.");
           }
         }
         const api = (inputs.api ?? {}) as { requestedAccessTokenVersion?: number; mappedClaimsEnabled?: boolean };
@@ -259,12 +243,11 @@ export class GraphMocks implements pulumi.runtime.Mocks {
   }
 
   private async runInProcess(environment: Record<string, string>): Promise<{ ok: boolean; checklist: string; report: VerifyReport }> {
-    const outputs = parseStackOutputs(JSON.parse(environment[STACK_OUTPUTS_ENV] ?? "null"));
+    const handedOver = readPostDeployCheckEnv(environment);
+    const outputs = parseStackOutputs(JSON.parse(handedOver.stackOutputsJson ?? "null"));
     let credential: ClientCredentialSecret | null = null;
-    const secret = environment[CLIENT_SECRET_ENV];
-    const certificateFile = environment[CLIENT_CERTIFICATE_FILE_ENV];
-    if (secret) credential = { kind: "secret", clientSecret: secret };
-    else if (certificateFile) credential = { kind: "certificate", certificatePem: readFileSync(certificateFile, "utf8") };
+    if (handedOver.clientSecret) credential = { kind: "secret", clientSecret: handedOver.clientSecret };
+    else if (handedOver.certificateFile) credential = { kind: "certificate", certificatePem: readFileSync(handedOver.certificateFile, "utf8") };
     const report = await checkJustDeployed(outputs, credential, this.options);
     return { ok: report.ok, checklist: renderChecklist(report), report };
   }

@@ -4,12 +4,13 @@
  * token exactly as under `pulumi up`, and hand back the outputs for the handoff sheet.
  */
 import { CONFIG_NAMESPACE } from "../../contract/kinds";
+import { CmicError } from "../../contract/errors";
 import { randomUUID } from "node:crypto";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
 import { renderChecklist, type VerifyReport } from "../verify/report";
 import { checkJustDeployed, UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
-import { deployStack } from "./deployStack";
+import { DeployError, deployStack } from "./deployStack";
 
 export interface SandboxOptions {
   stack: string;
@@ -77,9 +78,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     if (!deployed.outputs.clientSecret) {
       return {
         ok: false,
-        error: new Error(
-          "No token was checked: the stack has only a certificate credential and no private key for the check. " +
-            "Fix: set cmic-entra-oauth:postDeployCertificateFile to a PEM with the connector's certificate and private key.",
+        error: new CmicError(
+          "ERR_NO_TOKEN_CHECK",
+          "No token was checked: the stack has only a certificate credential and no private key for the check.",
+          { fix: "set cmic-entra-oauth:postDeployCertificateFile to a PEM with the connector's certificate and private key." },
         ),
         report: null,
       };
@@ -93,8 +95,8 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     if (!report.ok) return { ok: false, error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`), report };
     return { ok: true, outputs: deployed.outputs, checklist: renderChecklist(report), report, created: deployed.created.length };
   } catch (error) {
-    // A failed post-deploy check carries its report (see deployStack).
-    const report = (error as { checkReport?: VerifyReport | null }).checkReport ?? null;
+    // A failed deployment carries the post-deploy check's report, when there was one.
+    const report = error instanceof DeployError ? error.report : null;
     return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
   } finally {
     if (!options.emulator) await emulator.close();

@@ -9,7 +9,9 @@ import { Client } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import type { TokenCredential } from "@azure/identity";
 
-export const GRAPH_URL = "https://graph.microsoft.com";
+import { GRAPH_URL } from "../../contract/entraEndpoints";
+
+export { GRAPH_URL };
 
 export interface GraphClientOptions {
   credential: TokenCredential;

@@ -5,14 +5,15 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
-import { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
+import { CmicError, EXIT_FAILED } from "../../contract/errors";
+import { readPostDeployCheckEnv, STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 
 export { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 
-export class StackOutputsSourceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "StackOutputsSourceError";
+/** The outputs could not be read at all (no Pulumi CLI, unknown stack, unreadable or non-JSON file). */
+export class StackOutputsSourceError extends CmicError {
+  constructor(code: "ERR_PULUMI_NOT_FOUND" | "ERR_PULUMI_STACK_OUTPUT" | "ERR_OUTPUTS_FILE" | "ERR_OUTPUTS_JSON", message: string, fix: string) {
+    super(code, message, { fix, exitCode: EXIT_FAILED });
   }
 }
 
@@ -35,8 +36,9 @@ export function runPulumi(args: string[], invocation: PulumiInvocation = {}): Pr
         if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
           reject(
             new StackOutputsSourceError(
-              `The Pulumi CLI (\`${command}\`) was not found on PATH. ` +
-                "Fix: install it (https://www.pulumi.com/docs/install/), or pass --outputs FILE / explicit flags instead of --stack.",
+              "ERR_PULUMI_NOT_FOUND",
+              `The Pulumi CLI (\`${command}\`) was not found on PATH.`,
+              "install it (https://www.pulumi.com/docs/install/), or pass --outputs FILE / explicit flags instead of --stack.",
             ),
           );
           return;
@@ -58,8 +60,9 @@ export async function readStackOutputsFromPulumi(
   const { stdout, stderr, exitCode } = await runPulumi(args, options);
   if (exitCode !== 0) {
     throw new StackOutputsSourceError(
-      `\`pulumi ${args.join(" ")}\` failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}\n` +
-        "Fix: check the stack name (`pulumi stack ls`), that you are logged in to the right backend " +
+      "ERR_PULUMI_STACK_OUTPUT",
+      `\`pulumi ${args.join(" ")}\` failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}`,
+      "check the stack name (`pulumi stack ls`), that you are logged in to the right backend " +
         "(`pulumi login`), and that PULUMI_CONFIG_PASSPHRASE is set for passphrase-encrypted stacks.",
     );
   }
@@ -72,16 +75,17 @@ export async function readStackOutputsFromFile(file: string): Promise<StackOutpu
     text = await readFile(file, "utf8");
   } catch (error) {
     throw new StackOutputsSourceError(
-      `Cannot read the outputs file ${file}: ${(error as Error).message}. ` +
-        "Fix: save it with `pulumi stack output --json --show-secrets > outputs.json`.",
+      "ERR_OUTPUTS_FILE",
+      `Cannot read the outputs file ${file}: ${(error as Error).message}.`,
+      "save it with `pulumi stack output --json --show-secrets > outputs.json`.",
     );
   }
   return parseStackOutputs(parseJson(text, file));
 }
 
 export function readStackOutputsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOutputs | null {
-  const text = env[STACK_OUTPUTS_ENV];
-  if (!text) return null;
+  const text = readPostDeployCheckEnv(env).stackOutputsJson;
+  if (text === null) return null;
   return parseStackOutputs(parseJson(text, `$${STACK_OUTPUTS_ENV}`));
 }
 
@@ -92,8 +96,9 @@ function parseJson(text: string, source: string): unknown {
     // Node's message quotes the text around the error, which may be the secret: keep the position only.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
     throw new StackOutputsSourceError(
-      `${source} is not valid JSON${position ? ` (error at character ${position})` : ""}. ` +
-        "Fix: save it again with `pulumi stack output --json --show-secrets > outputs.json`.",
+      "ERR_OUTPUTS_JSON",
+      `${source} is not valid JSON${position ? ` (error at character ${position})` : ""}.`,
+      "save it again with `pulumi stack output --json --show-secrets > outputs.json`.",
     );
   }
 }

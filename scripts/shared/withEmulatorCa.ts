@@ -1,7 +1,7 @@
 /**
  * Run a command so that node trusts the local emulator's HTTPS certificate.
  *
- *   ts-node scripts/withEmulatorCa.ts -- <command> [args…]
+ *   ts-node scripts/shared/withEmulatorCa.ts -- <command> [args…]
  *
  * Node reads NODE_EXTRA_CA_CERTS only when it starts, so it cannot be set from inside the process
  * that needs it: this wrapper makes sure the emulator CA exists, then starts the command with the
@@ -10,18 +10,22 @@
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { CmicError, UsageError } from "../../contract/errors";
 import { emulatorHome, writeFileAtomic } from "../../emulator/home";
+import { defineCommand, parseCommandLine, runWhenMain, type ExitStatus } from "./cli";
 import { PROJECT_ROOT } from "./projectRoot";
-import { ensureTlsMaterial } from "../../emulator/tls";
 
-const USAGE = "Usage: ts-node scripts/withEmulatorCa.ts -- <command> [args…]";
+const USAGE = `Usage: ts-node scripts/shared/withEmulatorCa.ts -- <command> [args…]
 
-/** The command after the (optional) `--`. */
+Makes sure the local emulator's CA exists (under .emulator/), then runs <command> with
+NODE_EXTRA_CA_CERTS pointing at it (combined with an existing NODE_EXTRA_CA_CERTS bundle).
+Node reads that variable only at start-up, hence a wrapper. Exits with the command's exit code.
+`;
+
+/** The command after the (optional) `--`, as the CLI reads it; throws UsageError for an unknown option before it. */
 export function parseCommand(argv: readonly string[]): string[] {
-  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
-  return args;
+  return parseCommandLine(withEmulatorCaCommand, argv).positionals;
 }
 
 /**
@@ -38,14 +42,19 @@ export function resolveCommand(command: string, projectRoot: string = PROJECT_RO
  * The NODE_EXTRA_CA_CERTS value for the child. The variable takes a single file, so when the
  * caller already trusts another bundle (a corporate proxy CA, say) both go into one combined file.
  */
-export function extraCaCertsValue(caCertFile: string, existing: string | undefined, home: string): string {
+export function extraCaCertsValue(
+  caCertFile: string,
+  existing: string | undefined,
+  home: string,
+  warn: (text: string) => void = (text) => void process.stderr.write(text),
+): string {
   if (!existing || path.resolve(existing) === path.resolve(caCertFile)) return caCertFile;
   const ours = fs.readFileSync(caCertFile, "utf8");
   let theirs: string;
   try {
     theirs = fs.readFileSync(existing, "utf8");
   } catch (error) {
-    process.stderr.write(
+    warn(
       `withEmulatorCa: NODE_EXTRA_CA_CERTS=${existing} cannot be read (${(error as Error).message}); ` +
         `using only the emulator CA. Fix or unset NODE_EXTRA_CA_CERTS to keep your own CA.\n`,
     );
@@ -60,18 +69,31 @@ export function extraCaCertsValue(caCertFile: string, existing: string | undefin
   return bundle;
 }
 
-async function main(): Promise<void> {
-  const command = parseCommand(process.argv.slice(2));
-  if (command.length === 0) {
-    process.stderr.write(`${USAGE}\nNo command given: put the command to run after "--".\n`);
-    process.exit(2);
-  }
-  const material = await ensureTlsMaterial();
-  const env = {
-    ...process.env,
-    NODE_EXTRA_CA_CERTS: extraCaCertsValue(material.caCertFile, process.env.NODE_EXTRA_CA_CERTS, emulatorHome()),
-  };
+export const withEmulatorCaCommand = defineCommand({
+  name: "withEmulatorCa",
+  summary: "Run a command with NODE_EXTRA_CA_CERTS set to the emulator's CA.",
+  help: USAGE,
+  invocation: "ts-node scripts/shared/withEmulatorCa.ts",
+  options: {},
+  // Everything from the command on is the command's own: its options are not ours to check.
+  positionals: "rest",
+  async run(_options, io, context) {
+    const command = context.positionals;
+    if (command.length === 0) {
+      throw new UsageError("No command given.", `put the command to run after "--". ${USAGE.split("\n")[0]}`);
+    }
+    const { ensureTlsMaterial } = await import("../../emulator/tls");
+    const material = await ensureTlsMaterial();
+    const env = {
+      ...io.env,
+      NODE_EXTRA_CA_CERTS: extraCaCertsValue(material.caCertFile, io.env.NODE_EXTRA_CA_CERTS, emulatorHome(), io.stderr),
+    };
+    return runChild(command, env);
+  },
+});
 
+/** Start the command with the inherited terminal and wait for it; a signal it dies of is passed on. */
+function runChild(command: readonly string[], env: NodeJS.ProcessEnv): Promise<ExitStatus> {
   const [program, ...args] = command;
   const child = spawn(resolveCommand(program), args, { stdio: "inherit", shell: false, env });
 
@@ -81,31 +103,26 @@ async function main(): Promise<void> {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   for (const signal of forwarded) process.on(signal, forward);
+  const stopForwarding = () => {
+    for (const signal of forwarded) process.off(signal, forward);
+  };
 
-  child.on("error", (error: NodeJS.ErrnoException) => {
-    const hint =
-      error.code === "ENOENT"
-        ? `"${program}" was not found in node_modules/.bin or on PATH. Check the command name, or run npm install.`
-        : "Check the command and its permissions.";
-    process.stderr.write(`withEmulatorCa: cannot start "${program}": ${error.message}. ${hint}\n`);
-    process.exit(127);
-  });
-  child.on("exit", (code, signal) => {
-    for (const s of forwarded) process.off(s, forward);
-    if (signal) {
-      // Exit the way the child did, so callers (npm, CI) see the same signal.
-      const number = os.constants.signals[signal] ?? 1;
-      process.exitCode = 128 + number;
-      process.kill(process.pid, signal);
-      return;
-    }
-    process.exit(code ?? 1);
+  return new Promise((resolve, reject) => {
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      stopForwarding();
+      const fix =
+        error.code === "ENOENT"
+          ? `"${program}" was not found in node_modules/.bin or on PATH: check the command name, or run npm install.`
+          : "check the command and its permissions.";
+      // 127: the shell's code for a command that cannot be run.
+      reject(new CmicError("ERR_COMMAND_START", `cannot start "${program}": ${error.message}.`, { fix, exitCode: 127, cause: error }));
+    });
+    child.on("exit", (code, signal) => {
+      stopForwarding();
+      // Exit the way the child did, so callers (npm, CI) see the same code or signal.
+      resolve(signal ? { signal } : (code ?? 1));
+    });
   });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`withEmulatorCa: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+runWhenMain(module, withEmulatorCaCommand);

@@ -2,21 +2,20 @@
  * `npm run verify -- [options]`: get a real token from Entra ID and validate it exactly as CMiC
  * will, then say what to fix. Exit 0 when every check passes, 1 when one fails, 2 on bad usage.
  * See `--help`. The token and the secret never appear in the output.
+ *
+ * The runner (@azure/identity, jose) is imported inside `run`, so `--help` and usage errors load
+ * neither.
  */
-import {
-  AUTHORITY_HOST_ENV,
-  CLIENT_CERTIFICATE_FILE_ENV,
-  CLIENT_SECRET_ENV,
-  PROPAGATION_WINDOW_ENV,
-} from "../../contract/postDeployCheck";
 import { readFile } from "node:fs/promises";
+import { CLIENT_SECRET_ENV, readPostDeployCheckEnv } from "../../contract/postDeployCheck";
 import { DEPLOYMENTS, isOneOf } from "../../contract/kinds";
-import { parseArgs, type ParseArgsConfig } from "node:util";
-import { StackOutputsError, type StackOutputs } from "../../contract/stackOutputs";
+import { UsageError } from "../../contract/errors";
+import type { StackOutputs } from "../../contract/stackOutputs";
 import { issuerUrlV2, jwksUri as defaultJwksUri } from "../../contract/entraEndpoints";
-import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi, StackOutputsSourceError } from "../shared/stackOutputSources";
+import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi } from "../shared/stackOutputSources";
 import type { ClientCredentialSecret } from "../shared/credentials";
-import { runVerification, verifyInputFromOutputs, type VerifyInput } from "./runner";
+import { defineCommand, numberOption, parseCommandLine, runCommand, runWhenMain, type CliIo, type OptionSpecs, type ParsedOptions } from "../shared/cli";
+import type { VerifyInput } from "./runner";
 import { redact, renderChecklist, renderJson } from "./report";
 
 export const SECRET_ENV = CLIENT_SECRET_ENV;
@@ -61,7 +60,6 @@ Other options:
                                propagation window now (the post-deploy check of \`pulumi up\` sets it)
   --timeout SECONDS            overall time limit (default: rest of the window + 60)
   --json                       print { ok, checks: [{ id, ok, detail, fix? }], token: { header, claims } }
-  -h, --help                   this text
 
 Exit status: 0 every check passed, 1 a check failed (including Entra errors) or the stack's
 outputs could not be read, 2 bad usage.
@@ -88,34 +86,16 @@ const OPTIONS = {
   timeout: { type: "string" },
   "propagation-window": { type: "string" },
   "just-deployed": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} satisfies ParseArgsConfig["options"];
+} as const satisfies OptionSpecs;
 
-type Flags = ReturnType<typeof parseFlags>;
+type Flags = ParsedOptions<typeof OPTIONS>;
 
-/** Bad usage: exit 2 with a message that says which flag provides the missing value. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}. Run with --help for the options.`);
-  }
-}
-
+/** Milliseconds from a flag given in seconds; the window may be 0 (retry nothing), the timeout not. */
 function positiveSeconds(flag: string, value: string | undefined, allowZero = false): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number < 0 || (!allowZero && number === 0)) {
-    throw new UsageError(`--${flag} must be a ${allowZero ? "non-negative" : "positive"} number of seconds, got "${value}".`);
-  }
-  return number * 1000;
+  const seconds = numberOption(flag, value, { min: 0, unit: "seconds" });
+  if (seconds === undefined) return undefined;
+  if (seconds === 0 && !allowZero) throw new UsageError(`--${flag} must be a positive number of seconds, got "${value}".`);
+  return seconds * 1000;
 }
 
 function httpsUrl(flag: string, value: string | undefined): string | undefined {
@@ -147,10 +127,9 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
-const CERTIFICATE_FILE_ENV = CLIENT_CERTIFICATE_FILE_ENV;
-
 async function loadCredential(flags: Flags, env: NodeJS.ProcessEnv, outputs: StackOutputs | null): Promise<ClientCredentialSecret> {
-  const certificateFile = flags.certificate || env[CERTIFICATE_FILE_ENV];
+  const handedOver = readPostDeployCheckEnv(env);
+  const certificateFile = flags.certificate || handedOver.certificateFile;
   if (certificateFile) {
     let pem: string;
     try {
@@ -167,7 +146,7 @@ async function loadCredential(flags: Flags, env: NodeJS.ProcessEnv, outputs: Sta
     return { kind: "certificate", certificatePem: pem };
   }
   // An empty variable (exported but unset) counts as absent.
-  const secret = flags["client-secret"] || env[SECRET_ENV] || outputs?.clientSecret || null;
+  const secret = flags["client-secret"] || handedOver.clientSecret || outputs?.clientSecret || null;
   if (secret) return { kind: "secret", clientSecret: secret };
   if (outputs?.credential === "certificate") {
     throw new UsageError("The stack uses a certificate credential: pass --certificate FILE (PEM with the certificate and its private key).");
@@ -183,14 +162,8 @@ function required(name: string, value: string | undefined | null, flag: string):
   throw new UsageError(`Missing ${name}: pass ${flag}, or --stack NAME / --outputs FILE to read it from the stack outputs.`);
 }
 
-/** Turn the command line (and environment) into the runner's input. Throws UsageError. */
-export async function buildVerifyInput(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-  stdin: NodeJS.ReadableStream = process.stdin,
-): Promise<{ input: VerifyInput; json: boolean } | "help"> {
-  const flags = parseFlags(argv);
-  if (flags.help) return "help";
+/** Turn the parsed flags (and environment) into the runner's input. Throws UsageError, or a CmicError when the outputs cannot be read. */
+export async function verifyInputFromFlags(flags: Flags, env: NodeJS.ProcessEnv, stdin: NodeJS.ReadableStream): Promise<{ input: VerifyInput; json: boolean }> {
   if (flags["expect-cmicuser"] !== undefined && flags["no-cmicuser"]) {
     throw new UsageError("Pass either --expect-cmicuser VALUE or --no-cmicuser, not both.");
   }
@@ -198,6 +171,7 @@ export async function buildVerifyInput(
     throw new UsageError(`--deployment must be enterprise or cloud, got "${flags.deployment}".`);
   }
   const outputs = await loadOutputs(flags, env);
+  const handedOver = readPostDeployCheckEnv(env);
 
   const tenantId = required("the tenant id", flags["tenant-id"] ?? outputs?.tenantId, "--tenant-id");
   const clientId = required("the client id", flags["client-id"] ?? outputs?.clientId, "--client-id");
@@ -226,13 +200,16 @@ export async function buildVerifyInput(
     claimName: flags["claim-name"],
     credential,
     token,
-    authorityHost: httpsUrl("authority-host", flags["authority-host"] || env[AUTHORITY_HOST_ENV] || undefined),
+    authorityHost: httpsUrl("authority-host", flags["authority-host"] || handedOver.authorityHost || undefined),
     cmicUrl: httpsUrl("cmic-url", flags["cmic-url"]),
     timeoutMs: positiveSeconds("timeout", flags.timeout),
-    propagationWindowMs: positiveSeconds("propagation-window", flags["propagation-window"] || env[PROPAGATION_WINDOW_ENV] || undefined, true),
+    propagationWindowMs: positiveSeconds("propagation-window", flags["propagation-window"] || handedOver.propagationWindowSeconds || undefined, true),
     propagationWindowStart: flags["just-deployed"] ? new Date() : undefined,
   };
-  if (outputs) return { input: verifyInputFromOutputs(outputs, overrides), json: Boolean(flags.json) };
+  if (outputs) {
+    const { verifyInputFromOutputs } = await import("./runner");
+    return { input: verifyInputFromOutputs(outputs, overrides), json: Boolean(flags.json) };
+  }
   const input: VerifyInput = {
     tenantId,
     clientId,
@@ -246,64 +223,42 @@ export async function buildVerifyInput(
   return { input, json: Boolean(flags.json) };
 }
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env?: NodeJS.ProcessEnv;
-  stdin?: NodeJS.ReadableStream;
-}
-
-/** The whole CLI as a function returning the exit code (tests call it or spawn the script). */
-export async function main(argv: string[], io: CliIo): Promise<number> {
-  const env = io.env ?? process.env;
-  // Secrets known before parsing, so even a usage error echoing a flag value cannot print them.
-  const known = [env[SECRET_ENV], flagValue(argv, "--client-secret"), flagValue(argv, "--token")];
-  let built: Awaited<ReturnType<typeof buildVerifyInput>>;
-  try {
-    built = await buildVerifyInput(argv, env, io.stdin ?? process.stdin);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`verify: ${redact(error.message, known)}\n`);
-      return 2;
-    }
-    // The outputs could not be read (no such stack, not logged in, not this project's outputs):
-    // the check failed to run, which is not a usage error.
-    if (error instanceof StackOutputsError || error instanceof StackOutputsSourceError) {
-      io.stderr(`verify: ${redact(error.message, known)}\n`);
-      return 1;
-    }
-    throw error;
-  }
-  if (built === "help") {
-    io.stdout(HELP);
-    return 0;
-  }
-  const { input, json } = built;
-  const secrets = [...known, input.credential?.kind === "secret" ? input.credential.clientSecret : null, input.token];
-  const report = await runVerification(input, { onProgress: (line) => io.stderr(`${redact(line, secrets)}\n`) });
-  io.stdout(`${redact(json ? renderJson(report) : renderChecklist(report), secrets)}\n`);
-  return report.ok ? 0 : 1;
-}
-
-function flagValue(argv: string[], flag: string): string | undefined {
+/** The value of `--flag VALUE` or `--flag=VALUE` in the raw arguments, before any parsing. */
+function flagValue(argv: readonly string[], flag: string): string | undefined {
   const index = argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
   if (index === -1) return undefined;
   return argv[index].includes("=") ? argv[index].slice(flag.length + 1) : argv[index + 1];
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      // A bug, not a verification result: still never print a secret.
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      process.stderr.write(`verify: unexpected error: ${redact(message, [process.env[SECRET_ENV]])}\n`);
-      process.exitCode = 1;
-    },
-  );
+export const verifyCommand = defineCommand({
+  name: "verify",
+  summary: "Request a token from Entra ID and validate it as CMiC will.",
+  help: HELP,
+  options: OPTIONS,
+  redaction: {
+    // Known before parsing, so even a usage error echoing a flag value cannot print them.
+    knownSecrets: (argv, env) => [readPostDeployCheckEnv(env).clientSecret, flagValue(argv, "--client-secret"), flagValue(argv, "--token")],
+    redact: (text, secrets) => redact(text, secrets),
+  },
+  async run(flags, io, context) {
+    const { input, json } = await verifyInputFromFlags(flags, io.env, io.stdin);
+    context.addSecret(input.credential?.kind === "secret" ? input.credential.clientSecret : null);
+    context.addSecret(input.token);
+    const { runVerification } = await import("./runner");
+    const report = await runVerification(input, { onProgress: (line) => io.stderr(`${line}\n`) });
+    io.stdout(`${json ? renderJson(report) : renderChecklist(report)}\n`);
+    return report.ok ? 0 : 1;
+  },
+});
+
+/** Parse a verify command line into the runner's input (tests); throws UsageError. */
+export async function buildVerifyInput(argv: readonly string[], env: NodeJS.ProcessEnv, stdin: NodeJS.ReadableStream): Promise<{ input: VerifyInput; json: boolean }> {
+  return verifyInputFromFlags(parseCommandLine(verifyCommand, argv).options, env, stdin);
 }
+
+/** The whole CLI as a function returning the exit code (tests call it in-process). */
+export function main(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand(verifyCommand, argv, io);
+}
+
+runWhenMain(module, verifyCommand);

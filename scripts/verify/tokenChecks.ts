@@ -9,6 +9,7 @@
  * {@link JwksFetcher} the caller provides (the runner caches it: one JWKS request per run).
  */
 import { CONFIG_NAMESPACE, DEFAULT_CLAIM_NAME } from "../../contract/kinds";
+import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK } from "jose";
 import { issuerUrlV1, issuerUrlV2, withAuthorityHost } from "../../contract/entraEndpoints";
 import { CLOUD_SEPARATOR, isEmailUsername, type Deployment } from "../../contract/cmicUser";
@@ -50,10 +51,13 @@ export interface TokenExpectations {
 /** Fetch a JWKS document from a network URL. Throws on HTTP or parse failure. */
 export type JwksFetcher = (url: string) => Promise<JSONWebKeySet>;
 
-export class JwksFetchError extends Error {
+/** The registered JWKS could not be loaded (network, HTTP status, not JSON, not a key set). */
+export class JwksFetchError extends CmicError {
   constructor(readonly url: string, message: string) {
-    super(message);
-    this.name = "JwksFetchError";
+    super("ERR_JWKS_FETCH", message, {
+      fix: `check that ${url} is the JWKS URI Entra publishes for the tenant and that this machine can reach it (network path, proxy).`,
+      exitCode: EXIT_FAILED,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * `npm run drift` end to end: the CLI as a child process, both layers, the stand-in pulumi serving
+ * `npm run drift` end to end: the CLI (as a child process in the first test, for the real exit code
+ * and streams; in-process in the others), both layers, the stand-in pulumi serving
  * stack outputs that match apps deployed in the emulator, Graph reached over real HTTPS with the
  * deployer's service-principal credential from the environment.
  */
@@ -11,7 +12,7 @@ import type { DriftReportJson } from "../../scripts/drift/report";
 import { useEmulatorFixture } from "../support/emulatorFixture";
 import { deployAuditedApp } from "../../scripts/bench/driftBench";
 import { writeFakeStack } from "../support/graphSetup";
-import { FIXTURE_STACKS, parseXml, runDriftCli } from "../support/drift";
+import { FIXTURE_STACKS, parseXml, runDriftCli, runDriftInProcess } from "../support/drift";
 
 const fixture = useEmulatorFixture({ tenant: { initialDomain: "contoso-drift-cli.onmicrosoft.com" } });
 
@@ -91,7 +92,7 @@ test("a fleet: clean, a hand-added secret Pulumi cannot see, an expiring secret 
 test("a stack whose Graph audit is denied is 'could not check' (exit 1), even though Pulumi sees no drift", async () => {
   const fakeDir = fs.mkdtempSync(path.join(dir, "denied-"));
   await deployInto(fakeDir, "emu-denied");
-  const run = await runDriftCli(["--stack", "emu-denied", "--json"], {
+  const run = await runDriftInProcess(["--stack", "emu-denied", "--json"], {
     ...graphEnv(),
     AZURE_CLIENT_SECRET: "not-the-deployer-secret",
     FAKE_PULUMI_DIR: fakeDir,
@@ -110,7 +111,7 @@ test("--skip-preview audits Graph only; a deleted app is drift", async () => {
   const fakeDir = fs.mkdtempSync(path.join(dir, "deleted-"));
   const deployed = await deployInto(fakeDir, "emu-deleted");
   await fixture().graph.api(`/applications/${deployed.applicationObjectId}`).delete();
-  const run = await runDriftCli(["--stack", "emu-deleted", "--skip-preview"], { ...graphEnv(), FAKE_PULUMI_DIR: fakeDir });
+  const run = await runDriftInProcess(["--stack", "emu-deleted", "--skip-preview"], { ...graphEnv(), FAKE_PULUMI_DIR: fakeDir });
   expect(run.code).toBe(3);
   expect(run.stdout).toMatch(/graph\s+application \S+\s+.*the application was deleted/);
   expect(run.stdout).toMatch(/fix: restore it within 30 days/);

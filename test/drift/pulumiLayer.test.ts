@@ -1,12 +1,12 @@
 /**
- * The Pulumi layer through the real CLI: `scripts/drift/cli.ts` runs as a child process with the
- * stand-in `pulumi` (test/fixtures/pulumi/bin) first on PATH, replaying recorded previews.
+ * The Pulumi layer through the drift command, run in-process with the stand-in `pulumi`
+ * (test/fixtures/pulumi/bin) first on the PATH it hands the Pulumi CLI, replaying recorded previews.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { DriftReportJson } from "../../scripts/drift/report";
-import { parseXml, runDriftCli } from "../support/drift";
+import { parseXml, runDriftInProcess as runDriftCli } from "../support/drift";
 
 function report(stdout: string): DriftReportJson {
   return JSON.parse(stdout) as DriftReportJson;
@@ -179,7 +179,7 @@ describe("usage", () => {
   ];
 
   test("bad usage exits 2 with a message naming the mistake, and prints no report", async () => {
-    // Started together: each is a separate node process, and these are the slow part of the suite.
+    // Started together: they are independent runs.
     const runs = await Promise.all(mistakes.map(([args]) => runDriftCli(args)));
     runs.forEach((run, index) => {
       expect({ args: mistakes[index][0], code: run.code }).toEqual({ args: mistakes[index][0], code: 2 });

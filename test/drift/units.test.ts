@@ -12,7 +12,9 @@ import { constantClaims, evaluateAudit, isOnVerifiedDomain, sendAuditBatch, type
 import { escapeXml, fleetExitCode, formatTable, toJUnitXml, toJsonReport, type DriftCheck, type StackDriftResult } from "../../scripts/drift/report";
 import { claimsMappingDefinition } from "../../components/claimsMapping";
 import { FIXTURE_STACKS, parseXml } from "../support/drift";
-import { createLimiter } from "../../scripts/drift/cli";
+import { createLimiter } from "../../scripts/shared/limiter";
+import { checkStack, type DriftOptions } from "../../scripts/drift/engine";
+import { StackOutputsSourceError } from "../../scripts/shared/stackOutputSources";
 
 const APP_URN = "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
 
@@ -222,5 +224,38 @@ describe("createLimiter", () => {
     const late = new Promise<void>((resolve) => setImmediate(() => resolve(Promise.all(Array.from({ length: 4 }, () => limit(task))).then(() => undefined))));
     await Promise.all([...first, late]);
     expect(peak).toBe(2);
+  });
+});
+
+describe("checkStack (the engine)", () => {
+  const options: DriftOptions = {
+    stacks: ["acme"],
+    all: false,
+    concurrency: 1,
+    auditConcurrency: 1,
+    expiryDays: 30,
+    skipPreview: true,
+    skipAudit: false,
+    graphUrl: "https://graph.microsoft.com",
+    json: true,
+  };
+
+  test("unreadable outputs are 'could not check', with the fix taken from the error's field", async () => {
+    const result = await checkStack("acme", {
+      options,
+      invocation: { pulumiCommand: path.join(FIXTURE_STACKS, "no-such-pulumi-binary") },
+      previewLimit: createLimiter(1),
+      auditLimit: createLimiter(1),
+      graphClient: () => {
+        throw new Error("the audit must not reach Graph without outputs");
+      },
+      now: new Date(),
+    });
+    expect(result.status).toBe("error");
+    const [finding] = result.checks.flatMap((check) => check.findings);
+    const expected = new StackOutputsSourceError("ERR_PULUMI_NOT_FOUND", "x", "install it (https://www.pulumi.com/docs/install/), or pass --outputs FILE / explicit flags instead of --stack.");
+    expect(finding).toMatchObject({ id: "graph.outputs", severity: "error", fix: expected.fix });
+    expect(finding.message).toContain("was not found on PATH");
+    expect(finding.message).not.toContain("Fix:");
   });
 });

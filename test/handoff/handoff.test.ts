@@ -11,6 +11,8 @@ import { maskSecret, renderHandoffSheet } from "../../scripts/handoff/sheet";
 import { plainOutputs, runProgram } from "../../scripts/sandbox/runProgram";
 import { MOCK_SECRET_VALUE, RecordingMocks } from "../support/recordingMocks";
 import { runScript, type CliRun } from "../support/runScript";
+import { handoffCommand } from "../../scripts/handoff/cli";
+import { runCaptured } from "../../scripts/shared/cli";
 
 const TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
 
@@ -22,7 +24,13 @@ async function outputsFor(settings: Record<string, string>): Promise<StackOutput
   return parseStackOutputs(plainOutputs(run));
 }
 
+/** The handoff command in this process, without outputs in the environment. */
 function runHandoff(args: string[]): Promise<CliRun> {
+  return runCaptured(handoffCommand, args, { env: { ...process.env, CMIC_STACK_OUTPUTS: "" } });
+}
+
+/** The real process: for its exit codes. */
+function runHandoffProcess(args: string[]): Promise<CliRun> {
   return runScript("handoff", args, { env: { CMIC_STACK_OUTPUTS: "" } });
 }
 
@@ -120,8 +128,8 @@ describe("npm run handoff", () => {
   });
 
   it("exits 2 on bad usage", async () => {
-    expect((await runHandoff(["--stack", "a", "--outputs", withSecret])).code).toBe(2);
-    expect((await runHandoff(["--frobnicate"])).code).toBe(2);
-    expect((await runHandoff([])).code).toBe(2);
+    expect((await runHandoffProcess(["--stack", "a", "--outputs", withSecret])).code).toBe(2);
+    expect((await runHandoffProcess(["--frobnicate"])).code).toBe(2);
+    expect((await runHandoffProcess([])).code).toBe(2);
   });
 });

@@ -1,11 +1,18 @@
-/** `npm run sandbox` as a user runs it: exit codes, the green line, the diagnosis, nothing secret printed. */
+/**
+ * `npm run sandbox` as a user runs it: exit codes, the green line, the diagnosis, nothing secret
+ * printed. Usage errors run in-process; the deployments run the real process, whose post-deploy
+ * check is itself a command line (`npm run verify`), as under `pulumi up`.
+ */
+import { sandboxCommand } from "../../scripts/sandbox/cli";
+import { runCaptured } from "../../scripts/shared/cli";
 import { runScript } from "../support/runScript";
 
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
 it("deploys Pulumi.dev.yaml, runs the post-deploy command through the propagation delay, prints the checklist and the handoff sheet, and exits 0", async () => {
-  // The delay outlasts the start-up of `npm run verify`, so the check has to wait for it.
-  const run = await runScript("sandbox", ["--propagation-delay", "6", "--window", "20"]);
+  // The delay must outlast the start-up of `npm run verify` (the post-deploy command) so the check
+  // has to wait for it; 6 s was not enough on a loaded machine (two Jest workers), hence 15.
+  const run = await runScript("sandbox", ["--propagation-delay", "15", "--window", "40"]);
   expect(run.stderr).toContain("✔ sandbox: stack 'dev' deployed to the emulator");
   expect(run.stderr).toContain("waiting for Entra to propagate");
   expect(run.stdout).toContain("OK: the token passes every check CMiC makes");
@@ -13,7 +20,7 @@ it("deploys Pulumi.dev.yaml, runs the post-deploy command through the propagatio
   expect(run.stdout).toMatch(/\| Client Secret \| `.{3}•{8}` \|/);
   expect(run.stdout + run.stderr).not.toMatch(JWT);
   expect(run.code).toBe(0);
-});
+}, 120_000);
 
 it("exits 1 with the diagnosis when the app is broken", async () => {
   const run = await runScript("sandbox", ["--break", "mapped-claims", "--propagation-delay", "0.5", "--window", "10"]);
@@ -25,10 +32,10 @@ it("exits 1 with the diagnosis when the app is broken", async () => {
 });
 
 it("exits 2 on bad usage and on a stack file that does not exist", async () => {
-  const badFlag = await runScript("sandbox", ["--break", "everything"]);
+  const badFlag = await runCaptured(sandboxCommand, ["--break", "everything"]);
   expect(badFlag.code).toBe(2);
   expect(badFlag.stderr).toContain("--break 'everything' is not one of mapped-claims, domain, token-version, claim, secret");
-  const missing = await runScript("sandbox", ["--stack", "no-such-stack"]);
+  const missing = await runCaptured(sandboxCommand, ["--stack", "no-such-stack"]);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain("Pulumi.no-such-stack.yaml");
 });

@@ -122,6 +122,8 @@ it.each([
   expect(result.error.message).toContain("the post-deploy token check failed");
   expect(result.error.message).toContain(diagnosis);
   expect(result.error.message).toMatch(/fix: /);
+  // The failed deployment carries the check's structured report as a typed field (DeployError.report).
+  expect(result.report?.ok).toBe(false);
 });
 
 it("a stack file with a bad setting fails before anything is created in the tenant", async () => {

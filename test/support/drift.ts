@@ -1,8 +1,12 @@
 /**
- * Test support for drift: run the real CLI as a child process with the stand-in `pulumi` first on
- * PATH, and a small strict XML reader to check that the JUnit output is well-formed.
+ * Test support for drift: run the CLI in-process (`runDrift`) or as a child process (`runDriftCli`)
+ * with the stand-in `pulumi` first on PATH, and a small strict XML reader to check that the JUnit
+ * output is well-formed.
  */
 import path from "node:path";
+import { Readable } from "node:stream";
+import { driftCommand } from "../../scripts/drift/cli";
+import { runCommand } from "../../scripts/shared/cli";
 import { PROJECT_ROOT, runScript, type CliRun } from "./runScript";
 
 export { PROJECT_ROOT, type CliRun } from "./runScript";
@@ -18,6 +22,24 @@ export function runDriftCli(args: string[], env: NodeJS.ProcessEnv = {}): Promis
       PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${env.PATH ?? process.env.PATH ?? ""}`,
     },
   });
+}
+
+/** The drift command in this process, with the environment `runDriftCli` gives the child. */
+export async function runDriftInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCommand(driftCommand, args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env: {
+      ...process.env,
+      FAKE_PULUMI_DIR: FIXTURE_STACKS,
+      ...env,
+      PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${env.PATH ?? process.env.PATH ?? ""}`,
+    },
+    stdin: Readable.from([]),
+  });
+  return { code, stdout, stderr };
 }
 
 export interface XmlElement {

@@ -1,13 +1,14 @@
 /**
- * `scripts/verify/cli.ts` as a child process against an in-test emulator: exit codes, the JSON shape,
- * and that neither the secret nor any token ever reaches stdout or stderr.
+ * `scripts/verify/cli.ts` against an in-test emulator: exit codes, the JSON shape, and that neither
+ * the secret nor any token ever reaches stdout or stderr. In-process (`main` with an io object),
+ * except the first test, which runs the real process to check its exit code and streams.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { provisionVerifyApp, type ProvisionedApp } from "../../scripts/bench/verifyBench";
 import { createClientCredential } from "../../scripts/shared/credentials";
-import { runVerifyCli, type CliRun } from "../support/verifyCli";
+import { runVerifyCli, runVerifyInProcess, type CliRun } from "../support/verifyCli";
 import { startEmulator, uniqueDomain, type Emulator, type EmulatorTenant } from "../support/verifyEmulator";
 
 /** Any compact JWT (header.payload.signature); tokens issued by the emulator start with eyJ. */
@@ -69,13 +70,13 @@ describe("verify CLI against the emulator", () => {
   });
 
   it("shows propagation progress on stderr and then passes", async () => {
-    // Longer than the CLI takes to start, even on a loaded machine, so the first try meets the delay.
+    // In-process, the first try comes right after provisioning: it meets the delay whatever the machine's load.
     emulator.setPropagationDelay(4000);
     try {
       const app = await provisionVerifyApp({ emulatorUrl: emulator.url, tenant, cmicUserClaim: "svc-new" });
       const file = path.join(tmp, "new-outputs.json");
       fs.writeFileSync(file, JSON.stringify(app.outputs), { mode: 0o600 });
-      const run = await runVerifyCli(["--outputs", file, "--authority-host", emulator.url]);
+      const run = await runVerifyInProcess(["--outputs", file, "--authority-host", emulator.url]);
       expect(run.code).toBe(0);
       expect(run.stderr).toMatch(/^waiting for Entra to propagate: AADSTS\d+ \(.+\) — \d+\.\d s elapsed, retrying for up to \d+\.\d s more$/m);
       expect(run.stdout).toMatch(/^✔ token/m);
@@ -86,7 +87,7 @@ describe("verify CLI against the emulator", () => {
   });
 
   it("exits 1 with a checklist when a check fails", async () => {
-    const run = await runVerifyCli(["--outputs", outputsFile, "--authority-host", emulator.url, "--expect-cmicuser", "someone-else"]);
+    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--expect-cmicuser", "someone-else"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^✘ cmicuser +cmicuser is "svc-arcoro", expected "someone-else"/m);
     expect(run.stdout).toMatch(/^✔ signature/m);
@@ -96,7 +97,7 @@ describe("verify CLI against the emulator", () => {
 
   it("exits 1 on an Entra error with the diagnosis, without echoing the wrong secret", async () => {
     const wrong = "Q~a-wrong-secret-value-for-the-cli-test-000";
-    const run = await runVerifyCli(["--outputs", outputsFile, "--authority-host", emulator.url, "--propagation-window", "0", "--json"], {
+    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--propagation-window", "0", "--json"], {
       env: { CMIC_CLIENT_SECRET: wrong },
     });
     expect(run.code).toBe(1);
@@ -111,7 +112,7 @@ describe("verify CLI against the emulator", () => {
 
   it("works from flags alone with the secret in CMIC_CLIENT_SECRET", async () => {
     const { outputs } = secretApp;
-    const run = await runVerifyCli(
+    const run = await runVerifyInProcess(
       ["--tenant-id", outputs.tenantId, "--client-id", outputs.clientId, "--scope", outputs.scope, "--expect-cmicuser", "svc-arcoro", "--authority-host", emulator.url],
       { env: { CMIC_CLIENT_SECRET: secretApp.clientSecret! } },
     );
@@ -126,7 +127,7 @@ describe("verify CLI against the emulator", () => {
     const pem = path.join(tmp, "connector.pem");
     fs.writeFileSync(outputs, JSON.stringify(app.outputs));
     fs.writeFileSync(pem, app.certificatePem!, { mode: 0o600 });
-    const run = await runVerifyCli(["--outputs", outputs, "--certificate", pem, "--authority-host", emulator.url]);
+    const run = await runVerifyInProcess(["--outputs", outputs, "--certificate", pem, "--authority-host", emulator.url]);
     expect(run.code).toBe(0);
     const privateKeyBody = app.certificatePem!.split("-----BEGIN RSA PRIVATE KEY-----")[1].split("\n")[1];
     expectNothingSecret(run, privateKeyBody);
@@ -135,7 +136,7 @@ describe("verify CLI against the emulator", () => {
   it("validates a token from stdin (--token -) offline and never prints it", async () => {
     const token = await realToken(secretApp);
     emulator.clearRequestLog();
-    const run = await runVerifyCli(["--outputs", outputsFile, "--authority-host", emulator.url, "--token", "-", "--json"], { stdin: token });
+    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--token", "-", "--json"], { stdin: token });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).ok).toBe(true);
     // Only the JWKS was fetched: the token went nowhere.
@@ -148,7 +149,7 @@ describe("verify CLI against the emulator", () => {
     const [header, payload, signature] = token.split(".");
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, cmicuser: "admin" })).toString("base64url")}.${signature}`;
-    const run = await runVerifyCli(["--outputs", outputsFile, "--authority-host", emulator.url, "--token", forged, "--expect-cmicuser", "admin"]);
+    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--token", forged, "--expect-cmicuser", "admin"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^✘ signature/m);
     expect(run.stdout).toMatch(/^✔ cmicuser/m);

@@ -1,39 +1,40 @@
+/** verify's usage errors and unreadable outputs, run in-process: what it prints and the exit code it returns. */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { FAKE_PULUMI_BIN, FIXTURE_STACKS } from "../support/drift";
-import { runVerifyCli } from "../support/verifyCli";
+import { runVerifyInProcess } from "../support/verifyCli";
 
 const SECRET = "Q~usage-test-secret-0123456789abcdef";
 
 describe("verify CLI usage (exit 2)", () => {
   it("prints help and exits 0, recommending the environment variable for the secret", async () => {
-    const run = await runVerifyCli(["--help"]);
+    const run = await runVerifyInProcess(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("CMIC_CLIENT_SECRET");
     expect(run.stdout).toContain("shell history");
   });
 
   it("rejects an unknown flag", async () => {
-    const run = await runVerifyCli(["--frobnicate"]);
+    const run = await runVerifyInProcess(["--frobnicate"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--frobnicate");
   });
 
   it("names the flag that provides a missing value", async () => {
-    const noTenant = await runVerifyCli(["--client-id", "c"]);
+    const noTenant = await runVerifyInProcess(["--client-id", "c"]);
     expect(noTenant.code).toBe(2);
     expect(noTenant.stderr).toMatch(/tenant id: pass --tenant-id/);
-    const noUser = await runVerifyCli(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default"]);
+    const noUser = await runVerifyInProcess(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default"]);
     expect(noUser.code).toBe(2);
     expect(noUser.stderr).toContain("--expect-cmicuser");
-    const noSecret = await runVerifyCli(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser"]);
+    const noSecret = await runVerifyInProcess(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser"]);
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain("CMIC_CLIENT_SECRET");
   });
 
   it("rejects bad values without echoing the secret", async () => {
-    const run = await runVerifyCli(
+    const run = await runVerifyInProcess(
       ["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--client-secret", SECRET, "--timeout", "soon"],
     );
     expect(run.code).toBe(2);
@@ -42,7 +43,7 @@ describe("verify CLI usage (exit 2)", () => {
   });
 
   it("refuses to send the token over plain http to another machine", async () => {
-    const run = await runVerifyCli(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--cmic-url", "http://cmic.example.com/api"], { env: { CMIC_CLIENT_SECRET: SECRET } });
+    const run = await runVerifyInProcess(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--cmic-url", "http://cmic.example.com/api"], { env: { CMIC_CLIENT_SECRET: SECRET } });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--cmic-url must be an https:// URL (http only for localhost)");
   });
@@ -50,7 +51,7 @@ describe("verify CLI usage (exit 2)", () => {
 
 describe("verify CLI when the outputs cannot be read (exit 1)", () => {
   it("reports an unreadable outputs file with the fix", async () => {
-    const run = await runVerifyCli(["--outputs", "/nonexistent/outputs.json"]);
+    const run = await runVerifyInProcess(["--outputs", "/nonexistent/outputs.json"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("pulumi stack output --json --show-secrets");
   });
@@ -58,14 +59,14 @@ describe("verify CLI when the outputs cannot be read (exit 1)", () => {
   it("reports a malformed outputs file without quoting its contents", async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), "cmic-verify-")), "outputs.json");
     writeFileSync(file, `{"clientSecret": ${SECRET}}`);
-    const run = await runVerifyCli(["--outputs", file]);
+    const run = await runVerifyInProcess(["--outputs", file]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("is not valid JSON");
     expect(run.stderr).not.toContain(SECRET.slice(0, 8));
   });
 
   it("reports a stack the Pulumi CLI does not know, with the fix", async () => {
-    const run = await runVerifyCli(["--stack", "no-such-stack"], {
+    const run = await runVerifyInProcess(["--stack", "no-such-stack"], {
       env: { PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${process.env.PATH ?? ""}`, FAKE_PULUMI_DIR: FIXTURE_STACKS },
     });
     expect(run.code).toBe(1);
