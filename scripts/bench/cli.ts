@@ -13,6 +13,7 @@ import type { BenchResult } from "./types";
 const SUITES = {
   verify: async (): Promise<BenchResult[]> => (await import("./verifyBench")).runVerifyBench(),
   drift: async (): Promise<BenchResult[]> => (await import("./driftBench")).runDriftBench(),
+  start: async (): Promise<BenchResult[]> => (await import("./startBench")).runStartBench(),
 } as const;
 type SuiteName = keyof typeof SUITES;
 
@@ -20,11 +21,13 @@ function isSuiteName(name: string): name is SuiteName {
   return Object.prototype.hasOwnProperty.call(SUITES, name);
 }
 
-const HELP = `Usage: npm run bench [-- --suite verify|drift]
+const HELP = `Usage: npm run bench [-- --suite verify|drift|start]
 
 Measures, on the local Entra emulator: verify's time-to-green divided by the propagation delay,
 the time to report a permanent misconfiguration, the HTTP requests one verify makes, and the drift
-audit of 100 apps with 50 ms latency. Prints one line per figure with its goal.
+audit of 100 apps with 50 ms latency, and how long the CLIs take to start next to \`node -e 0\`
+(\`npm run verify -- --help\` and the post-deploy check's command line, median of 7 interleaved
+runs). Prints one line per figure with its goal.
 
   --suite NAME     run only this suite: ${Object.keys(SUITES).join(" or ")} (repeatable; default: all)
 

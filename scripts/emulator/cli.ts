@@ -55,7 +55,7 @@ function emulatorOptionsFrom(values: ParsedOptions<typeof OPTIONS>, help: boolea
     }
     options.port = Number(values.port);
   }
-  const delaySeconds = numberOption("propagation-delay", values["propagation-delay"], { min: 0, unit: "seconds" });
+  const delaySeconds = numberOption("propagation-delay", values["propagation-delay"], { min: 0, max: 3600, unit: "seconds" });
   if (delaySeconds !== undefined) options.propagationDelayMs = Math.round(delaySeconds * 1000);
   if (values["tenant-id"] !== undefined) {
     const raw = values["tenant-id"];

@@ -90,9 +90,15 @@ const OPTIONS = {
 
 type Flags = ParsedOptions<typeof OPTIONS>;
 
+/**
+ * The longest wait a flag may ask for: one day. Timers take at most 2^31-1 ms (24.8 days; more is a
+ * RangeError), and no propagation or check needs more than minutes.
+ */
+const MAX_SECONDS = 86_400;
+
 /** Milliseconds from a flag given in seconds; the window may be 0 (retry nothing), the timeout not. */
 function positiveSeconds(flag: string, value: string | undefined, allowZero = false): number | undefined {
-  const seconds = numberOption(flag, value, { min: 0, unit: "seconds" });
+  const seconds = numberOption(flag, value, { min: 0, max: MAX_SECONDS, unit: "seconds" });
   if (seconds === undefined) return undefined;
   if (seconds === 0 && !allowZero) throw new UsageError(`--${flag} must be a positive number of seconds, got "${value}".`);
   return seconds * 1000;

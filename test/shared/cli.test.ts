@@ -159,7 +159,7 @@ describe("usage errors: one format, exit 2", () => {
     expect(await runCaptured(benchCommand, ["--suite", "nope"])).toEqual({
       code: 2,
       stdout: "",
-      stderr: usageText("bench", "npm run bench --", "--suite 'nope' is not one of verify, drift."),
+      stderr: usageText("bench", "npm run bench --", "--suite 'nope' is not one of verify, drift, start."),
     });
   });
 

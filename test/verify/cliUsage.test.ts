@@ -21,6 +21,15 @@ describe("verify CLI usage (exit 2)", () => {
     expect(run.stderr).toContain("--frobnicate");
   });
 
+  it("bounds every numeric flag and says the range, for huge and negative values alike", async () => {
+    for (const [flag, value] of [["--timeout", "5000000"], ["--timeout", "-5"], ["--propagation-window", "86401"], ["--propagation-window", "-1"]]) {
+      const run = await runVerifyInProcess([flag, value, "--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--client-secret", "not-a-real-secret-value"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`${flag} must be a number of seconds from 0 to 86400, got '${value}'.`);
+      expect(run.stderr).not.toMatch(/RangeError|ambiguous/);
+    }
+  });
+
   it("names the flag that provides a missing value", async () => {
     const noTenant = await runVerifyInProcess(["--client-id", "c"]);
     expect(noTenant.code).toBe(2);
