@@ -1,8 +1,10 @@
 /**
  * Error bodies in the two shapes clients parse: Entra's token-endpoint JSON (AADSTS codes) and
- * Graph's OData error. Handlers throw {@link HttpError}; the server turns it into a response.
+ * Graph's OData error. Handlers throw {@link HttpError}; {@link errorResponse} is the one place that
+ * turns a thrown error into a response.
  */
 import crypto from "node:crypto";
+import type { EmulatorResponse } from "./http";
 
 export class HttpError extends Error {
   constructor(
@@ -92,3 +94,23 @@ export const notFound = (id: string) =>
 
 export const badRequest = (message: string, details?: ODataErrorInput["details"]) =>
   graphError(400, "Request_BadRequest", message, details ? { details } : {});
+
+/** The wire shape an unexpected (non-{@link HttpError}) failure is reported in: the faked service's. */
+export type ErrorDialect = "oauth" | "odata";
+
+/**
+ * The one place a thrown error becomes a wire response. An {@link HttpError} keeps its status, body
+ * and headers, a pending Graph error becoming Graph's OData body with the caller's client-request-id;
+ * anything else is an emulator bug, answered 500 in the given dialect.
+ */
+export function errorResponse(error: unknown, dialect: ErrorDialect, clientRequestId?: string): EmulatorResponse {
+  if (error instanceof HttpError) {
+    const body = isPendingGraphError(error.body) ? odataErrorBody({ ...error.body, clientRequestId }) : error.body;
+    return { status: error.status, body, headers: error.headers };
+  }
+  const message = `Emulator bug: ${(error as Error).message}`;
+  if (dialect === "odata") {
+    return { status: 500, body: odataErrorBody({ status: 500, code: "generalException", message, clientRequestId }) };
+  }
+  return { status: 500, body: { error: "server_error", error_description: message } };
+}

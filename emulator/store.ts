@@ -124,6 +124,18 @@ export function sameIdentifier(a: string, b: string): boolean {
   return a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
 }
 
+/** True when an identifier's host is a verified domain of the tenant or a subdomain of one. */
+export function hostOnVerifiedDomain(identifier: string, verifiedDomains: string[]): boolean {
+  let host: string;
+  try {
+    host = new URL(identifier).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (host === "") return false;
+  return verifiedDomains.some((domain) => host === domain.toLowerCase() || host.endsWith(`.${domain.toLowerCase()}`));
+}
+
 export class DirectoryStore {
   readonly tenants = new Map<string, Tenant>();
   readonly applications = new Map<string, Application>();

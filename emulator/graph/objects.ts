@@ -3,10 +3,11 @@
  * shapes (validation errors are Graph's 400s).
  */
 import crypto from "node:crypto";
-import { badRequest } from "./errors";
-import { hostOnVerifiedDomain } from "./oidc";
+import { parseClaimsMappingDefinition } from "../claimsMapping";
+import { badRequest } from "../errors";
 import {
   GRAPH_APP_ID,
+  hostOnVerifiedDomain,
   MICROSOFT_TENANT_ID,
   type Application,
   type ClaimsMappingPolicy,
@@ -15,9 +16,8 @@ import {
   type PasswordCredential,
   type ServicePrincipal,
   type Tenant,
-} from "./store";
-import { parseClaimsMappingDefinition } from "./claimsMapping";
-import { sha1Thumbprint, sha256Thumbprint } from "./x509";
+} from "../store";
+import { sha1Thumbprint, sha256Thumbprint } from "../x509";
 
 export const SIGN_IN_AUDIENCES = ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"];
 

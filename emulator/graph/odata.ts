@@ -2,7 +2,7 @@
  * The slice of OData query syntax the project's clients send: `$filter` with `eq` comparisons
  * joined by `and` (plus `collection/any(x:x eq 'v')`), `$select` and `$top`.
  */
-import { graphError } from "./errors";
+import { graphError } from "../errors";
 
 type Predicate = (entity: Record<string, unknown>) => boolean;
 

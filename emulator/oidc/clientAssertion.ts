@@ -1,0 +1,112 @@
+/**
+ * Client authentication with a signed JWT (`client_assertion`, a certificate credential). Every
+ * failure is AADSTS700027, with the reason in the text, as in Entra.
+ */
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
+import type { EmulatorContext } from "../context";
+import { aadstsError, type HttpError } from "../errors";
+import type { Application, KeyCredential, Tenant } from "../store";
+import type { Correlation } from "./call";
+import { replicatedKey } from "./replication";
+
+const REAL_AUTHORITY = "https://login.microsoftonline.com";
+/** Entra tolerates about five minutes of clock skew on client assertions. */
+const ASSERTION_CLOCK_TOLERANCE_SECONDS = 300;
+
+function assertionFailure(reason: string, correlation: Correlation): HttpError {
+  return aadstsError({ status: 401, error: "invalid_client", code: 700027, message: reason, ...correlation });
+}
+
+/** Every token URL a client may put in its assertion's `aud` for this tenant. */
+function acceptedAssertionAudiences(context: EmulatorContext, tenant: Tenant): string[] {
+  const names = [tenant.id, ...tenant.domains.map((domain) => domain.name)];
+  const origins = [context.origin, REAL_AUTHORITY];
+  return origins.flatMap((origin) =>
+    names.flatMap((name) => [`${origin}/${name}/oauth2/v2.0/token`, `${origin}/${name}/oauth2/token`]),
+  );
+}
+
+function findKeyCredential(app: Application, protectedHeader: Record<string, unknown>): { key?: KeyCredential; thumbprint: string } {
+  const x5t = protectedHeader.x5t;
+  const x5tS256 = protectedHeader["x5t#S256"];
+  if (typeof x5tS256 === "string") {
+    const wanted = Buffer.from(x5tS256, "base64url");
+    return { key: app.keyCredentials.find((k) => k.thumbprintSha256.equals(wanted)), thumbprint: wanted.toString("hex").toUpperCase() };
+  }
+  if (typeof x5t === "string") {
+    const wanted = Buffer.from(x5t, "base64url");
+    return { key: app.keyCredentials.find((k) => k.thumbprintSha1.equals(wanted)), thumbprint: wanted.toString("hex").toUpperCase() };
+  }
+  return { thumbprint: "" };
+}
+
+/** The app's key credential the assertion's `x5t` / `x5t#S256` names, replicated and valid now. */
+function signingCredential(context: EmulatorContext, app: Application, assertion: string, now: number, correlation: Correlation): KeyCredential {
+  let protectedHeader: Record<string, unknown>;
+  try {
+    protectedHeader = decodeProtectedHeader(assertion) as Record<string, unknown>;
+  } catch {
+    throw assertionFailure("Client assertion failed signature validation. The client assertion is not a well-formed JWT.", correlation);
+  }
+  const { key: named, thumbprint } = findKeyCredential(app, protectedHeader);
+  const notFoundReason =
+    `Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprint}', ` +
+    `Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${app.appId}'.]`;
+  // A key that has not replicated yet is "not found", as in Entra.
+  const key = replicatedKey(context.store, named);
+  if (!key) throw assertionFailure(notFoundReason, correlation);
+  if (Date.parse(key.endDateTime) <= now || Date.parse(key.startDateTime) > now) {
+    throw assertionFailure(
+      `Client assertion contains an invalid signature. [Reason - The key used is expired or not yet valid., Thumbprint of key used by client: '${thumbprint}']`,
+      correlation,
+    );
+  }
+  return key;
+}
+
+/** Verify signature and claims: `iss` = `sub` = client id, `aud` a token URL of this tenant, `exp` set. */
+async function verifyAssertion(
+  context: EmulatorContext,
+  tenant: Tenant,
+  app: Application,
+  key: KeyCredential,
+  assertion: string,
+  now: number,
+  correlation: Correlation,
+): Promise<void> {
+  try {
+    await jwtVerify(assertion, key.publicKey, {
+      algorithms: ["RS256", "PS256"],
+      issuer: app.appId,
+      subject: app.appId,
+      audience: acceptedAssertionAudiences(context, tenant),
+      clockTolerance: ASSERTION_CLOCK_TOLERANCE_SECONDS,
+      currentDate: new Date(now),
+      requiredClaims: ["exp", "aud", "iss", "sub"],
+    });
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) {
+      throw assertionFailure("Client assertion failed signature validation. [Reason - The client assertion is expired (exp is in the past).]", correlation);
+    }
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      throw assertionFailure(
+        `Client assertion failed signature validation. [Reason - claim '${error.claim}' is invalid: ${error.reason}; ` +
+          `aud must be the token endpoint (${REAL_AUTHORITY}/${tenant.id}/oauth2/v2.0/token), iss and sub the client id.]`,
+        correlation,
+      );
+    }
+    throw assertionFailure("Client assertion failed signature validation.", correlation);
+  }
+}
+
+export async function authenticateWithAssertion(
+  context: EmulatorContext,
+  tenant: Tenant,
+  app: Application,
+  assertion: string,
+  correlation: Correlation,
+): Promise<void> {
+  const now = context.store.now();
+  const key = signingCredential(context, app, assertion, now, correlation);
+  await verifyAssertion(context, tenant, app, key, assertion, now, correlation);
+}

@@ -1,0 +1,48 @@
+/** Step 6 of the token endpoint: the access token's claims, its signature and the response body. */
+import type { EmulatorContext } from "../context";
+import { json, type EmulatorResponse } from "../http";
+import { GRAPH_APP_ID, type Tenant } from "../store";
+import { accessTokenClaims, signAccessToken, type ClientAuthMethod, type TokenVersion } from "../tokens";
+import type { Client } from "./clientAuthentication";
+import type { TokenSigning } from "./mappedClaims";
+import type { Resource } from "./resource";
+
+export interface TokenGrant {
+  tenant: Tenant;
+  client: Client;
+  clientAuth: ClientAuthMethod;
+  resource: Resource;
+  signing: TokenSigning;
+  /** The endpoint the client called: v1 answers with `expires_on`, `not_before` and `resource` too. */
+  endpointVersion: TokenVersion;
+}
+
+export async function issueAccessToken(context: EmulatorContext, grant: TokenGrant): Promise<EmulatorResponse> {
+  const { tenant, client, resource } = grant;
+  const issuedAt = Math.floor(context.store.now() / 1000);
+  const claims = accessTokenClaims({
+    version: resource.tokenVersion,
+    tenantId: tenant.id,
+    clientAppId: client.app.appId,
+    clientServicePrincipalId: client.sp.id,
+    clientAuth: grant.clientAuth,
+    resourceAppId: resource.sp.appId,
+    requestedResource: resource.requested,
+    issuedAt,
+    lifetimeSeconds: context.tokenLifetimeSeconds,
+    roles: resource.sp.appId === GRAPH_APP_ID ? client.app.graphRoles : undefined,
+    mappedClaims: grant.signing.mappedClaims,
+  });
+  const accessToken = await signAccessToken(claims, grant.signing.signingKey);
+  const expiresIn = context.tokenLifetimeSeconds;
+  const body: Record<string, unknown> = {
+    token_type: "Bearer",
+    expires_in: expiresIn,
+    ext_expires_in: expiresIn,
+    ...(grant.endpointVersion === 1
+      ? { expires_on: String(issuedAt + expiresIn), not_before: String(issuedAt), resource: resource.requested }
+      : {}),
+    access_token: accessToken,
+  };
+  return json(200, body, { "cache-control": "no-store, no-cache", pragma: "no-cache" });
+}

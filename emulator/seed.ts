@@ -1,0 +1,120 @@
+/**
+ * Seeding the directory from the test or CLI side: tenants (each with Microsoft Graph's service
+ * principal and a deployer app allowed to call Graph) and further domains. Input mistakes throw
+ * plain Errors: they are the caller's bugs, not HTTP answers.
+ */
+import crypto from "node:crypto";
+import { generateSecretText, graphServicePrincipal } from "./graph/objects";
+import { DEPLOYER_GRAPH_ROLES, hashSecret, type Application, type DirectoryStore, type Domain, type ServicePrincipal, type Tenant } from "./store";
+
+export interface AddTenantInput {
+  tenantId?: string;
+  /** `<name>.onmicrosoft.com`: verified, initial and default. */
+  initialDomain: string;
+  /** Further verified (custom) domains. */
+  verifiedDomains?: string[];
+  displayName?: string;
+}
+
+export interface EmulatorTenant {
+  tenantId: string;
+  initialDomain: string;
+  verifiedDomains: string[];
+  /** An app that may call Graph in this tenant; its secret works at once, whatever the delay. */
+  deployer: { clientId: string; clientSecret: string };
+}
+
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function validateDomain(domain: string, what: string): string {
+  if (!DOMAIN_PATTERN.test(domain)) throw new Error(`${what} '${domain}' is not a valid domain name (e.g. contoso.onmicrosoft.com).`);
+  return domain.toLowerCase();
+}
+
+/** The tenant's domain names, initial first; each must be free, since domain names are global. */
+function newTenantDomains(store: DirectoryStore, input: AddTenantInput): Domain[] {
+  const initialDomain = validateDomain(input.initialDomain, "initialDomain");
+  const verified = (input.verifiedDomains ?? []).map((domain) => validateDomain(domain, "verifiedDomain"));
+  const names = [initialDomain, ...verified.filter((domain) => domain !== initialDomain)];
+  for (const name of names) {
+    if (store.findTenant(name)) throw new Error(`Domain ${name} already belongs to another emulator tenant: domain names are global.`);
+  }
+  return names.map((name) => ({ name, isVerified: true, isInitial: name === initialDomain, isDefault: name === initialDomain }));
+}
+
+function deployerApplication(tenantId: string, secret: string, created: Date): Application {
+  return {
+    tenantId,
+    id: crypto.randomUUID(),
+    appId: crypto.randomUUID(),
+    displayName: "emulator-deployer",
+    signInAudience: "AzureADMyOrg",
+    identifierUris: [],
+    api: { requestedAccessTokenVersion: null, acceptMappedClaims: null, oauth2PermissionScopes: [] },
+    keyCredentials: [],
+    passwordCredentials: [
+      {
+        keyId: crypto.randomUUID(),
+        displayName: "emulator deployer secret",
+        hint: secret.slice(0, 3),
+        startDateTime: created.toISOString(),
+        endDateTime: new Date(created.getTime() + 2 * 365 * 86_400_000).toISOString(),
+        secretHash: hashSecret(secret),
+        readyAt: 0,
+      },
+    ],
+    createdDateTime: created.toISOString(),
+    other: {},
+    graphRoles: [...DEPLOYER_GRAPH_ROLES],
+  };
+}
+
+/** The deployer exists "from before": usable at once, whatever the propagation delay. */
+function seedDeployer(store: DirectoryStore, tenantId: string): EmulatorTenant["deployer"] {
+  const secret = generateSecretText();
+  const created = new Date();
+  const deployer = deployerApplication(tenantId, secret, created);
+  store.applications.set(deployer.id, deployer);
+  const deployerSp: ServicePrincipal = {
+    tenantId,
+    id: crypto.randomUUID(),
+    appId: deployer.appId,
+    displayName: deployer.displayName,
+    createdDateTime: created.toISOString(),
+    readyAt: 0,
+    claimsMappingPolicies: [],
+    tokenSigningKeys: [],
+    preferredTokenSigningKeyThumbprint: null,
+  };
+  store.servicePrincipals.set(deployerSp.id, deployerSp);
+  return { clientId: deployer.appId, clientSecret: secret };
+}
+
+export function addTenant(store: DirectoryStore, input: AddTenantInput): EmulatorTenant {
+  const tenantId = (input.tenantId ?? crypto.randomUUID()).toLowerCase();
+  if (!GUID_PATTERN.test(tenantId)) throw new Error(`tenantId '${input.tenantId}' must be a GUID.`);
+  if (store.tenants.has(tenantId)) throw new Error(`Tenant ${tenantId} already exists in this emulator.`);
+  const domains = newTenantDomains(store, input);
+  const initialDomain = domains[0].name;
+  const tenant: Tenant = {
+    id: tenantId,
+    displayName: input.displayName ?? initialDomain.split(".")[0],
+    domains,
+    createdAt: Date.now(),
+  };
+  store.tenants.set(tenant.id, tenant);
+  const graph = graphServicePrincipal(tenant.id, 0);
+  store.servicePrincipals.set(graph.id, graph);
+  const deployer = seedDeployer(store, tenant.id);
+  return { tenantId: tenant.id, initialDomain, verifiedDomains: domains.map((domain) => domain.name), deployer };
+}
+
+/** Add a domain to a tenant; unverified unless `verified` is true. */
+export function addDomain(store: DirectoryStore, tenantId: string, domain: string, options: { verified?: boolean } = {}): void {
+  const tenant = store.tenants.get(tenantId.toLowerCase());
+  if (!tenant) throw new Error(`addDomain: no tenant ${tenantId} in this emulator; call addTenant first.`);
+  const name = validateDomain(domain, "domain");
+  if (store.findTenant(name)) throw new Error(`addDomain: domain ${name} is already in use.`);
+  tenant.domains.push({ name, isVerified: options.verified === true, isInitial: false, isDefault: false });
+}
