@@ -39,6 +39,8 @@ export interface Emulator {
   /** Add a domain to a tenant; unverified unless `verified` is true. */
   addDomain(tenantId: string, domain: string, options?: { verified?: boolean }): void;
   setPropagationDelay(ms: number): void;
+  /** Finish the replication of everything still pending (credentials, service principals, policy assignments) now. */
+  completePropagation(): void;
   setFaults(faults: Faults): void;
   /** Every HTTP request the server answered (a `$batch` counts once), faults included. */
   readonly requests: ReadonlyArray<RequestLogEntry>;
@@ -75,6 +77,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (!(ms >= 0)) throw new Error(`setPropagationDelay: ms must be >= 0 (got ${ms}).`);
       store.propagationDelayMs = ms;
     },
+    completePropagation: () => store.completePropagation(),
     setFaults: (next) => faults.set(next),
     get requests() {
       return log.requests;

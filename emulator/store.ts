@@ -156,6 +156,26 @@ export class DirectoryStore {
     return this.now() >= readyAt;
   }
 
+  /**
+   * End the replication of everything still pending, now: credentials, service principals and
+   * policy assignments. Lets a test wait for an event (a client reporting that it waits) instead of
+   * a clock, so nothing depends on how fast a process starts.
+   */
+  completePropagation(): void {
+    const now = this.now();
+    const settle = <T extends { readyAt: number }>(item: T): void => {
+      item.readyAt = Math.min(item.readyAt, now);
+    };
+    for (const app of this.applications.values()) {
+      app.passwordCredentials.forEach(settle);
+      app.keyCredentials.forEach(settle);
+    }
+    for (const sp of this.servicePrincipals.values()) {
+      settle(sp);
+      sp.claimsMappingPolicies.forEach(settle);
+    }
+  }
+
   /** A tenant by GUID or by any of its domain names (case-insensitive). */
   findTenant(segment: string): Tenant | undefined {
     const wanted = segment.toLowerCase();

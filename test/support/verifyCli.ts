@@ -16,12 +16,18 @@ export function runVerifyCli(args: string[], options: { env?: NodeJS.ProcessEnv;
 }
 
 /** `main(args, io)` in this process, with the same environment the spawned CLI would get. */
-export async function runVerifyInProcess(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliRun> {
+export async function runVerifyInProcess(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: string; onStderr?: (text: string) => void } = {},
+): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const code = await main(args, {
     stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
+    stderr: (text) => {
+      stderr += text;
+      options.onStderr?.(text);
+    },
     env: { ...process.env, ...CLEAN_ENV, ...options.env },
     stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
   });
