@@ -1,5 +1,5 @@
 /** The claims-mapping policy that puts the constant `cmicuser` claim in tokens, and its assignment. */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import { claimsMappingDefinition } from "./claimsMapping";
 import { cmicUserClaimValue } from "../contract/cmicUser";

@@ -43,7 +43,8 @@ export function createTokenCheck(name: string, input: TokenCheckInput, wiring: T
   } else if (input.certificateFile) {
     environment[CLIENT_CERTIFICATE_FILE_ENV] = input.certificateFile;
   } else {
-    pulumi.log.warn(
+    // A log line, not a step: nothing waits for it (the engine orders log messages itself).
+    void pulumi.log.warn(
       "The post-deploy token check is skipped: with credential=certificate it needs the connector's private key. " +
         "Fix: pulumi config set cmic-entra-oauth:postDeployCertificateFile <PEM with certificate and key>, " +
         "or run `npm run verify -- --stack <stack> --certificate <file>` yourself.",

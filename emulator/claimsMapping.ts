@@ -21,7 +21,7 @@ export function parseClaimsMappingDefinition(definition: string): ParsedClaimsMa
   try {
     parsed = JSON.parse(definition);
   } catch (error) {
-    throw new Error(`definition is not JSON (${(error as Error).message})`);
+    throw new Error(`definition is not JSON (${(error as Error).message})`, { cause: error });
   }
   const policy = (parsed as { ClaimsMappingPolicy?: unknown } | null)?.ClaimsMappingPolicy;
   if (typeof policy !== "object" || policy === null) {

@@ -185,6 +185,7 @@ export async function ensureTlsMaterial(tlsDir: string = defaultTlsDir()): Promi
   } catch (error) {
     throw new Error(
       `Cannot create the emulator TLS directory ${dir}: ${(error as Error).message}. Set CMIC_EMULATOR_HOME to a writable directory.`,
+      { cause: error },
     );
   }
   const lockDir = path.join(dir, ".lock");

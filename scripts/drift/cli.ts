@@ -84,13 +84,7 @@ export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: Nod
     throw new UsageError("--skip-preview and --skip-audit together leave nothing to check; drop one of them.");
   }
   const graphUrl = values["graph-url"] ?? env[GRAPH_URL_ENV] ?? GRAPH_URL;
-  let graphOrigin: URL | null = null;
-  try {
-    graphOrigin = new URL(graphUrl);
-  } catch {
-    graphOrigin = null;
-  }
-  if (graphOrigin?.protocol !== "https:") {
+  if (!URL.canParse(graphUrl) || new URL(graphUrl).protocol !== "https:") {
     throw new UsageError(`--graph-url / $${GRAPH_URL_ENV} must be an https:// origin, got '${graphUrl}'.`);
   }
   if (values.junit !== undefined && values.junit.trim() === "") throw new UsageError("--junit needs a file name.");

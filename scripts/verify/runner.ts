@@ -173,9 +173,9 @@ export async function runVerification(input: VerifyInput, hooks: VerifyHooks = {
   const fetchJwks = createJwksFetcher({ timeoutMs: () => Math.max(1_000, Math.min(15_000, deadline - now())) });
 
   let checks: CheckResult[];
-  let decoded: DecodedToken | null = null;
+  let decoded: DecodedToken | null;
   let tokenRequests = 0;
-  let token: string | null = null;
+  let token: string | null;
 
   if (input.token !== undefined) {
     token = input.token.trim();

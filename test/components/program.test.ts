@@ -9,7 +9,7 @@ import { generateTestCertificate } from "../support/certificates";
 import { MOCK_SECRET_VALUE, RecordingMocks, type RecordedResource } from "../support/recordingMocks";
 import { plainOutputs, runProgram, type ProgramRun } from "../../scripts/sandbox/runProgram";
 import { parseStackOutputs } from "../../contract/stackOutputs";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { CmicEntraIntegration } from "../../components/cmicEntraIntegration";
 import type { IntegrationSettings } from "../../components/settings";
 

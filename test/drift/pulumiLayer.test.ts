@@ -82,7 +82,7 @@ describe("one stack, Pulumi layer only", () => {
     const [stack] = report(run.stdout).stacks;
     expect(stack.status).toBe("error");
     expect(stack.error).toContain("Missing required configuration variable 'cmic-entra-oauth:serviceUser'");
-    expect(stack.error).not.toMatch(/\u001b/);
+    expect(stack.error).not.toContain("\u001b");
   });
 
   test("an unknown stack is 'could not check', never clean", async () => {

@@ -5,6 +5,7 @@
  * its deadline plus 5 s, failed, with a diagnosis. Runs are in-process: the bound is on verify's own
  * waiting, never on how fast a process starts.
  */
+import type { ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Socket } from "node:net";
@@ -37,7 +38,7 @@ afterEach(() => {
 });
 
 /** A local HTTPS peer (trusted through the emulator CA) that answers every request with `handler`. */
-async function peer(handler: (response: import("node:http").ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
+async function peer(handler: (response: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
   const tls = await ensureTlsMaterial();
   const sockets = new Set<Socket>();
   const server = https.createServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (_request, response) => handler(response));
