@@ -35,7 +35,9 @@ export function readCertificate(pemText: string, now: Date): CertificateInfo {
   }
   const otherLabel = labels.find((label) => label !== "CERTIFICATE");
   if (otherLabel) {
-    throw new CertificateError(`contains a -----BEGIN ${otherLabel}----- block. Give only the connector's public certificate (-----BEGIN CERTIFICATE-----).`);
+    throw new CertificateError(
+      `contains a -----BEGIN ${otherLabel}----- block. Give only the connector's public certificate (-----BEGIN CERTIFICATE-----).`,
+    );
   }
   const blocks = pemText.match(PEM_CERTIFICATE);
   if (!blocks) {
@@ -63,9 +65,7 @@ export function readCertificate(pemText: string, now: Date): CertificateInfo {
     );
   }
   if (notAfter.getTime() <= now.getTime()) {
-    throw new CertificateError(
-      `expired on ${notAfter.toISOString()}. Issue a new certificate for the connector and set it again.`,
-    );
+    throw new CertificateError(`expired on ${notAfter.toISOString()}. Issue a new certificate for the connector and set it again.`);
   }
   return {
     thumbprintSha1: certificate.fingerprint.replace(/:/g, "").toUpperCase(),

@@ -206,7 +206,6 @@ export function isRestrictedClaimName(name: string): boolean {
   return RESTRICTED_JWT_CLAIMS.has(lower) || RESTRICTED_JWT_CLAIM_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
 
-
 import { DEFAULT_CLAIM_NAME } from "../contract/kinds";
 
 export { DEFAULT_CLAIM_NAME };

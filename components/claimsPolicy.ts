@@ -16,7 +16,12 @@ export interface ClaimsPolicyResources {
 
 /** The last segment of an azuread resource id such as `/policies/claimsMappingPolicies/<guid>`. */
 export function objectIdOf(resourceId: string): string {
-  return resourceId.split("/").filter((part) => part !== "").pop() ?? resourceId;
+  return (
+    resourceId
+      .split("/")
+      .filter((part) => part !== "")
+      .pop() ?? resourceId
+  );
 }
 
 /**

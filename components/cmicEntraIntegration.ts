@@ -162,7 +162,12 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
   }
 
   /** The post-deploy check, after every resource it checks and again whenever one of them changes. */
-  private addTokenCheck(name: string, application: ApplicationResources, credentials: CredentialResources, claims: ClaimsPolicyResources | null): void {
+  private addTokenCheck(
+    name: string,
+    application: ApplicationResources,
+    credentials: CredentialResources,
+    claims: ClaimsPolicyResources | null,
+  ): void {
     const { app, identifierUriResource, servicePrincipal } = application;
     const claimResources = claims ? [claims.policy, claims.assignment] : [];
     createTokenCheck(

@@ -70,7 +70,11 @@ class ConfigValues {
   list(key: string): string[] | undefined {
     const value = this.text(key);
     if (value === undefined) return undefined;
-    if (!value.trim().startsWith("[")) return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+    if (!value.trim().startsWith("["))
+      return value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
     try {
       const parsed: unknown = JSON.parse(value);
       if (Array.isArray(parsed) && parsed.every((item) => typeof item === "string")) return parsed as string[];

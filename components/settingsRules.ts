@@ -43,7 +43,8 @@ const CMIC_USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.$#-]{0,127}$/;
 /** CMiC Cloud tenant codes: short ASCII identifiers. */
 const CMIC_TENANT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** An ASCII email-format username (RFC 5321 lengths: 64 local, 254 total). */
-const ASCII_EMAIL = /^(?=.{3,254}$)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const ASCII_EMAIL =
+  /^(?=.{3,254}$)[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const NIL_GUID = "00000000-0000-0000-0000-000000000000";
 /** The placeholders identifierUriFormat may use; any other `{…}` is a typo that would reach Entra verbatim. */
 const URI_PLACEHOLDERS = ["{clientId}", "{domain}"];
@@ -94,13 +95,23 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
     owners,
     protect: input.protect ?? true,
     postDeployCheck: input.postDeployCheck ?? true,
-    postDeployCertificateFile: checkPostDeployCertificateFile(problems, input.postDeployCertificateFile ?? null, input.postDeployCheck ?? true),
+    postDeployCertificateFile: checkPostDeployCertificateFile(
+      problems,
+      input.postDeployCertificateFile ?? null,
+      input.postDeployCheck ?? true,
+    ),
     tenantId,
   };
 }
 
 /** One of `allowed`; `fallback` when unset (null fallback: the setting is required). */
-function oneOf<T extends string>(problems: ProblemList, key: string, value: string | undefined, allowed: readonly T[], fallback: T | null): T | null {
+function oneOf<T extends string>(
+  problems: ProblemList,
+  key: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T | null,
+): T | null {
   if (value === undefined) {
     if (fallback === null) problems.add(key, `is required (one of ${allowed.join(", ")})`, setCommand(key, allowed[0]));
     return fallback;
@@ -129,7 +140,11 @@ function checkName(problems: ProblemList, key: string, value: string, what: stri
   if (value.trim() === "") {
     problems.add(key, `is empty or only whitespace`, `${setCommand(key, `'<${what}>'`)}`);
   } else if (value !== value.trim()) {
-    problems.add(key, `has leading or trailing spaces ('${value}'); CMiC would not find that ${what}`, setCommand(key, `'${value.trim()}'`));
+    problems.add(
+      key,
+      `has leading or trailing spaces ('${value}'); CMiC would not find that ${what}`,
+      setCommand(key, `'${value.trim()}'`),
+    );
   } else if (value.includes("|")) {
     problems.add(
       key,
@@ -158,7 +173,11 @@ function checkNameCharacters(problems: ProblemList, key: string, value: string, 
     : value.length > (isUser ? 128 : 64)
       ? `is ${value.length} characters long`
       : `is '${value}', which is not a CMiC ${what}`;
-  problems.add(key, `${found} (a CMiC ${what} is ${documented})`, `${setCommand(key, `'<${what} exactly as CMiC shows it>'`)}; retype it rather than pasting it`);
+  problems.add(
+    key,
+    `${found} (a CMiC ${what} is ${documented})`,
+    `${setCommand(key, `'<${what} exactly as CMiC shows it>'`)}; retype it rather than pasting it`,
+  );
 }
 
 function checkServiceUser(problems: ProblemList, serviceUser: string | null, claimSource: ClaimSource): string | null {
@@ -226,9 +245,12 @@ function hostIsOnDomain(host: string): boolean {
 /** A URI form problem beyond the basic shape: unknown placeholders, user info, query, fragment. */
 function uriFormProblem(format: string): string | null {
   const unknown = (format.match(/\{[^}]*\}?/g) ?? []).filter((placeholder) => !URI_PLACEHOLDERS.includes(placeholder));
-  if (unknown.length > 0) return `uses ${unknown.map((p) => `'${p}'`).join(", ")}; the only placeholders are ${URI_PLACEHOLDERS.join(" and ")} (case matters)`;
-  if ((identifierUriHost(format) ?? "").includes("@")) return "has user information ('@') before its host, which would put the URI on another host than it appears to";
-  if (format.includes("?") || format.includes("#")) return "has a query or fragment ('?' or '#'), which an Application ID URI does not have";
+  if (unknown.length > 0)
+    return `uses ${unknown.map((p) => `'${p}'`).join(", ")}; the only placeholders are ${URI_PLACEHOLDERS.join(" and ")} (case matters)`;
+  if ((identifierUriHost(format) ?? "").includes("@"))
+    return "has user information ('@') before its host, which would put the URI on another host than it appears to";
+  if (format.includes("?") || format.includes("#"))
+    return "has a query or fragment ('?' or '#'), which an Application ID URI does not have";
   return null;
 }
 
@@ -239,7 +261,11 @@ function checkIdentifierUriFormat(problems: ProblemList, format: string, claimSo
   if (formProblem) {
     problems.add("identifierUriFormat", `is '${format}': it ${formProblem}`, useDefault);
   } else if (!/^(api|https):\/\/[^\s/]+(\/[^\s]*)?$/.test(format) || format.endsWith("/")) {
-    problems.add("identifierUriFormat", `is '${format}': an Application ID URI starts with api:// or https://, has no spaces and no trailing slash`, useDefault);
+    problems.add(
+      "identifierUriFormat",
+      `is '${format}': an Application ID URI starts with api:// or https://, has no spaces and no trailing slash`,
+      useDefault,
+    );
   } else if (!format.includes("{domain}") && !format.includes("{clientId}")) {
     problems.add(
       "identifierUriFormat",
@@ -261,9 +287,17 @@ function checkIdentifierUriFormat(problems: ProblemList, format: string, claimSo
 
 function checkClaimName(problems: ProblemList, claimName: string): string {
   if (!CLAIM_NAME.test(claimName)) {
-    problems.add("claimName", `is '${claimName}', which is not a valid JWT claim name (letters, digits, _ . -; starting with a letter)`, setCommand("claimName", DEFAULT_CLAIM_NAME));
+    problems.add(
+      "claimName",
+      `is '${claimName}', which is not a valid JWT claim name (letters, digits, _ . -; starting with a letter)`,
+      setCommand("claimName", DEFAULT_CLAIM_NAME),
+    );
   } else if (isRestrictedClaimName(claimName)) {
-    problems.add("claimName", `is '${claimName}', a claim Entra reserves and will not let a policy set`, setCommand("claimName", DEFAULT_CLAIM_NAME));
+    problems.add(
+      "claimName",
+      `is '${claimName}', a claim Entra reserves and will not let a policy set`,
+      setCommand("claimName", DEFAULT_CLAIM_NAME),
+    );
   }
   return claimName;
 }
@@ -273,12 +307,20 @@ function checkCertificate(problems: ProblemList, pem: string | undefined, creden
   const wantsCertificate = credential === "certificate" || credential === "both";
   if (pem === undefined || pem.trim() === "") {
     if (wantsCertificate) {
-      problems.add("certificate", `is required when credential is '${credential}' (the connector's PEM public certificate)`, CERTIFICATE_FIX);
+      problems.add(
+        "certificate",
+        `is required when credential is '${credential}' (the connector's PEM public certificate)`,
+        CERTIFICATE_FIX,
+      );
     }
     return null;
   }
   if (!wantsCertificate) {
-    problems.add("certificate", `is set but credential is '${credential}'`, `${setCommand("credential", "both")} (or remove the certificate)`);
+    problems.add(
+      "certificate",
+      `is set but credential is '${credential}'`,
+      `${setCommand("credential", "both")} (or remove the certificate)`,
+    );
   }
   try {
     return readCertificate(pem, now);
@@ -306,12 +348,20 @@ function checkDisplayName(problems: ProblemList, displayName: string): string {
   if (displayName.trim() === "" || displayName.length > 120) {
     problems.add("displayName", "must be 1 to 120 characters", fix);
   } else if (invisible) {
-    problems.add("displayName", `contains ${describeCharacter(invisible)}; a line break or an invisible character breaks the handoff sheet and hides in the portal`, fix);
+    problems.add(
+      "displayName",
+      `contains ${describeCharacter(invisible)}; a line break or an invisible character breaks the handoff sheet and hides in the portal`,
+      fix,
+    );
   } else if (displayName.includes("'")) {
     // preventDuplicateNames builds the Graph filter displayName eq '<name>' without escaping
     // (terraform-provider-azuread v3.8.0, internal/services/applications/applications.go), at
     // plan time too: an apostrophe fails every preview and update.
-    problems.add("displayName", `contains an apostrophe ('${displayName}'), which breaks the azuread provider's duplicate-name check at every preview`, `${fix} (use ’ or leave it out)`);
+    problems.add(
+      "displayName",
+      `contains an apostrophe ('${displayName}'), which breaks the azuread provider's duplicate-name check at every preview`,
+      `${fix} (use ’ or leave it out)`,
+    );
   } else if (displayName.includes("`")) {
     problems.add("displayName", "contains a backtick, which breaks the Markdown of the handoff sheet", fix);
   }
@@ -321,7 +371,11 @@ function checkDisplayName(problems: ProblemList, displayName: string): string {
 function checkOwners(problems: ProblemList, owners: string[]): string[] {
   for (const owner of owners) {
     if (!isGuid(owner)) {
-      problems.add("owners", `has '${owner}', which is not an object id (a GUID)`, `find it with \`az ad user show --id <upn> --query id\`, then ${setCommand("owners", "'[\"<guid>\"]'")}`);
+      problems.add(
+        "owners",
+        `has '${owner}', which is not an object id (a GUID)`,
+        `find it with \`az ad user show --id <upn> --query id\`, then ${setCommand("owners", "'[\"<guid>\"]'")}`,
+      );
     }
   }
   if (new Set(owners.map((owner) => owner.toLowerCase())).size !== owners.length) {
@@ -342,13 +396,21 @@ function checkPostDeployCertificateFile(problems: ProblemList, file: string | nu
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    problems.add("postDeployCertificateFile", `is '${file}', which cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`, fix);
+    problems.add(
+      "postDeployCertificateFile",
+      `is '${file}', which cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      fix,
+    );
     return file;
   }
   if (!/-----BEGIN CERTIFICATE-----/.test(text)) {
     problems.add("postDeployCertificateFile", `('${file}') holds no certificate (-----BEGIN CERTIFICATE-----)`, fix);
   } else if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text) || !/-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/.test(text)) {
-    problems.add("postDeployCertificateFile", `('${file}') holds no unencrypted private key, which the check needs to sign its client assertion`, fix);
+    problems.add(
+      "postDeployCertificateFile",
+      `('${file}') holds no unencrypted private key, which the check needs to sign its client assertion`,
+      fix,
+    );
   }
   return file;
 }
@@ -361,7 +423,11 @@ function checkTenantId(problems: ProblemList, tenantId: string | null): string |
       `pulumi config set azuread:tenantId <GUID>; find it in Entra ID → Overview → Tenant ID, with \`az account show --query tenantId\`, or in the issuer of https://login.microsoftonline.com/${tenantId}/v2.0/.well-known/openid-configuration`,
     );
   } else if (tenantId !== null && tenantId === NIL_GUID) {
-    problems.add("tenantId", `('azuread:tenantId') is the nil GUID ${NIL_GUID}, which is no tenant`, "pulumi config set azuread:tenantId <Directory (tenant) ID from Entra ID → Overview>");
+    problems.add(
+      "tenantId",
+      `('azuread:tenantId') is the nil GUID ${NIL_GUID}, which is no tenant`,
+      "pulumi config set azuread:tenantId <Directory (tenant) ID from Entra ID → Overview>",
+    );
   } else if (tenantId !== null && !isGuid(tenantId)) {
     problems.add(
       "tenantId",

@@ -6,12 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import {
-  CLIENT_CERTIFICATE_FILE_ENV,
-  CLIENT_SECRET_ENV,
-  POST_DEPLOY_CHECK_COMMAND,
-  STACK_OUTPUTS_ENV,
-} from "../contract/postDeployCheck";
+import { CLIENT_CERTIFICATE_FILE_ENV, CLIENT_SECRET_ENV, POST_DEPLOY_CHECK_COMMAND, STACK_OUTPUTS_ENV } from "../contract/postDeployCheck";
 
 export interface TokenCheckInput {
   /** The stack outputs without the secret. */

@@ -95,7 +95,10 @@ function isObject(value: unknown): value is Json {
 
 class Reader {
   readonly problems: string[] = [];
-  constructor(private readonly source: Json, private readonly prefix = "") {}
+  constructor(
+    private readonly source: Json,
+    private readonly prefix = "",
+  ) {}
 
   string(key: string): string {
     const value = this.source[key];

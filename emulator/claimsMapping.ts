@@ -7,8 +7,26 @@
 
 /** Claims a policy cannot change (Entra's restricted claim set, the part that matters here). */
 const RESTRICTED_CLAIMS = new Set([
-  "aud", "iss", "exp", "nbf", "iat", "tid", "oid", "sub", "azp", "azpacr", "appid", "appidacr",
-  "ver", "idp", "uti", "rh", "aio", "roles", "scp", "idtyp",
+  "aud",
+  "iss",
+  "exp",
+  "nbf",
+  "iat",
+  "tid",
+  "oid",
+  "sub",
+  "azp",
+  "azpacr",
+  "appid",
+  "appidacr",
+  "ver",
+  "idp",
+  "uti",
+  "rh",
+  "aio",
+  "roles",
+  "scp",
+  "idtyp",
 ]);
 
 export interface ParsedClaimsMappingPolicy {

@@ -43,8 +43,7 @@ export function aadstsError(input: AadstsErrorInput): HttpError {
   const body = {
     error: input.error,
     error_description:
-      `AADSTS${input.code}: ${input.message}\r\n` +
-      `Trace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+      `AADSTS${input.code}: ${input.message}\r\n` + `Trace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
     error_codes: [input.code],
     timestamp,
     trace_id: traceId,
@@ -90,7 +89,11 @@ export function isPendingGraphError(body: unknown): body is ODataErrorInput & { 
 }
 
 export const notFound = (id: string) =>
-  graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  graphError(
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
 
 export const badRequest = (message: string, details?: ODataErrorInput["details"]) =>
   graphError(400, "Request_BadRequest", message, details ? { details } : {});

@@ -64,11 +64,19 @@ export class FaultInjector {
 }
 
 /** The response a fault produces, in the shape of the service being faked (Graph or Entra). */
-export function faultResponse(decision: Exclude<FaultDecision, { kind: "none" }>, isGraph: boolean, clientRequestId?: string): EmulatorResponse {
+export function faultResponse(
+  decision: Exclude<FaultDecision, { kind: "none" }>,
+  isGraph: boolean,
+  clientRequestId?: string,
+): EmulatorResponse {
   if (decision.kind === "throttle") {
     const headers = { "retry-after": String(decision.retryAfterSeconds) };
     if (isGraph) {
-      return { status: 429, headers, body: odataErrorBody({ status: 429, code: "TooManyRequests", message: "Too many requests", clientRequestId }) };
+      return {
+        status: 429,
+        headers,
+        body: odataErrorBody({ status: 429, code: "TooManyRequests", message: "Too many requests", clientRequestId }),
+      };
     }
     const error = aadstsError({
       status: 429,
@@ -81,7 +89,15 @@ export function faultResponse(decision: Exclude<FaultDecision, { kind: "none" }>
   }
   if (isGraph) {
     const code = decision.status === 503 ? "serviceNotAvailable" : "generalException";
-    return { status: decision.status, body: odataErrorBody({ status: decision.status, code, message: "The service is temporarily unavailable (emulator fault).", clientRequestId }) };
+    return {
+      status: decision.status,
+      body: odataErrorBody({
+        status: decision.status,
+        code,
+        message: "The service is temporarily unavailable (emulator fault).",
+        clientRequestId,
+      }),
+    };
   }
   const error = aadstsError({
     status: decision.status,

@@ -5,7 +5,15 @@
  */
 import crypto from "node:crypto";
 import { generateSecretText, graphServicePrincipal } from "./graph/objects";
-import { DEPLOYER_GRAPH_ROLES, hashSecret, type Application, type DirectoryStore, type Domain, type ServicePrincipal, type Tenant } from "./store";
+import {
+  DEPLOYER_GRAPH_ROLES,
+  hashSecret,
+  type Application,
+  type DirectoryStore,
+  type Domain,
+  type ServicePrincipal,
+  type Tenant,
+} from "./store";
 
 export interface AddTenantInput {
   tenantId?: string;

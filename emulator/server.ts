@@ -46,7 +46,9 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, { error: "request_too_large", error_description: `Request bodies are limited to ${MAX_BODY_BYTES} bytes.` }));
+        reject(
+          new HttpError(413, { error: "request_too_large", error_description: `Request bodies are limited to ${MAX_BODY_BYTES} bytes.` }),
+        );
         request.destroy();
         return;
       }

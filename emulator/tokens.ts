@@ -81,7 +81,5 @@ export function accessTokenClaims(input: AccessTokenClaimsInput): Record<string,
 }
 
 export async function signAccessToken(claims: Record<string, unknown>, key: SigningKey): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ typ: "JWT", alg: "RS256", x5t: key.x5t, kid: key.kid })
-    .sign(key.privateKey);
+  return new SignJWT(claims).setProtectedHeader({ typ: "JWT", alg: "RS256", x5t: key.x5t, kid: key.kid }).sign(key.privateKey);
 }

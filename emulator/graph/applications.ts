@@ -10,9 +10,7 @@ import { applicationView, applyApplicationBody, newApplication } from "./objects
 export function findApplication(call: GraphCall): Application {
   const { store, tenant } = call;
   const key = entityKey(call);
-  const app = key.id
-    ? store.applications.get(key.id)
-    : store.applicationsOf(tenant.id).find((candidate) => candidate.appId === key.appId);
+  const app = key.id ? store.applications.get(key.id) : store.applicationsOf(tenant.id).find((candidate) => candidate.appId === key.appId);
   if (!app || app.tenantId !== tenant.id) throw notFound(key.id ?? key.appId ?? "");
   return app;
 }
@@ -25,7 +23,11 @@ function includeKeys(call: GraphCall): boolean {
 export function listApplications(call: GraphCall): EmulatorResponse {
   const { store, tenant } = call;
   const keys = includeKeys(call);
-  return listResponse(call, "applications", store.applicationsOf(tenant.id).map((app) => applicationView(app, tenant, keys)));
+  return listResponse(
+    call,
+    "applications",
+    store.applicationsOf(tenant.id).map((app) => applicationView(app, tenant, keys)),
+  );
 }
 
 export function createApplication(call: GraphCall): EmulatorResponse {

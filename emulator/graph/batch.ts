@@ -26,7 +26,11 @@ function parseBatch(request: EmulatorRequest): BatchItem[] {
   const requests = body.requests;
   if (!Array.isArray(requests)) throw graphError(400, "BadRequest", "Invalid batch payload format: 'requests' must be an array.");
   if (requests.length > BATCH_LIMIT) {
-    throw graphError(400, "BadRequest", `Invalid batch payload format: at most ${BATCH_LIMIT} requests are allowed in one $batch (got ${requests.length}).`);
+    throw graphError(
+      400,
+      "BadRequest",
+      `Invalid batch payload format: at most ${BATCH_LIMIT} requests are allowed in one $batch (got ${requests.length}).`,
+    );
   }
   const ids = new Set<string>();
   return requests.map((item, index) => {
@@ -48,7 +52,8 @@ function innerRequest(outer: EmulatorRequest, item: BatchItem): EmulatorRequest 
   let body: Buffer = Buffer.alloc(0);
   if (item.body !== undefined) {
     // Graph requires an explicit Content-Type for any inner body.
-    if (!item.headers["content-type"]) throw graphError(400, "BadRequest", `Write request id : ${item.id} does not contain Content-Type header or body.`);
+    if (!item.headers["content-type"])
+      throw graphError(400, "BadRequest", `Write request id : ${item.id} does not contain Content-Type header or body.`);
     body = Buffer.from(typeof item.body === "string" ? item.body : JSON.stringify(item.body), "utf8");
   }
   return {

@@ -74,7 +74,11 @@ export function parseJsonBody(request: EmulatorRequest): Record<string, unknown>
   try {
     parsed = JSON.parse(request.body.toString("utf8"));
   } catch {
-    throw graphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.");
+    throw graphError(
+      400,
+      "BadRequest",
+      "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+    );
   }
   if (!isObject(parsed)) throw graphError(400, "BadRequest", "The request body must be a JSON object.");
   return parsed;

@@ -123,7 +123,13 @@ export function organizationView(tenant: Tenant): Record<string, unknown> {
     tenantType: "AAD",
     verifiedDomains: tenant.domains
       .filter((domain) => domain.isVerified)
-      .map((domain) => ({ capabilities: "Email, OfficeCommunicationsOnlineService", isDefault: domain.isDefault, isInitial: domain.isInitial, name: domain.name, type: "Managed" })),
+      .map((domain) => ({
+        capabilities: "Email, OfficeCommunicationsOnlineService",
+        isDefault: domain.isDefault,
+        isInitial: domain.isInitial,
+        name: domain.name,
+        type: "Managed",
+      })),
   };
 }
 
@@ -176,7 +182,11 @@ export function validateIdentifierUris(store: DirectoryStore, tenant: Tenant, va
     if (uri.includes("*")) throw badRequest(`Wildcards are not allowed in identifierUris: '${uri}'.`);
     if ((parsed.protocol === "https:" || parsed.protocol === "http:") && !hostOnVerifiedDomain(uri, store.verifiedDomains(tenant))) {
       throw badRequest(`Values of identifierUris property must use a verified domain of the organization or its subdomain: '${uri}'`, [
-        { code: "HostNameNotOnVerifiedDomain", message: `Values of identifierUris property must use a verified domain of the organization or its subdomain: '${uri}'`, target: "identifierUris" },
+        {
+          code: "HostNameNotOnVerifiedDomain",
+          message: `Values of identifierUris property must use a verified domain of the organization or its subdomain: '${uri}'`,
+          target: "identifierUris",
+        },
       ]);
     }
   }
@@ -190,7 +200,11 @@ export function validateIdentifierUris(store: DirectoryStore, tenant: Tenant, va
   const clash = uris.find((uri) => taken.has(normalise(uri)));
   if (clash) {
     throw badRequest("Another object with the same value for property identifierUris already exists.", [
-      { code: "ObjectConflict", message: `Another object with the same value for property identifierUris already exists: '${clash}'.`, target: "identifierUris" },
+      {
+        code: "ObjectConflict",
+        message: `Another object with the same value for property identifierUris already exists: '${clash}'.`,
+        target: "identifierUris",
+      },
     ]);
   }
   return [...uris];
@@ -207,21 +221,29 @@ export function parseKeyCredentials(store: DirectoryStore, value: unknown, exist
     const type = entry.type ?? "AsymmetricX509Cert";
     const usage = entry.usage ?? "Verify";
     if (type !== "AsymmetricX509Cert" || usage !== "Verify") {
-      throw badRequest(`keyCredentials[${index}]: the emulator supports type 'AsymmetricX509Cert' with usage 'Verify' (got '${String(type)}'/'${String(usage)}').`);
+      throw badRequest(
+        `keyCredentials[${index}]: the emulator supports type 'AsymmetricX509Cert' with usage 'Verify' (got '${String(type)}'/'${String(usage)}').`,
+      );
     }
     if (typeof entry.key !== "string" || entry.key === "") {
-      throw badRequest(`Invalid value specified for property 'keyCredentials' of resource 'Application': keyCredentials[${index}].key must be the base64 DER certificate.`);
+      throw badRequest(
+        `Invalid value specified for property 'keyCredentials' of resource 'Application': keyCredentials[${index}].key must be the base64 DER certificate.`,
+      );
     }
     let certificate: crypto.X509Certificate;
     try {
       certificate = new crypto.X509Certificate(Buffer.from(entry.key, "base64"));
     } catch {
-      throw badRequest(`Invalid value specified for property 'keyCredentials' of resource 'Application': keyCredentials[${index}].key is not a base64 DER X.509 certificate.`);
+      throw badRequest(
+        `Invalid value specified for property 'keyCredentials' of resource 'Application': keyCredentials[${index}].key is not a base64 DER X.509 certificate.`,
+      );
     }
     const der = certificate.raw;
     const thumbprintSha1 = sha1Thumbprint(der);
     const keyId = typeof entry.keyId === "string" && entry.keyId !== "" ? entry.keyId.toLowerCase() : undefined;
-    const previous = existing.find((credential) => (keyId && credential.keyId === keyId) || credential.thumbprintSha1.equals(thumbprintSha1));
+    const previous = existing.find(
+      (credential) => (keyId && credential.keyId === keyId) || credential.thumbprintSha1.equals(thumbprintSha1),
+    );
     // Entra names an unnamed certificate credential after its subject ("CN=…").
     const displayName = typeof entry.displayName === "string" ? entry.displayName : certificate.subject;
     return {
@@ -320,8 +342,7 @@ export function newApplication(store: DirectoryStore, tenant: Tenant, body: Reco
 export function generateSecretText(): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   const tailAlphabet = `${alphabet}_-.~`;
-  const pick = (chars: string, count: number) =>
-    Array.from({ length: count }, () => chars[crypto.randomInt(chars.length)]).join("");
+  const pick = (chars: string, count: number) => Array.from({ length: count }, () => chars[crypto.randomInt(chars.length)]).join("");
   return `${pick(alphabet, 3)}8Q~${pick(tailAlphabet, 34)}`;
 }
 
@@ -330,7 +351,7 @@ export function parseClaimsMappingPolicyBody(body: Record<string, unknown>, part
   if (body.definition !== undefined || !partial) {
     const definition = body.definition;
     if (!Array.isArray(definition) || definition.length === 0 || definition.some((d) => typeof d !== "string")) {
-      throw badRequest("Property 'definition' must be an array holding one JSON string: [\"{\\\"ClaimsMappingPolicy\\\":{…}}\"].");
+      throw badRequest('Property \'definition\' must be an array holding one JSON string: ["{\\"ClaimsMappingPolicy\\":{…}}"].');
     }
     try {
       parseClaimsMappingDefinition(definition[0] as string);
@@ -363,7 +384,13 @@ export function graphServicePrincipal(tenantId: string, readyAt: number): Servic
     tokenSigningKeys: [],
     preferredTokenSigningKeyThumbprint: null,
     firstParty: {
-      names: [GRAPH_APP_ID, "https://graph.microsoft.com", "https://graph.microsoft.com/", "https://canary.graph.microsoft.com", "https://ags.windows.net"],
+      names: [
+        GRAPH_APP_ID,
+        "https://graph.microsoft.com",
+        "https://graph.microsoft.com/",
+        "https://canary.graph.microsoft.com",
+        "https://ags.windows.net",
+      ],
       ownerTenantId: MICROSOFT_TENANT_ID,
     },
   };

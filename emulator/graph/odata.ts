@@ -19,7 +19,9 @@ const CLAUSE_EQ = /^([A-Za-z0-9_/]+)\s+eq\s+('(?:[^']|'')*'|true|false|null|-?\d
 const CLAUSE_ANY = /^([A-Za-z0-9_]+)\/any\((\w+):\s*\2\s+eq\s+('(?:[^']|'')*')\)$/;
 
 function readPath(entity: Record<string, unknown>, path: string): unknown {
-  return path.split("/").reduce<unknown>((value, part) => (value && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined), entity);
+  return path
+    .split("/")
+    .reduce<unknown>((value, part) => (value && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined), entity);
 }
 
 function parseClause(clause: string): Predicate {
@@ -36,19 +38,29 @@ function parseClause(clause: string): Predicate {
       return Array.isArray(values) && values.some((value) => compareEq(value, literal));
     };
   }
-  throw graphError(400, "BadRequest", `Invalid filter clause: the emulator supports "property eq 'value'" joined by "and", and "collection/any(x:x eq 'value')"; got: ${clause}`);
+  throw graphError(
+    400,
+    "BadRequest",
+    `Invalid filter clause: the emulator supports "property eq 'value'" joined by "and", and "collection/any(x:x eq 'value')"; got: ${clause}`,
+  );
 }
 
 /** A predicate for a `$filter` expression (undefined → everything matches). */
 export function parseFilter(filter: string | null): Predicate {
   if (filter === null || filter.trim() === "") return () => true;
-  const clauses = filter.trim().split(/\s+and\s+/i).map((clause) => parseClause(clause.trim().replace(/^\((.*)\)$/, "$1")));
+  const clauses = filter
+    .trim()
+    .split(/\s+and\s+/i)
+    .map((clause) => parseClause(clause.trim().replace(/^\((.*)\)$/, "$1")));
   return (entity) => clauses.every((predicate) => predicate(entity));
 }
 
 export function parseSelect(select: string | null): string[] | undefined {
   if (select === null || select.trim() === "") return undefined;
-  return select.split(",").map((field) => field.trim()).filter((field) => field !== "");
+  return select
+    .split(",")
+    .map((field) => field.trim())
+    .filter((field) => field !== "");
 }
 
 /** Keep only selected properties; `id` stays, as Graph returns it. */
@@ -62,6 +74,7 @@ export function project(entity: Record<string, unknown>, select: string[] | unde
 export function parseTop(top: string | null): number | undefined {
   if (top === null) return undefined;
   const n = Number(top);
-  if (!Number.isInteger(n) || n < 1 || n > 999) throw graphError(400, "BadRequest", `Invalid $top value '${top}': use an integer from 1 to 999.`);
+  if (!Number.isInteger(n) || n < 1 || n > 999)
+    throw graphError(400, "BadRequest", `Invalid $top value '${top}': use an integer from 1 to 999.`);
   return n;
 }

@@ -12,7 +12,10 @@ const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 /** The secret's validity window: from now for two years unless the body says otherwise. */
 function validityWindow(input: Record<string, unknown>, now: number): { start: Date; end: Date } {
   const start = input.startDateTime === undefined || input.startDateTime === null ? new Date(now) : new Date(String(input.startDateTime));
-  const end = input.endDateTime === undefined || input.endDateTime === null ? new Date(start.getTime() + 2 * YEAR_MS) : new Date(String(input.endDateTime));
+  const end =
+    input.endDateTime === undefined || input.endDateTime === null
+      ? new Date(start.getTime() + 2 * YEAR_MS)
+      : new Date(String(input.endDateTime));
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
     throw badRequest("Invalid startDateTime or endDateTime: use ISO 8601 date-times.");
   }
@@ -56,6 +59,7 @@ export function removePassword(call: GraphCall): EmulatorResponse {
   if (typeof keyId !== "string") throw badRequest("Property 'keyId' is required.");
   const before = app.passwordCredentials.length;
   app.passwordCredentials = app.passwordCredentials.filter((credential) => credential.keyId !== keyId.toLowerCase());
-  if (app.passwordCredentials.length === before) throw badRequest(`No password credential with keyId '${keyId}' exists on this application.`);
+  if (app.passwordCredentials.length === before)
+    throw badRequest(`No password credential with keyId '${keyId}' exists on this application.`);
   return { status: 204 };
 }

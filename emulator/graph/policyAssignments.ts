@@ -22,7 +22,9 @@ export function assignPolicy(call: GraphCall): EmulatorResponse {
   const reference = parseJsonBody(call.request)["@odata.id"];
   const match = typeof reference === "string" ? /claimsMappingPolicies\/([^/?#]+)\/?$/i.exec(reference) : null;
   if (!match) {
-    throw badRequest("Property '@odata.id' must reference a claims-mapping policy: https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/{id}.");
+    throw badRequest(
+      "Property '@odata.id' must reference a claims-mapping policy: https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/{id}.",
+    );
   }
   const policy = findPolicy(call, match[1]);
   if (sp.claimsMappingPolicies.some((a) => a.policyId === policy.id)) {

@@ -51,7 +51,10 @@ export function compileRoutes(routes: readonly GraphRoute[]): CompiledRoute[] {
 
 /** The path the table matches: after `/v1.0`, with empty segments dropped ("" for `/v1.0` itself). */
 export function resourcePath(request: EmulatorRequest): string {
-  const segments = request.path.replace(/^\/v1\.0\/?/, "").split("/").filter((s) => s !== "");
+  const segments = request.path
+    .replace(/^\/v1\.0\/?/, "")
+    .split("/")
+    .filter((s) => s !== "");
   return segments.map((s) => `/${s}`).join("");
 }
 

@@ -5,14 +5,7 @@
  * looked up first, so a missing one is 404 whatever else is wrong.
  */
 import { graphError } from "../errors";
-import {
-  createApplication,
-  deleteApplication,
-  findApplication,
-  getApplication,
-  listApplications,
-  updateApplication,
-} from "./applications";
+import { createApplication, deleteApplication, findApplication, getApplication, listApplications, updateApplication } from "./applications";
 import { batchAcceptsPostOnly, postBatch } from "./batch";
 import { rejectMethod, rejectMethodOn, rejectUnknownSegment, rejectUnknownSegmentOn, type GraphHandler } from "./call";
 import { createPolicy, deletePolicy, findAddressedPolicy, getPolicy, listPolicies, updatePolicy } from "./claimsMappingPolicies";

@@ -23,7 +23,11 @@ export function findServicePrincipal(call: GraphCall): ServicePrincipal {
 
 export function listServicePrincipals(call: GraphCall): EmulatorResponse {
   const { store, tenant } = call;
-  return listResponse(call, "servicePrincipals", store.servicePrincipalsOf(tenant.id).map((sp) => servicePrincipalView(store, sp)));
+  return listResponse(
+    call,
+    "servicePrincipals",
+    store.servicePrincipalsOf(tenant.id).map((sp) => servicePrincipalView(store, sp)),
+  );
 }
 
 /** The application a new service principal stands for: in this tenant, or multi-tenant elsewhere. */
@@ -33,7 +37,11 @@ function backingApplication(call: GraphCall, requestedAppId: string): Applicatio
   const app = store.findApplicationByAppId(appId);
   if (!app || (app.tenantId !== tenant.id && app.signInAudience === "AzureADMyOrg")) {
     throw badRequest(`The appId '${requestedAppId}' of the service principal does not reference a valid application object.`, [
-      { code: "NoBackingApplicationObject", message: `The appId '${requestedAppId}' of the service principal does not reference a valid application object.`, target: "appId" },
+      {
+        code: "NoBackingApplicationObject",
+        message: `The appId '${requestedAppId}' of the service principal does not reference a valid application object.`,
+        target: "appId",
+      },
     ]);
   }
   if (store.findServicePrincipal(tenant.id, appId)) {
@@ -83,7 +91,10 @@ export function updateServicePrincipal(call: GraphCall): EmulatorResponse {
   const body = parseJsonBody(call.request);
   if (body.preferredTokenSigningKeyThumbprint !== undefined) {
     const thumbprint = body.preferredTokenSigningKeyThumbprint;
-    if (thumbprint !== null && (typeof thumbprint !== "string" || !sp.tokenSigningKeys.some((k) => k.thumbprintHex === thumbprint.toUpperCase()))) {
+    if (
+      thumbprint !== null &&
+      (typeof thumbprint !== "string" || !sp.tokenSigningKeys.some((k) => k.thumbprintHex === thumbprint.toUpperCase()))
+    ) {
       throw badRequest("preferredTokenSigningKeyThumbprint must be the thumbprint of one of the service principal's signing certificates.");
     }
     sp.preferredTokenSigningKeyThumbprint = thumbprint === null ? null : (thumbprint as string).toUpperCase();

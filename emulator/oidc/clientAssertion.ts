@@ -21,9 +21,7 @@ function assertionFailure(reason: string, correlation: Correlation): HttpError {
 function acceptedAssertionAudiences(context: EmulatorContext, tenant: Tenant): string[] {
   const names = [tenant.id, ...tenant.domains.map((domain) => domain.name)];
   const origins = [context.origin, REAL_AUTHORITY];
-  return origins.flatMap((origin) =>
-    names.flatMap((name) => [`${origin}/${name}/oauth2/v2.0/token`, `${origin}/${name}/oauth2/token`]),
-  );
+  return origins.flatMap((origin) => names.flatMap((name) => [`${origin}/${name}/oauth2/v2.0/token`, `${origin}/${name}/oauth2/token`]));
 }
 
 function findKeyCredential(app: Application, protectedHeader: Record<string, unknown>): { key?: KeyCredential; thumbprint: string } {
@@ -41,7 +39,13 @@ function findKeyCredential(app: Application, protectedHeader: Record<string, unk
 }
 
 /** The app's key credential the assertion's `x5t` / `x5t#S256` names, replicated and valid now. */
-function signingCredential(context: EmulatorContext, app: Application, assertion: string, now: number, correlation: Correlation): KeyCredential {
+function signingCredential(
+  context: EmulatorContext,
+  app: Application,
+  assertion: string,
+  now: number,
+  correlation: Correlation,
+): KeyCredential {
   let protectedHeader: Record<string, unknown>;
   try {
     protectedHeader = decodeProtectedHeader(assertion) as Record<string, unknown>;
@@ -86,7 +90,10 @@ async function verifyAssertion(
     });
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) {
-      throw assertionFailure("Client assertion failed signature validation. [Reason - The client assertion is expired (exp is in the past).]", correlation);
+      throw assertionFailure(
+        "Client assertion failed signature validation. [Reason - The client assertion is expired (exp is in the past).]",
+        correlation,
+      );
     }
     if (error instanceof joseErrors.JWTClaimValidationFailed) {
       throw assertionFailure(

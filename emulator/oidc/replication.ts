@@ -17,7 +17,11 @@ import {
 } from "../store";
 
 /** The client's service principal in the tenant, with its application, once the SP has replicated. */
-export function replicatedClient(store: DirectoryStore, tenant: Tenant, clientId: string): { sp: ServicePrincipal; app: Application } | undefined {
+export function replicatedClient(
+  store: DirectoryStore,
+  tenant: Tenant,
+  clientId: string,
+): { sp: ServicePrincipal; app: Application } | undefined {
   const sp = store.findServicePrincipal(tenant.id, clientId);
   const app = store.findApplicationByAppId(clientId);
   if (!sp || !app || !store.isReady(sp.readyAt)) return undefined;

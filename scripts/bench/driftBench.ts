@@ -42,7 +42,10 @@ export interface DeployAppOptions {
  * Deploy an enterprise CMiC stack to an emulator tenant with the real Pulumi program (deployStack)
  * and return the outputs a `pulumi stack output --json` of that stack prints.
  */
-export async function deployAuditedApp(target: { emulatorUrl: string; tenant: EmulatorTenantAccess }, options: DeployAppOptions): Promise<DeployedApp> {
+export async function deployAuditedApp(
+  target: { emulatorUrl: string; tenant: EmulatorTenantAccess },
+  options: DeployAppOptions,
+): Promise<DeployedApp> {
   const cmicUser = options.cmicUser ?? "CMICAPI";
   const { outputs } = await deployStack({
     emulatorUrl: target.emulatorUrl,
@@ -75,7 +78,11 @@ const LATENCY_MS = 50;
 
 interface BenchEmulator {
   url: string;
-  addTenant(input: { initialDomain: string }): { tenantId: string; initialDomain: string; deployer: { clientId: string; clientSecret: string } };
+  addTenant(input: { initialDomain: string }): {
+    tenantId: string;
+    initialDomain: string;
+    deployer: { clientId: string; clientSecret: string };
+  };
   setFaults(faults: { latencyMs?: number; pathPrefix?: string }): void;
   readonly requests: ReadonlyArray<{ method: string; path: string; status: number }>;
   readonly batchedRequests: ReadonlyArray<{ method: string; path: string; status: number }>;
@@ -93,7 +100,12 @@ export async function runDriftBench(): Promise<BenchResult[]> {
     // Pulumi programs run one at a time (deployStack queues them).
     const apps: DeployedApp[] = [];
     for (let index = 0; index < APP_COUNT; index += 1) {
-      apps.push(await deployAuditedApp({ emulatorUrl: emulator.url, tenant }, { displayName: `bench drift ${index}`, domain: tenant.initialDomain }));
+      apps.push(
+        await deployAuditedApp(
+          { emulatorUrl: emulator.url, tenant },
+          { displayName: `bench drift ${index}`, domain: tenant.initialDomain },
+        ),
+      );
     }
     // The token is fetched before the clock starts: a fleet run signs in once, not per app.
     await graph.api("/organization").get();

@@ -105,7 +105,9 @@ export async function provisionVerifyApp(options: ProvisionOptions): Promise<Pro
     });
   }
   if (options.skipPolicyAssignment && outputs.claimsMappingPolicyId) {
-    await graph.api(`/servicePrincipals/${outputs.servicePrincipalObjectId}/claimsMappingPolicies/${outputs.claimsMappingPolicyId}/$ref`).delete();
+    await graph
+      .api(`/servicePrincipals/${outputs.servicePrincipalObjectId}/claimsMappingPolicies/${outputs.claimsMappingPolicyId}/$ref`)
+      .delete();
   }
   if (options.secretEndDateTime && outputs.clientSecret) {
     const [stackKeyId] = outputs.credentialKeyIds;
@@ -148,7 +150,9 @@ function isTokenRequest(entry: { method: string; path: string }): boolean {
 /** Run the three verify benchmarks on a fresh emulator. */
 export async function runVerifyBench(): Promise<BenchResult[]> {
   // Loaded lazily so that importing provisionVerifyApp never starts an emulator.
-  const { startEmulator } = (await import("../../emulator")) as unknown as { startEmulator(options?: { propagationDelayMs?: number }): Promise<BenchEmulator> };
+  const { startEmulator } = (await import("../../emulator")) as unknown as {
+    startEmulator(options?: { propagationDelayMs?: number }): Promise<BenchEmulator>;
+  };
   const emulator = await startEmulator();
   const results: BenchResult[] = [];
   try {
@@ -177,7 +181,11 @@ export async function runVerifyBench(): Promise<BenchResult[]> {
     emulator.clearRequestLog();
     const badStart = Date.now();
     const bad = await runVerification(
-      verifyInputFromOutputs(ready.outputs, { authorityHost: emulator.url, scope: ready.outputs.identifierUri, propagationWindowStart: new Date() }),
+      verifyInputFromOutputs(ready.outputs, {
+        authorityHost: emulator.url,
+        scope: ready.outputs.identifierUri,
+        propagationWindowStart: new Date(),
+      }),
     );
     const badMs = Date.now() - badStart;
     const badTokenRequests = emulator.requests.filter(isTokenRequest).length;

@@ -93,7 +93,8 @@ export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: Nod
     all,
     cwd: values.cwd,
     concurrency: numberOption("concurrency", values.concurrency, { integer: true, min: 1, max: 64 }) ?? DEFAULT_CONCURRENCY,
-    auditConcurrency: numberOption("audit-concurrency", values["audit-concurrency"], { integer: true, min: 1, max: 256 }) ?? DEFAULT_AUDIT_CONCURRENCY,
+    auditConcurrency:
+      numberOption("audit-concurrency", values["audit-concurrency"], { integer: true, min: 1, max: 256 }) ?? DEFAULT_AUDIT_CONCURRENCY,
     expiryDays: numberOption("expiry-days", values["expiry-days"], { integer: true, min: 0, max: 3650 }) ?? DEFAULT_EXPIRY_DAYS,
     skipPreview: values["skip-preview"] === true,
     skipAudit: values["skip-audit"] === true,
@@ -118,7 +119,9 @@ export const driftCommand = defineCommand({
     const { runDrift } = await import("./engine");
     const now = new Date();
     const { results, exitCode } = await runDrift(options, { env: io.env, progress: (line) => io.stderr(`${line}\n`), now });
-    io.stdout(options.json ? `${JSON.stringify(toJsonReport(results, { expiryDays: options.expiryDays, now }), null, 2)}\n` : formatTable(results));
+    io.stdout(
+      options.json ? `${JSON.stringify(toJsonReport(results, { expiryDays: options.expiryDays, now }), null, 2)}\n` : formatTable(results),
+    );
     if (options.junitFile) {
       const file = path.resolve(options.junitFile);
       try {

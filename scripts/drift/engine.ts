@@ -50,7 +50,13 @@ function outputsErrorCheck(stack: string, error: unknown): DriftCheck {
       (known ? error.fix : undefined) ??
       `run \`pulumi stack output --json --stack ${stack}\` yourself to see why, or run \`pulumi up\` with this project's current version`,
   };
-  return { layer: "graph", id: "graph.outputs", name: "graph: stack outputs are readable", resource: `stack ${stack} outputs`, findings: [finding] };
+  return {
+    layer: "graph",
+    id: "graph.outputs",
+    name: "graph: stack outputs are readable",
+    resource: `stack ${stack} outputs`,
+    findings: [finding],
+  };
 }
 
 export interface StackCheckContext {
@@ -125,7 +131,11 @@ export async function runDrift(
     try {
       stacks = await listStacks(invocation);
     } catch (error) {
-      const results = [error instanceof CmicError ? fleetError(error.message, error.fix) : fleetError(error instanceof Error ? error.message : String(error))];
+      const results = [
+        error instanceof CmicError
+          ? fleetError(error.message, error.fix)
+          : fleetError(error instanceof Error ? error.message : String(error)),
+      ];
       return { results, exitCode: fleetExitCode(results) };
     }
     if (stacks.length === 0) {
@@ -163,4 +173,3 @@ export async function runDrift(
   );
   return { results, exitCode: fleetExitCode(results) };
 }
-

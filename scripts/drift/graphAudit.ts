@@ -89,7 +89,9 @@ export async function sendAuditBatch(
       const response: BatchResponse = {
         id: raw.id,
         status: raw.status,
-        headers: isRecord(raw.headers) ? (Object.fromEntries(Object.entries(raw.headers).map(([k, v]) => [k, String(v)])) as Record<string, string>) : undefined,
+        headers: isRecord(raw.headers)
+          ? (Object.fromEntries(Object.entries(raw.headers).map(([k, v]) => [k, String(v)])) as Record<string, string>)
+          : undefined,
         body: raw.body,
       };
       results.set(response.id, response);
@@ -131,7 +133,10 @@ export async function fetchAudit(stack: string, outputs: StackOutputs, options: 
     const text = error instanceof Error ? error.message : String(error);
     const signIn = /AADSTS\d+(: [^.\n]*\.)?/.exec(text);
     // @azure/identity's messages run over several lines of trace ids; the first line names the cause.
-    const firstLine = text.split(/\r?\n/)[0].replace(/\s*- Timestamp:.*$/, "").trim();
+    const firstLine = text
+      .split(/\r?\n/)[0]
+      .replace(/\s*- Timestamp:.*$/, "")
+      .trim();
     const message = signIn
       ? `drift's own identity could not sign in to read Graph: ${signIn[0]}`
       : `the Graph audit request failed${status !== undefined ? ` (HTTP ${status})` : ""}: ${firstLine}`;
@@ -146,7 +151,12 @@ export async function fetchAudit(stack: string, outputs: StackOutputs, options: 
         "check the credential drift runs with (AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation), " +
         "that it may read applications, service principals, policies and domains, and --graph-url / CMIC_GRAPH_URL",
     };
-    return { ok: false, checks: [{ layer: "graph", id: "graph.request", name: "graph: audit request succeeded", resource: "Microsoft Graph", findings: [finding] }] };
+    return {
+      ok: false,
+      checks: [
+        { layer: "graph", id: "graph.request", name: "graph: audit request succeeded", resource: "Microsoft Graph", findings: [finding] },
+      ],
+    };
   }
 }
 

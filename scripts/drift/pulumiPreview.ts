@@ -100,7 +100,10 @@ export function parsePreviewDigest(stdout: string): PreviewDigest | null {
       ? Object.fromEntries(
           Object.entries(step.detailedDiff).map(([path, diff]) => [
             path,
-            { kind: isRecord(diff) && typeof diff.kind === "string" ? diff.kind : "update", inputDiff: isRecord(diff) ? diff.inputDiff === true : false },
+            {
+              kind: isRecord(diff) && typeof diff.kind === "string" ? diff.kind : "update",
+              inputDiff: isRecord(diff) ? diff.inputDiff === true : false,
+            },
           ]),
         )
       : null;
@@ -222,7 +225,8 @@ export function findingsForStep(stack: string, step: PreviewStep): DriftFinding[
             ...base,
             severity: "expiry",
             id: "pulumi.rotationDue",
-            message: "the client secret's rotation date has passed: the next `pulumi up` issues a new secret (the current one has expired or is about to)",
+            message:
+              "the client secret's rotation date has passed: the next `pulumi up` issues a new secret (the current one has expired or is about to)",
             fix: `run \`pulumi up --stack ${stack}\` to issue the new secret, then give it to the connector admin (\`npm run handoff -- --stack ${stack} --reveal\`)`,
           },
         ];
@@ -270,7 +274,8 @@ export function findingsForStep(stack: string, step: PreviewStep): DriftFinding[
   return properties.map((property) => {
     const kind = detailed?.[property]?.kind;
     const forces = replaceReasons.has(property.split(/[.[]/)[0]) || (kind?.endsWith("-replace") ?? false);
-    const expected = kind === "delete" || kind === "delete-replace" ? undefined : displayValue(valueAtPath(step.newState?.inputs, property));
+    const expected =
+      kind === "delete" || kind === "delete-replace" ? undefined : displayValue(valueAtPath(step.newState?.inputs, property));
     const live = valueAtPath(step.oldState?.outputs, property) ?? valueAtPath(step.oldState?.inputs, property);
     const actual = kind === "add" || kind === "add-replace" ? undefined : displayValue(live);
     return {
@@ -303,7 +308,15 @@ function previewErrorFix(stack: string): string {
 }
 
 function errorCheck(stack: string, message: string, fix: string): DriftCheck {
-  const finding: DriftFinding = { stack, layer: "pulumi", id: "pulumi.preview", severity: "error", resource: `stack ${stack}`, message, fix };
+  const finding: DriftFinding = {
+    stack,
+    layer: "pulumi",
+    id: "pulumi.preview",
+    severity: "error",
+    resource: `stack ${stack}`,
+    message,
+    fix,
+  };
   return { layer: "pulumi", id: "pulumi.preview", name: "pulumi: preview --refresh ran", resource: `stack ${stack}`, findings: [finding] };
 }
 
@@ -333,7 +346,13 @@ export function interpretPreview(stack: string, run: PreviewRun): PreviewOutcome
       existing.findings.push(...findings);
       continue;
     }
-    checks.push({ layer: "pulumi", id: "pulumi.resource", name: `pulumi: ${resourceLabel(step.urn)}`, resource: resourceLabel(step.urn), findings });
+    checks.push({
+      layer: "pulumi",
+      id: "pulumi.resource",
+      name: `pulumi: ${resourceLabel(step.urn)}`,
+      resource: resourceLabel(step.urn),
+      findings,
+    });
   }
 
   const summaryChanges = Object.entries(digest.changeSummary).filter(([op, count]) => !UNCHANGED_OPS.has(op) && count > 0);

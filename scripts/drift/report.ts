@@ -173,9 +173,7 @@ export function formatTable(results: StackDriftResult[]): string {
     );
     for (const f of findings) {
       const tag = f.severity === "drift" ? "" : `[${f.severity}] `;
-      const values = f.expected !== undefined || f.actual !== undefined
-        ? ` (expected ${f.expected ?? "—"}, found ${f.actual ?? "—"})`
-        : "";
+      const values = f.expected !== undefined || f.actual !== undefined ? ` (expected ${f.expected ?? "—"}, found ${f.actual ?? "—"})` : "";
       lines.push(
         `  ${clip(f.layer, COLUMN_LIMITS.layer)}  ${clip(f.resource, COLUMN_LIMITS.resource)}  ${clip(f.property ?? "", COLUMN_LIMITS.property)}  ${tag}${f.message}${values}`,
       );

@@ -51,7 +51,10 @@ function emulatorOptionsFrom(values: ParsedOptions<typeof OPTIONS>, help: boolea
   const options: EmulatorCliOptions = { port: 0, propagationDelayMs: 0, domain: "contoso.onmicrosoft.com", verifiedDomains: [], help };
   if (values.port !== undefined) {
     if (!/^\d+$/.test(values.port) || Number(values.port) > 65535) {
-      throw new UsageError(`--port must be an integer from 0 to 65535 (got "${values.port}").`, "pass a free port, or 0 for any free port.");
+      throw new UsageError(
+        `--port must be an integer from 0 to 65535 (got "${values.port}").`,
+        "pass a free port, or 0 for any free port.",
+      );
     }
     options.port = Number(values.port);
   }
@@ -63,7 +66,8 @@ function emulatorOptionsFrom(values: ParsedOptions<typeof OPTIONS>, help: boolea
     options.tenantId = raw.toLowerCase();
   }
   if (values.domain !== undefined) {
-    if (!DOMAIN.test(values.domain)) throw new UsageError(`--domain must be a domain name such as contoso.onmicrosoft.com (got "${values.domain}").`);
+    if (!DOMAIN.test(values.domain))
+      throw new UsageError(`--domain must be a domain name such as contoso.onmicrosoft.com (got "${values.domain}").`);
     options.domain = values.domain.toLowerCase();
   }
   for (const raw of values["verified-domain"] ?? []) {
@@ -80,7 +84,12 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliOptions {
 }
 
 /** The instructions printed once the emulator listens (no secret in them: only the file path). */
-export function connectionInstructions(emulator: Pick<Emulator, "url" | "caCertFile">, tenant: EmulatorTenant, secretFile: string, propagationDelayMs: number): string {
+export function connectionInstructions(
+  emulator: Pick<Emulator, "url" | "caCertFile">,
+  tenant: EmulatorTenant,
+  secretFile: string,
+  propagationDelayMs: number,
+): string {
   return [
     `Entra ID + Graph emulator listening on ${emulator.url}`,
     `Tenant ${tenant.tenantId} (domains: ${tenant.verifiedDomains.join(", ")}); propagation delay ${propagationDelayMs / 1000} s.`,
@@ -128,7 +137,9 @@ export const emulatorCommand = defineCommand({
     } catch (error) {
       const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
       throw new CmicError("ERR_EMULATOR_START", `cannot start: ${(error as Error).message}.`, {
-        fix: inUse ? `port ${options.port} is in use: pick another --port, or 0 for any free port.` : "check the port and the emulator's home directory (.emulator/).",
+        fix: inUse
+          ? `port ${options.port} is in use: pick another --port, or 0 for any free port.`
+          : "check the port and the emulator's home directory (.emulator/).",
         cause: error,
       });
     }

@@ -43,20 +43,20 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
   if (registration.serviceUser) lines.push(row("Service user", registration.serviceUser));
   lines.push("");
   if (outputs.claimSource === "registration") {
-    lines.push(
-      "The token carries no `cmicuser` claim: set the service user in this registration (CMiC after Patch 22).",
-    );
+    lines.push("The token carries no `cmicuser` claim: set the service user in this registration (CMiC after Patch 22).");
   } else if (outputs.cmicUserClaim) {
     lines.push(
       `Tokens carry the claim \`cmicuser\` = \`${outputs.cmicUserClaim}\`; that CMiC user must exist ` +
-        (outputs.deployment === "cloud" ? "(CMiC Cloud: `tenant||username`, or the email-format username)." : "(CMiC Enterprise: the plain username)."),
+        (outputs.deployment === "cloud"
+          ? "(CMiC Cloud: `tenant||username`, or the email-format username)."
+          : "(CMiC Enterprise: the plain username)."),
     );
   }
   lines.push(
     "",
     "CMiC checks by default that the token was requested from the same IP address that calls it " +
       "(`cmic.oauth2.ipcheck.enabled`). Client-credential tokens from Entra usually carry no `ipaddr` claim; " +
-      "if calls fail with \"Client validation failed (ip check)\", set `cmic.oauth2.ipcheck.enabled=false` in `cmicapp.properties`.",
+      'if calls fail with "Client validation failed (ip check)", set `cmic.oauth2.ipcheck.enabled=false` in `cmicapp.properties`.',
     "",
     "## 2. Connector administrator: OAuth 2.0 – Client Credentials",
     "",

@@ -21,7 +21,9 @@ as CMiC will and prints the handoff sheet.
   --stack NAME               use Pulumi.NAME.yaml (default: dev)
   --stack-file FILE          use another stack settings file
   --break NAME               deploy a broken app on purpose, to see the diagnosis:
-${Object.entries(BREAKS).map(([name, what]) => `                               ${name.padEnd(14)} ${what}`).join("\n")}
+${Object.entries(BREAKS)
+  .map(([name, what]) => `                               ${name.padEnd(14)} ${what}`)
+  .join("\n")}
   --propagation-delay SECS   simulated Entra propagation delay (default 3)
   --window SECS              how long the token check retries propagation errors (default 20)
 
@@ -53,7 +55,8 @@ export const sandboxCommand = defineCommand({
     if (values.stack && values["stack-file"]) throw new UsageError("Give either --stack or --stack-file, not both.");
     const stackFile = values["stack-file"] ?? path.join(PROJECT_ROOT, `Pulumi.${values.stack ?? "dev"}.yaml`);
     // A stack file named like Pulumi.<stack>.yaml names its stack; any other file is "sandbox".
-    const stack = values.stack ?? (values["stack-file"] ? (/^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1] ?? "sandbox") : "dev");
+    const stack =
+      values.stack ?? (values["stack-file"] ? (/^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(stackFile))?.[1] ?? "sandbox") : "dev");
     const config = readStackConfig(stackFile);
 
     const log = (line: string) => io.stderr(`${line}\n`);

@@ -55,7 +55,10 @@ export interface DeployedStack {
  * post-deploy check's structured report when it ran in-process before the failure.
  */
 export class DeployError extends CmicError {
-  constructor(cause: unknown, readonly report: VerifyReport | null) {
+  constructor(
+    cause: unknown,
+    readonly report: VerifyReport | null,
+  ) {
     const known = cause instanceof CmicError ? cause : null;
     super(known?.code ?? "ERR_DEPLOY", cause instanceof Error ? cause.message : String(cause), {
       fix: known?.fix,

@@ -48,7 +48,12 @@ interface GraphObject {
 
 /** The object id at the end of an azuread resource id such as `/applications/<id>`. */
 function lastSegment(resourceId: unknown): string {
-  return String(resourceId).split("/").filter((part) => part !== "").pop() ?? "";
+  return (
+    String(resourceId)
+      .split("/")
+      .filter((part) => part !== "")
+      .pop() ?? ""
+  );
 }
 
 /**
@@ -82,7 +87,11 @@ export function checkJustDeployed(
 
 /** A registration failure, shaped like a provider error in `pulumi up` output (`<resource>: <what>`). */
 export class ResourceApplyError extends CmicError {
-  constructor(readonly resource: string, message: string, fix?: string) {
+  constructor(
+    readonly resource: string,
+    message: string,
+    fix?: string,
+  ) {
     super("ERR_RESOURCE_APPLY", `${resource}: ${message}`, { fix, exitCode: EXIT_FAILED });
   }
 }
@@ -102,12 +111,19 @@ export class GraphMocks implements pulumi.runtime.Mocks {
       case "azuread:index/getClientConfig:getClientConfig":
         return { tenantId: this.options.tenantId, clientId: "", objectId: "" };
       case "azuread:index/getDomains:getDomains": {
-        const response = (await this.options.graph.api("/domains").get()) as { value: { id: string; isInitial: boolean; isVerified: boolean; isDefault: boolean }[] };
+        const response = (await this.options.graph.api("/domains").get()) as {
+          value: { id: string; isInitial: boolean; isVerified: boolean; isDefault: boolean }[];
+        };
         const onlyInitial = args.inputs.onlyInitial === true;
         return {
           domains: response.value
             .filter((domain) => domain.isVerified && (!onlyInitial || domain.isInitial))
-            .map((domain) => ({ domainName: domain.id, initial: domain.isInitial, verified: domain.isVerified, default: domain.isDefault })),
+            .map((domain) => ({
+              domainName: domain.id,
+              initial: domain.isInitial,
+              verified: domain.isVerified,
+              default: domain.isDefault,
+            })),
         };
       }
       default:
@@ -125,11 +141,18 @@ export class GraphMocks implements pulumi.runtime.Mocks {
     } catch (error) {
       if (error instanceof ResourceApplyError) throw error;
       const graphError = error as { statusCode?: number; code?: string; message?: string };
-      throw new ResourceApplyError(args.name, `Graph answered ${graphError.statusCode ?? ""} ${graphError.code ?? ""}: ${graphError.message ?? String(error)}`);
+      throw new ResourceApplyError(
+        args.name,
+        `Graph answered ${graphError.statusCode ?? ""} ${graphError.code ?? ""}: ${graphError.message ?? String(error)}`,
+      );
     }
   }
 
-  private async apply(type: string, name: string, inputs: Record<string, unknown>): Promise<{ id: string; state: Record<string, unknown> }> {
+  private async apply(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+  ): Promise<{ id: string; state: Record<string, unknown> }> {
     const graph = this.options.graph;
     const broken = this.options.breakName;
     switch (type) {
@@ -139,9 +162,16 @@ export class GraphMocks implements pulumi.runtime.Mocks {
       case "azuread:index/application:Application": {
         const displayName = String(inputs.displayName);
         if (inputs.preventDuplicateNames) {
-          const existing = (await graph.api("/applications").filter(`displayName eq '${displayName.replace(/'/g, "''")}'`).get()) as { value: GraphObject[] };
+          const existing = (await graph
+            .api("/applications")
+            .filter(`displayName eq '${displayName.replace(/'/g, "''")}'`)
+            .get()) as { value: GraphObject[] };
           if (existing.value.length > 0) {
-            throw new ResourceApplyError(name, `an application named '${displayName}' already exists (preventDuplicateNames).`, "set cmic-entra-oauth:displayName to a unique name.");
+            throw new ResourceApplyError(
+              name,
+              `an application named '${displayName}' already exists (preventDuplicateNames).`,
+              "set cmic-entra-oauth:displayName to a unique name.",
+            );
           }
         }
         const api = (inputs.api ?? {}) as { requestedAccessTokenVersion?: number; mappedClaimsEnabled?: boolean };
@@ -196,7 +226,15 @@ export class GraphMocks implements pulumi.runtime.Mocks {
         await graph.api(`/applications/${objectId}`).patch({
           keyCredentials: [
             ...(app.keyCredentials ?? []),
-            { keyId, type: "AsymmetricX509Cert", usage: "Verify", key: der, displayName: "CMiC connector", startDateTime: inputs.startDate, endDateTime: inputs.endDate },
+            {
+              keyId,
+              type: "AsymmetricX509Cert",
+              usage: "Verify",
+              key: der,
+              displayName: "CMiC connector",
+              startDateTime: inputs.startDate,
+              endDateTime: inputs.endDate,
+            },
           ],
         });
         return { id: `/applications/${objectId}/certificate/${keyId}`, state: { keyId } };
@@ -247,7 +285,8 @@ export class GraphMocks implements pulumi.runtime.Mocks {
     const outputs = parseStackOutputs(JSON.parse(handedOver.stackOutputsJson ?? "null"));
     let credential: ClientCredentialSecret | null = null;
     if (handedOver.clientSecret) credential = { kind: "secret", clientSecret: handedOver.clientSecret };
-    else if (handedOver.certificateFile) credential = { kind: "certificate", certificatePem: readFileSync(handedOver.certificateFile, "utf8") };
+    else if (handedOver.certificateFile)
+      credential = { kind: "certificate", certificatePem: readFileSync(handedOver.certificateFile, "utf8") };
     const report = await checkJustDeployed(outputs, credential, this.options);
     return { ok: report.ok, checklist: renderChecklist(report), report };
   }

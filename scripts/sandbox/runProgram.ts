@@ -54,7 +54,12 @@ export async function resolveDeep(value: unknown, path = ""): Promise<ResolvedOu
   if (pulumi.Output.isInstance(value)) {
     const output = value as pulumi.Output<unknown>;
     const [inner, secret] = await Promise.all([
-      new Promise<unknown>((resolve) => output.apply((v) => { resolve(v); return v; })),
+      new Promise<unknown>((resolve) =>
+        output.apply((v) => {
+          resolve(v);
+          return v;
+        }),
+      ),
       pulumi.isSecret(output),
     ]);
     const resolved = await resolveDeep(inner, path);
@@ -67,7 +72,9 @@ export async function resolveDeep(value: unknown, path = ""): Promise<ResolvedOu
   }
   if (value !== null && typeof value === "object") {
     const entries = await Promise.all(
-      Object.entries(value as Record<string, unknown>).map(async ([key, item]) => [key, await resolveDeep(item, path ? `${path}.${key}` : key)] as const),
+      Object.entries(value as Record<string, unknown>).map(
+        async ([key, item]) => [key, await resolveDeep(item, path ? `${path}.${key}` : key)] as const,
+      ),
     );
     return {
       value: Object.fromEntries(entries.map(([key, item]) => [key, item.value])),
@@ -140,7 +147,7 @@ async function runRegistered(
   };
   await Promise.race([resolveAll(), firstFailure]);
   await Promise.race([waitForRegistrations(), firstFailure]);
-  for (let settled = 0; settled < registrations.length; ) {
+  for (let settled = 0; settled < registrations.length;) {
     const batch = registrations.slice(settled);
     settled = registrations.length;
     await Promise.all(batch);
@@ -174,7 +181,9 @@ export function unwrapMockInputs(inputs: Record<string, unknown>): { inputs: Rec
     }
     if (Array.isArray(value)) return value.map((item, index) => unwrap(item, `${path}[${index}]`));
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, unwrap(item, path ? `${path}.${key}` : key)]));
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, unwrap(item, path ? `${path}.${key}` : key)]),
+      );
     }
     return value;
   };

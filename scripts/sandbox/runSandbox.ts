@@ -39,7 +39,8 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
   const tenantId = options.config["azuread:tenantId"] || randomUUID();
   // The emulated tenant has verified the stack's domain, as the customer's tenant must have;
   // `--break domain` moves the stack to a domain it has not verified instead.
-  const config = options.breakName === "domain" ? { ...options.config, [`${CONFIG_NAMESPACE}:verifiedDomain`]: UNVERIFIED_DOMAIN } : options.config;
+  const config =
+    options.breakName === "domain" ? { ...options.config, [`${CONFIG_NAMESPACE}:verifiedDomain`]: UNVERIFIED_DOMAIN } : options.config;
   const verifiedDomain = options.breakName === "domain" ? undefined : options.config[`${CONFIG_NAMESPACE}:verifiedDomain`];
   const emulator = options.emulator ?? (await startEmulator({ propagationDelayMs: options.propagationDelayMs }));
   try {
@@ -50,7 +51,9 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       verifiedDomains: verifiedDomain ? [verifiedDomain] : [],
       displayName: `Sandbox tenant for stack ${options.stack}`,
     });
-    options.log(`Entra emulator at ${emulator.url}: tenant ${tenant.tenantId}, verified domains ${tenant.verifiedDomains.join(", ")} (not ${UNVERIFIED_DOMAIN}).`);
+    options.log(
+      `Entra emulator at ${emulator.url}: tenant ${tenant.tenantId}, verified domains ${tenant.verifiedDomains.join(", ")} (not ${UNVERIFIED_DOMAIN}).`,
+    );
     options.log(
       `Deploying stack '${options.stack}': the Pulumi program (index.ts) applies its resources through Microsoft Graph` +
         (options.breakName ? `, broken on purpose: ${options.breakName}` : "") +
@@ -71,7 +74,13 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
     for (const created of deployed.created) options.log(`  + ${created.type.split(":").pop()} ${created.name}`);
 
     if (deployed.checklist !== null) {
-      return { ok: true, outputs: deployed.outputs, checklist: deployed.checklist, report: deployed.checkReport, created: deployed.created.length };
+      return {
+        ok: true,
+        outputs: deployed.outputs,
+        checklist: deployed.checklist,
+        report: deployed.checkReport,
+        created: deployed.created.length,
+      };
     }
     // The stack turns the post-deploy check off, or cannot run it (certificate without its key): the
     // sandbox still proves a token before it says "green", or says why it cannot.
@@ -92,7 +101,12 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxResult
       propagationWindowMs: options.propagationWindowMs,
       hooks: { onProgress: (line) => options.log(`  … ${line}`) },
     });
-    if (!report.ok) return { ok: false, error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`), report };
+    if (!report.ok)
+      return {
+        ok: false,
+        error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`),
+        report,
+      };
     return { ok: true, outputs: deployed.outputs, checklist: renderChecklist(report), report, created: deployed.created.length };
   } catch (error) {
     // A failed deployment carries the post-deploy check's report, when there was one.

@@ -33,16 +33,26 @@ export function readStackConfig(file: string): Record<string, string> {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new StackFileError(`Cannot read the stack file ${file}: ${(error as Error).message}.`, "pass --stack NAME for Pulumi.NAME.yaml, or --stack-file PATH.");
+    throw new StackFileError(
+      `Cannot read the stack file ${file}: ${(error as Error).message}.`,
+      "pass --stack NAME for Pulumi.NAME.yaml, or --stack-file PATH.",
+    );
   }
   let document: unknown;
   try {
     document = yaml.load(text);
   } catch (error) {
-    throw new StackFileError(`${file} is not valid YAML: ${(error as Error).message}`, "fix the YAML at the line named above (Pulumi.dev.yaml is a complete example).");
+    throw new StackFileError(
+      `${file} is not valid YAML: ${(error as Error).message}`,
+      "fix the YAML at the line named above (Pulumi.dev.yaml is a complete example).",
+    );
   }
   const config = (document as { config?: unknown } | null)?.config;
   if (config === undefined || config === null) return {};
-  if (typeof config !== "object" || Array.isArray(config)) throw new StackFileError(`${file}: \`config\` must be a map of settings.`, "write each setting as `cmic-entra-oauth:<name>: <value>` under `config:`, as in Pulumi.dev.yaml.");
+  if (typeof config !== "object" || Array.isArray(config))
+    throw new StackFileError(
+      `${file}: \`config\` must be a map of settings.`,
+      "write each setting as `cmic-entra-oauth:<name>: <value>` under `config:`, as in Pulumi.dev.yaml.",
+    );
   return Object.fromEntries(Object.entries(config as Record<string, unknown>).map(([key, value]) => [key, configString(key, value, file)]));
 }

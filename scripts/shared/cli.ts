@@ -113,7 +113,10 @@ Every command also takes:
 
 /** `cmic-entra-oauth 0.1.0`, from the package.json of the project this file belongs to. */
 export function projectVersion(): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(findProjectRoot(__dirname), "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+  const manifest = JSON.parse(fs.readFileSync(path.join(findProjectRoot(__dirname), "package.json"), "utf8")) as {
+    name?: unknown;
+    version?: unknown;
+  };
   return `${String(manifest.name)} ${String(manifest.version)}`;
 }
 
@@ -130,7 +133,13 @@ export function numberOption(
   const number = Number(value.trim());
   if (!shape.test(value.trim()) || !Number.isFinite(number) || (min !== undefined && number < min) || (max !== undefined && number > max)) {
     const range =
-      min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` ≥ ${min}` : max !== undefined ? ` ≤ ${max}` : "";
+      min !== undefined && max !== undefined
+        ? ` from ${min} to ${max}`
+        : min !== undefined
+          ? ` ≥ ${min}`
+          : max !== undefined
+            ? ` ≤ ${max}`
+            : "";
     throw new UsageError(`--${flag} must be a ${integer ? "whole number" : "number"}${unit ? ` of ${unit}` : ""}${range}, got '${value}'.`);
   }
   return number;
@@ -182,7 +191,10 @@ function usageErrorFrom(error: unknown): UsageError {
       }
       return new UsageError(`${flag} takes no value.`, `write ${flag} alone.`);
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return new UsageError(`Unexpected argument '${quoted}'.`, "every value belongs to an option (--name VALUE); quote values with spaces.");
+      return new UsageError(
+        `Unexpected argument '${quoted}'.`,
+        "every value belongs to an option (--name VALUE); quote values with spaces.",
+      );
     default:
       return new UsageError(message);
   }
@@ -196,7 +208,10 @@ export interface ParsedCommandLine<O extends OptionSpecs> {
 }
 
 /** Strict parsing of a command's arguments; throws UsageError. Exported for tests of one CLI's flags. */
-export function parseCommandLine<O extends OptionSpecs>(command: Pick<CommandDefinition<O>, "options" | "positionals">, argv: readonly string[]): ParsedCommandLine<O> {
+export function parseCommandLine<O extends OptionSpecs>(
+  command: Pick<CommandDefinition<O>, "options" | "positionals">,
+  argv: readonly string[],
+): ParsedCommandLine<O> {
   const options: OptionSpecs = { ...command.options, ...KERNEL_OPTIONS };
   let own: string[] = joinNegativeNumbers(argv, options);
   let rest: string[] = [];
@@ -235,7 +250,9 @@ function report(command: Command<OptionSpecs>, error: unknown, print: (text: str
   }
   // A bug, not a result: the stack helps whoever reports it (redaction still applies).
   const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  print(`${command.name}: unexpected error: ${detail}\nThis is a bug in ${command.name}, not in your settings: please report it with the lines above.\n`);
+  print(
+    `${command.name}: unexpected error: ${detail}\nThis is a bug in ${command.name}, not in your settings: please report it with the lines above.\n`,
+  );
   return EXIT_FAILED;
 }
 

@@ -5,12 +5,7 @@
  * login.microsoftonline.com/common/discovery/instance) must be turned off, or every request fails
  * offline. MSAL also refuses plain-http authorities, which is why the emulator speaks HTTPS.
  */
-import {
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  DefaultAzureCredential,
-  type TokenCredential,
-} from "@azure/identity";
+import { ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
 
 /** Hosts Microsoft runs (public and sovereign clouds); everything else is a private authority. */
@@ -51,12 +46,7 @@ export function createClientCredential(target: CredentialTarget): TokenCredentia
   if (target.credential.kind === "secret") {
     return new ClientSecretCredential(target.tenantId, target.clientId, target.credential.clientSecret, options);
   }
-  return new ClientCertificateCredential(
-    target.tenantId,
-    target.clientId,
-    { certificate: target.credential.certificatePem },
-    options,
-  );
+  return new ClientCertificateCredential(target.tenantId, target.clientId, { certificate: target.credential.certificatePem }, options);
 }
 
 /**

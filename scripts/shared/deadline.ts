@@ -9,7 +9,10 @@
 import { CmicError } from "../../contract/errors";
 
 export class DeadlineError extends CmicError {
-  constructor(readonly what: string, readonly timeoutMs: number) {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
     super("ERR_DEADLINE", `${what} did not finish within ${(timeoutMs / 1000).toFixed(1)} s`, {
       fix: "Check the network path to the host (proxy, firewall) and retry; raise --timeout if the service is known to be slow.",
     });

@@ -12,7 +12,11 @@ export { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 
 /** The outputs could not be read at all (no Pulumi CLI, unknown stack, unreadable or non-JSON file). */
 export class StackOutputsSourceError extends CmicError {
-  constructor(code: "ERR_PULUMI_NOT_FOUND" | "ERR_PULUMI_STACK_OUTPUT" | "ERR_OUTPUTS_FILE" | "ERR_OUTPUTS_JSON", message: string, fix: string) {
+  constructor(
+    code: "ERR_PULUMI_NOT_FOUND" | "ERR_PULUMI_STACK_OUTPUT" | "ERR_OUTPUTS_FILE" | "ERR_OUTPUTS_JSON",
+    message: string,
+    fix: string,
+  ) {
     super(code, message, { fix, exitCode: EXIT_FAILED });
   }
 }
@@ -25,7 +29,10 @@ export interface PulumiInvocation {
 }
 
 /** Run `pulumi <args>` and return stdout; a missing CLI or a failure becomes a message with the fix. */
-export function runPulumi(args: string[], invocation: PulumiInvocation = {}): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+export function runPulumi(
+  args: string[],
+  invocation: PulumiInvocation = {},
+): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   const command = invocation.pulumiCommand ?? "pulumi";
   return new Promise((resolve, reject) => {
     execFile(

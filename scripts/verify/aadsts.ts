@@ -97,7 +97,8 @@ const entries: AadstsEntry[] = [
     code: "1002012",
     short: "scope must end with /.default",
     retry: "permanent",
-    cause: (ctx) => `The client-credentials flow only accepts a scope of the form <Application ID URI>/.default; the request used "${ctx.scope}".`,
+    cause: (ctx) =>
+      `The client-credentials flow only accepts a scope of the form <Application ID URI>/.default; the request used "${ctx.scope}".`,
     fix: (ctx) =>
       `Request the scope ${identifierUriOf(ctx.scope).replace(/\/+$/, "")}/.default (the stack output \`scope\`), and set the same value as Scope in the connector.`,
   },
@@ -148,7 +149,8 @@ const entries: AadstsEntry[] = [
     // meet it is unverified: the CMiC and Arcoro guides request exactly that and report it working.
     cause: (ctx) =>
       `Entra refused a token that application ${ctx.clientId} requested for itself by the identifier "${identifierUriOf(ctx.scope)}" instead of its GUID.`,
-    fix: (ctx) => `Request scope ${ctx.clientId}/.default (the app id itself) to confirm; keep the stack output \`scope\` for the connector if that works too.`,
+    fix: (ctx) =>
+      `Request scope ${ctx.clientId}/.default (the app id itself) to confirm; keep the stack output \`scope\` for the connector if that works too.`,
   },
   {
     code: "700025",
@@ -286,12 +288,14 @@ export function extractAadstsCode(text: string): string | null {
 }
 
 /** Unknown tenant at discovery: MSAL reports it without an AADSTS code. */
-const INVALID_TENANT = /invalid_tenant|endpoints?_resolution_error|tenant .{0,80} not found|unable to resolve endpoints|openid-configuration.*(400|404)/i;
+const INVALID_TENANT =
+  /invalid_tenant|endpoints?_resolution_error|tenant .{0,80} not found|unable to resolve endpoints|openid-configuration.*(400|404)/i;
 /** OAuth's own "try again" signals, whatever the code. */
 const TRANSIENT_TEXT = /temporarily_unavailable|server_error|transient error/i;
 // MSAL spells its own code network_error (underscore); node's fetch says "fetch failed".
 const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_\w+|socket hang up|network[ _]error|fetch failed/i;
-const TLS = /self[- ]signed certificate|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|unable to get local issuer certificate/i;
+const TLS =
+  /self[- ]signed certificate|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|unable to get local issuer certificate/i;
 
 export interface ErrorShape {
   message: string;
@@ -333,7 +337,8 @@ export function classifyEntraError(error: unknown): { entry: AadstsEntry; code: 
     const known = AADSTS_CATALOGUE.get(code);
     if (known) return { entry: known, code, shape };
     if (shape.statusCode === 429) return { entry: throttled, code, shape };
-    if ((shape.statusCode !== undefined && shape.statusCode >= 500) || TRANSIENT_TEXT.test(shape.message)) return { entry: serverError, code, shape };
+    if ((shape.statusCode !== undefined && shape.statusCode >= 500) || TRANSIENT_TEXT.test(shape.message))
+      return { entry: serverError, code, shape };
     return { entry: unknownError, code, shape };
   }
   // A network failure can carry MSAL's discovery wording too: the network is the cause to name.
@@ -341,7 +346,11 @@ export function classifyEntraError(error: unknown): { entry: AadstsEntry; code: 
   if (NETWORK.test(shape.message)) return { entry: networkError, code: null, shape };
   if (INVALID_TENANT.test(shape.message)) return { entry: AADSTS_CATALOGUE.get("90002")!, code: "90002", shape };
   if (shape.statusCode === 429 || /\b429\b|too many requests|throttl/i.test(shape.message)) return { entry: throttled, code: "429", shape };
-  if ((shape.statusCode !== undefined && shape.statusCode >= 500) || TRANSIENT_TEXT.test(shape.message) || /\b50[0234]\b/.test(shape.message)) {
+  if (
+    (shape.statusCode !== undefined && shape.statusCode >= 500) ||
+    TRANSIENT_TEXT.test(shape.message) ||
+    /\b50[0234]\b/.test(shape.message)
+  ) {
     return { entry: serverError, code: null, shape };
   }
   return { entry: unknownError, code: null, shape };
@@ -416,7 +425,15 @@ export function diagnoseDiscovery(probe: DiscoveryProbe, fallback: EntraDiagnosi
       const code = extractAadstsCode(probe.description);
       const entry = code ? AADSTS_CATALOGUE.get(code) : undefined;
       if (!entry || !code) return fallback;
-      return { ...fallback, code, short: entry.short, retry: entry.retry, cause: entry.cause(ctx), fix: entry.fix(ctx), message: entraSentence(probe.description) };
+      return {
+        ...fallback,
+        code,
+        short: entry.short,
+        retry: entry.retry,
+        cause: entry.cause(ctx),
+        fix: entry.fix(ctx),
+        message: entraSentence(probe.description),
+      };
     }
     case "ok":
       return fallback;

@@ -14,7 +14,16 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { issuerUrlV2, jwksUri as defaultJwksUri } from "../../contract/entraEndpoints";
 import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi } from "../shared/stackOutputSources";
 import type { ClientCredentialSecret } from "../shared/credentials";
-import { defineCommand, numberOption, parseCommandLine, runCommand, runWhenMain, type CliIo, type OptionSpecs, type ParsedOptions } from "../shared/cli";
+import {
+  defineCommand,
+  numberOption,
+  parseCommandLine,
+  runCommand,
+  runWhenMain,
+  type CliIo,
+  type OptionSpecs,
+  type ParsedOptions,
+} from "../shared/cli";
 import type { VerifyInput } from "./runner";
 import { redact, renderChecklist, renderJson } from "./report";
 
@@ -155,7 +164,9 @@ async function loadCredential(flags: Flags, env: NodeJS.ProcessEnv, outputs: Sta
   const secret = flags["client-secret"] || handedOver.clientSecret || outputs?.clientSecret || null;
   if (secret) return { kind: "secret", clientSecret: secret };
   if (outputs?.credential === "certificate") {
-    throw new UsageError("The stack uses a certificate credential: pass --certificate FILE (PEM with the certificate and its private key).");
+    throw new UsageError(
+      "The stack uses a certificate credential: pass --certificate FILE (PEM with the certificate and its private key).",
+    );
   }
   throw new UsageError(
     `No client secret: set ${SECRET_ENV} (preferred), pass --client-secret, read the stack with --stack (uses --show-secrets), ` +
@@ -169,7 +180,11 @@ function required(name: string, value: string | undefined | null, flag: string):
 }
 
 /** Turn the parsed flags (and environment) into the runner's input. Throws UsageError, or a CmicError when the outputs cannot be read. */
-export async function verifyInputFromFlags(flags: Flags, env: NodeJS.ProcessEnv, stdin: NodeJS.ReadableStream): Promise<{ input: VerifyInput; json: boolean }> {
+export async function verifyInputFromFlags(
+  flags: Flags,
+  env: NodeJS.ProcessEnv,
+  stdin: NodeJS.ReadableStream,
+): Promise<{ input: VerifyInput; json: boolean }> {
   if (flags["expect-cmicuser"] !== undefined && flags["no-cmicuser"]) {
     throw new UsageError("Pass either --expect-cmicuser VALUE or --no-cmicuser, not both.");
   }
@@ -186,7 +201,10 @@ export async function verifyInputFromFlags(flags: Flags, env: NodeJS.ProcessEnv,
   if (flags["no-cmicuser"]) expectedCmicUser = null;
   else if (flags["expect-cmicuser"] !== undefined) expectedCmicUser = flags["expect-cmicuser"];
   else if (outputs) expectedCmicUser = outputs.cmicUserClaim;
-  else throw new UsageError("Missing the expected cmicuser value: pass --expect-cmicuser VALUE, or --no-cmicuser when CMiC's registration names the service user.");
+  else
+    throw new UsageError(
+      "Missing the expected cmicuser value: pass --expect-cmicuser VALUE, or --no-cmicuser when CMiC's registration names the service user.",
+    );
 
   let token: string | undefined;
   if (flags.token !== undefined) {
@@ -209,7 +227,11 @@ export async function verifyInputFromFlags(flags: Flags, env: NodeJS.ProcessEnv,
     authorityHost: httpsUrl("authority-host", flags["authority-host"] || handedOver.authorityHost || undefined),
     cmicUrl: httpsUrl("cmic-url", flags["cmic-url"]),
     timeoutMs: positiveSeconds("timeout", flags.timeout),
-    propagationWindowMs: positiveSeconds("propagation-window", flags["propagation-window"] || handedOver.propagationWindowSeconds || undefined, true),
+    propagationWindowMs: positiveSeconds(
+      "propagation-window",
+      flags["propagation-window"] || handedOver.propagationWindowSeconds || undefined,
+      true,
+    ),
     propagationWindowStart: flags["just-deployed"] ? new Date() : undefined,
   };
   if (outputs) {
@@ -258,7 +280,11 @@ export const verifyCommand = defineCommand({
 });
 
 /** Parse a verify command line into the runner's input (tests); throws UsageError. */
-export async function buildVerifyInput(argv: readonly string[], env: NodeJS.ProcessEnv, stdin: NodeJS.ReadableStream): Promise<{ input: VerifyInput; json: boolean }> {
+export async function buildVerifyInput(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdin: NodeJS.ReadableStream,
+): Promise<{ input: VerifyInput; json: boolean }> {
   return verifyInputFromFlags(parseCommandLine(verifyCommand, argv).options, env, stdin);
 }
 

@@ -32,7 +32,7 @@ const RULES: Rule[] = [
   {
     status: (s) => s === 401,
     text: /ip ?check/i,
-    detail: 'CMiC answered 401 "Client validation failed (ip check)": the token\'s ipaddr differs from the caller\'s IP',
+    detail: "CMiC answered 401 \"Client validation failed (ip check)\": the token's ipaddr differs from the caller's IP",
     fix: () =>
       "Request the token from the same egress IP that calls CMiC, or set cmic.oauth2.ipcheck.enabled=false in cmicapp.properties and restart CMiC.",
   },

@@ -52,7 +52,10 @@ export async function probeDiscovery(authorityHost: string, tenantId: string, ti
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(Math.max(MIN_PROBE_MS, timeoutMs)) });
+    response = await fetch(url, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(Math.max(MIN_PROBE_MS, timeoutMs)),
+    });
     text = await response.text();
   } catch (error) {
     return { kind: "unreachable", host, reason: networkReason(error) };

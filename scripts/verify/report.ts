@@ -114,7 +114,9 @@ export function renderChecklist(report: VerifyReport): string {
         ".",
     );
   } else {
-    lines.push(`FAILED: ${failed.length} check${failed.length === 1 ? "" : "s"} failed (${failed.map((c) => c.id).join(", ")}). Apply the fixes above and run verify again.`);
+    lines.push(
+      `FAILED: ${failed.length} check${failed.length === 1 ? "" : "s"} failed (${failed.map((c) => c.id).join(", ")}). Apply the fixes above and run verify again.`,
+    );
   }
   return lines.join("\n");
 }

@@ -117,9 +117,7 @@ export function verifyInputFromOutputs(outputs: StackOutputs, overrides: VerifyO
   return { ...base, ...defined };
 }
 
-type Acquisition =
-  | { ok: true; token: string; requests: number; check: CheckResult }
-  | { ok: false; requests: number; check: CheckResult };
+type Acquisition = { ok: true; token: string; requests: number; check: CheckResult } | { ok: false; requests: number; check: CheckResult };
 
 interface RunContext {
   input: VerifyInput;
@@ -181,7 +179,10 @@ export async function runVerification(input: VerifyInput, hooks: VerifyHooks = {
     token = input.token.trim();
     const outcome = await checkToken(token, expectationsOf(input), fetchJwks, Math.floor(now() / 1000));
     checks = outcome.decoded
-      ? [{ id: "token", ok: true, detail: "token given: validated offline (only the JWKS is fetched; the token is sent nowhere)" }, ...outcome.checks]
+      ? [
+          { id: "token", ok: true, detail: "token given: validated offline (only the JWKS is fetched; the token is sent nowhere)" },
+          ...outcome.checks,
+        ]
       : outcome.checks;
     decoded = outcome.decoded;
   } else {
@@ -246,11 +247,15 @@ async function acquireAndCheck(
   let requests = 0;
   const waiter = new ProgressThrottle(ctx);
   for (;;) {
-    const acquisition = await acquireWithRetry(ctx, () => {
-      const current = delay;
-      delay = Math.min(delay * BACKOFF.factor, BACKOFF.maxMs);
-      return current;
-    }, waiter);
+    const acquisition = await acquireWithRetry(
+      ctx,
+      () => {
+        const current = delay;
+        delay = Math.min(delay * BACKOFF.factor, BACKOFF.maxMs);
+        return current;
+      },
+      waiter,
+    );
     requests += acquisition.requests;
     if (!acquisition.ok) {
       return { checks: [acquisition.check], decoded: null, requests, token: null };
@@ -363,7 +368,9 @@ async function acquireWithRetry(ctx: RunContext, nextDelay: () => number, waiter
         // discovery document (its minimum time, past the deadline) tells "cannot reach" from "slow".
         discovery ??= await probeDiscovery(input.authorityHost ?? ENTRA_AUTHORITY_HOST, input.tenantId, 0);
         const unreachable = discovery.kind === "unreachable" || discovery.kind === "not-json";
-        const cause = unreachable ? diagnoseDiscovery(discovery, diagnoseEntraError(error, diagnosisContext, ctx.redact), diagnosisContext) : null;
+        const cause = unreachable
+          ? diagnoseDiscovery(discovery, diagnoseEntraError(error, diagnosisContext, ctx.redact), diagnosisContext)
+          : null;
         return {
           ok: false,
           requests,

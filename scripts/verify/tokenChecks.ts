@@ -53,7 +53,10 @@ export type JwksFetcher = (url: string) => Promise<JSONWebKeySet>;
 
 /** The registered JWKS could not be loaded (network, HTTP status, not JSON, not a key set). */
 export class JwksFetchError extends CmicError {
-  constructor(readonly url: string, message: string) {
+  constructor(
+    readonly url: string,
+    message: string,
+  ) {
     super("ERR_JWKS_FETCH", message, {
       fix: `check that ${url} is the JWKS URI Entra publishes for the tenant and that this machine can reach it (network path, proxy).`,
       exitCode: EXIT_FAILED,
@@ -154,7 +157,8 @@ export function repeatedMemberNames(jsonText: string): string[] {
 
 function repeatedClaimsIn(token: string): string[] {
   const [header = "", payload = ""] = token.split(".");
-  const names = (part: string, where: string) => repeatedMemberNames(Buffer.from(part, "base64url").toString("utf8")).map((name) => `${where} ${name}`);
+  const names = (part: string, where: string) =>
+    repeatedMemberNames(Buffer.from(part, "base64url").toString("utf8")).map((name) => `${where} ${name}`);
   return [...names(header, "header"), ...names(payload, "claim")];
 }
 
@@ -312,7 +316,7 @@ export async function checkSignature(
       id: "signature",
       ok: false,
       detail: `the RS256 signature does not verify with ${keyName} from ${registered}: the token was altered or not signed by Entra`,
-      fix: "Use the token exactly as Entra returned it; a modified token is refused by CMiC with \"Unable to validate signature\".",
+      fix: 'Use the token exactly as Entra returned it; a modified token is refused by CMiC with "Unable to validate signature".',
     };
   }
 
@@ -440,7 +444,11 @@ export function checkApplicationId(claims: Record<string, unknown>, expect: Toke
 }
 
 export function checkAudience(claims: Record<string, unknown>, expect: TokenExpectations): CheckResult {
-  const audiences = Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === "string") : typeof claims.aud === "string" ? [claims.aud] : [];
+  const audiences = Array.isArray(claims.aud)
+    ? claims.aud.filter((a): a is string => typeof a === "string")
+    : typeof claims.aud === "string"
+      ? [claims.aud]
+      : [];
   const v1 = isV1(claims);
   const uri = expect.identifierUri.replace(/\/+$/, "");
   const accepted = v1 ? [uri, `${uri}/`, expect.clientId] : [expect.clientId];
@@ -467,7 +475,12 @@ function isoTime(seconds: number): string {
 export function checkLifetime(claims: Record<string, unknown>, nowSeconds: number, skewSeconds = DEFAULT_CLOCK_SKEW_SECONDS): CheckResult {
   const { exp, nbf, iat } = claims;
   if (typeof exp !== "number") {
-    return { id: "lifetime", ok: false, detail: "the token has no numeric exp claim", fix: "Use an access token issued by Entra; they always carry exp." };
+    return {
+      id: "lifetime",
+      ok: false,
+      detail: "the token has no numeric exp claim",
+      fix: "Use an access token issued by Entra; they always carry exp.",
+    };
   }
   if (nbf !== undefined && typeof nbf !== "number") {
     return { id: "lifetime", ok: false, detail: `nbf is not a number (${quote(nbf)})`, fix: "Use an access token issued by Entra." };
@@ -593,8 +606,7 @@ export function checkCmicUser(claims: Record<string, unknown>, expect: TokenExpe
 }
 
 export function checkIpAddress(claims: Record<string, unknown>): CheckResult {
-  const fix =
-    "Request the token from the same egress IP that calls CMiC, or set cmic.oauth2.ipcheck.enabled=false in cmicapp.properties.";
+  const fix = "Request the token from the same egress IP that calls CMiC, or set cmic.oauth2.ipcheck.enabled=false in cmicapp.properties.";
   if (typeof claims.ipaddr === "string") {
     return {
       id: "ip-check",
@@ -608,7 +620,8 @@ export function checkIpAddress(claims: Record<string, unknown>): CheckResult {
     id: "ip-check",
     ok: true,
     warning: true,
-    detail: "no ipaddr claim (usual for app-only tokens); CMiC's IP check (cmic.oauth2.ipcheck.enabled, on by default) compares it with the caller's IP",
+    detail:
+      "no ipaddr claim (usual for app-only tokens); CMiC's IP check (cmic.oauth2.ipcheck.enabled, on by default) compares it with the caller's IP",
     fix: `If CMiC answers "Client validation failed (ip check)": ${fix}`,
   };
 }

@@ -66,7 +66,11 @@ fs.writeFileSync(certOnly, pem.certPem);
 fs.writeFileSync(withKey, pem.certificateWithKeyPem);
 fs.writeFileSync(
   encryptedKey,
-  pem.certPem + crypto.createPrivateKey(pem.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pass-phrase" }).toString(),
+  pem.certPem +
+    crypto
+      .createPrivateKey(pem.keyPem)
+      .export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pass-phrase" })
+      .toString(),
 );
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -74,8 +78,17 @@ const { privateKey: dsaKey } = crypto.generateKeyPairSync("dsa", { modulusLength
 const PRIVATE_KEY_BLOCKS: Array<[string, string]> = [
   ["PKCS#8", pem.keyPem],
   ["RSA (PKCS#1)", crypto.createPrivateKey(pem.keyPem).export({ type: "pkcs1", format: "pem" }).toString()],
-  ["encrypted PKCS#8", crypto.createPrivateKey(pem.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "x-x-x-x-x" }).toString()],
-  ["DSA", dsaKey.export({ type: "pkcs8", format: "pem" }).toString().replace(/PRIVATE KEY/g, "DSA PRIVATE KEY")],
+  [
+    "encrypted PKCS#8",
+    crypto.createPrivateKey(pem.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "x-x-x-x-x" }).toString(),
+  ],
+  [
+    "DSA",
+    dsaKey
+      .export({ type: "pkcs8", format: "pem" })
+      .toString()
+      .replace(/PRIVATE KEY/g, "DSA PRIVATE KEY"),
+  ],
   ["OpenSSH", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"],
 ];
 
@@ -102,13 +115,25 @@ const INVALID: Array<[string, Record<string, string>, string]> = [
   ["URI with a fragment", { ...BASE, identifierUriFormat: "api://{clientId}.{domain}#x" }, "identifierUriFormat"],
   ["unknown placeholder {tenantId}", { ...BASE, identifierUriFormat: "api://{tenantId}.{domain}" }, "identifierUriFormat"],
   ["placeholder in the wrong case {clientid}", { ...BASE, identifierUriFormat: "api://{clientid}.{domain}" }, "identifierUriFormat"],
-  ["https URI off the domain even without mapped claims", { ...BASE, claimSource: "registration", identifierUriFormat: "https://evil.example/{clientId}" }, "identifierUriFormat"],
+  [
+    "https URI off the domain even without mapped claims",
+    { ...BASE, claimSource: "registration", identifierUriFormat: "https://evil.example/{clientId}" },
+    "identifierUriFormat",
+  ],
   ...PRIVATE_KEY_BLOCKS.map(([kind, block]): [string, Record<string, string>, string] => [
     `a certificate with a ${kind} private key`,
     { ...BASE, credential: "certificate", certificate: pem.certPem + block },
     "certificate",
   ]),
-  ["a public key block beside the certificate", { ...BASE, credential: "certificate", certificate: pem.certPem + crypto.createPublicKey(pem.keyPem).export({ type: "spki", format: "pem" }) }, "certificate"],
+  [
+    "a public key block beside the certificate",
+    {
+      ...BASE,
+      credential: "certificate",
+      certificate: pem.certPem + crypto.createPublicKey(pem.keyPem).export({ type: "spki", format: "pem" }),
+    },
+    "certificate",
+  ],
   ["a certificate not yet valid", { ...BASE, credential: "certificate", certificate: future.certPem }, "certificate"],
   ["claim name email", { ...BASE, claimName: "email" }, "claimName"],
   ["claim name upn", { ...BASE, claimName: "upn" }, "claimName"],
@@ -126,9 +151,21 @@ const INVALID: Array<[string, Record<string, string>, string]> = [
   ["display name with a zero-width space", { ...BASE, displayName: "CMiC\u200bintegration" }, "displayName"],
   ["a typo in a setting's name", { ...BASE, secretLifetimeDay: "90" }, "secretLifetimeDay"],
   ["a setting name in the wrong case", { ...BASE, ServiceUser: "X" }, "ServiceUser"],
-  ["post-deploy certificate file that does not exist", { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: path.join(scratch, "missing.pem") }, "postDeployCertificateFile"],
-  ["post-deploy certificate file without a private key", { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: certOnly }, "postDeployCertificateFile"],
-  ["post-deploy certificate file with an encrypted key", { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: encryptedKey }, "postDeployCertificateFile"],
+  [
+    "post-deploy certificate file that does not exist",
+    { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: path.join(scratch, "missing.pem") },
+    "postDeployCertificateFile",
+  ],
+  [
+    "post-deploy certificate file without a private key",
+    { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: certOnly },
+    "postDeployCertificateFile",
+  ],
+  [
+    "post-deploy certificate file with an encrypted key",
+    { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: encryptedKey },
+    "postDeployCertificateFile",
+  ],
   ["the nil tenant GUID", { ...BASE, "azuread:tenantId": "00000000-0000-0000-0000-000000000000" }, "tenantId"],
   ["a domain as tenant id", { ...BASE, "azuread:tenantId": "contoso.onmicrosoft.com" }, "tenantId"],
 ];
@@ -167,8 +204,14 @@ describe("the rules are not too wide", () => {
     ["an email-format Cloud username", { deployment: "cloud", serviceUser: "svc.arcoro+cmic@acme-construction.com" }],
     ["a subdomain identifier URI", { ...BASE, identifierUriFormat: "https://cmic.{domain}/{clientId}" }],
     ["the default URI form", { ...BASE, identifierUriFormat: "api://{clientId}.{domain}" }],
-    ["api://{clientId} when CMiC reads the user from its registration", { deployment: "enterprise", claimSource: "registration", identifierUriFormat: "api://{clientId}" }],
-    ["a post-deploy certificate file with its key", { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: withKey }],
+    [
+      "api://{clientId} when CMiC reads the user from its registration",
+      { deployment: "enterprise", claimSource: "registration", identifierUriFormat: "api://{clientId}" },
+    ],
+    [
+      "a post-deploy certificate file with its key",
+      { ...BASE, credential: "certificate", certificate: pem.certPem, postDeployCertificateFile: withKey },
+    ],
     ["a display name with a typographic apostrophe", { ...BASE, displayName: "O’Brien CMiC" }],
   ])("accepts %s", async (_what, settings) => {
     const outcome = await run(settings);
@@ -179,13 +222,17 @@ describe("the rules are not too wide", () => {
   it("warns, without stopping, about a namespace that looks like the project's", async () => {
     const outcome = await run({ ...BASE, "cmic-entra-oath:credential": "certificate" });
     expect(outcome.error).toBeNull();
-    expect(outcome.warnings.join("\n")).toMatch(/'cmic-entra-oath:credential' is in namespace 'cmic-entra-oath'.*pulumi config set cmic-entra-oauth:credential/);
+    expect(outcome.warnings.join("\n")).toMatch(
+      /'cmic-entra-oath:credential' is in namespace 'cmic-entra-oath'.*pulumi config set cmic-entra-oauth:credential/,
+    );
   });
 });
 
 describe("the settings list", () => {
   it("is the one Pulumi.yaml declares", () => {
-    const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")) as {
+      config: Record<string, unknown>;
+    };
     expect(Object.keys(project.config).sort()).toEqual([...SETTING_KEYS].sort());
   });
 });

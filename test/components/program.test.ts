@@ -39,7 +39,10 @@ function loadIndex(): Record<string, unknown> {
   return program;
 }
 
-async function deploy(settings: Record<string, string>, options: { tenant?: boolean } = {}): Promise<{ run: ProgramRun; mocks: RecordingMocks }> {
+async function deploy(
+  settings: Record<string, string>,
+  options: { tenant?: boolean } = {},
+): Promise<{ run: ProgramRun; mocks: RecordingMocks }> {
   const mocks = new RecordingMocks({ tenantId: TENANT, initialDomain: "contoso.onmicrosoft.com", now: NOW });
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(settings)) config[`cmic-entra-oauth:${key}`] = value;
@@ -54,7 +57,12 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
   let run: ProgramRun;
   let mocks: RecordingMocks;
   beforeAll(async () => {
-    ({ run, mocks } = await deploy({ deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "contoso.com", owners: JSON.stringify([OWNER]) }));
+    ({ run, mocks } = await deploy({
+      deployment: "enterprise",
+      serviceUser: "ARCORO_SVC",
+      verifiedDomain: "contoso.com",
+      owners: JSON.stringify([OWNER]),
+    }));
   });
 
   it("declares exactly the component and its eight children", () => {
@@ -62,7 +70,17 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
       [T.component, T.app, T.uri, T.sp, T.rotation, T.password, T.policy, T.assignment, T.check].sort(),
     );
     expect(mocks.resources.map((r) => r.name).sort()).toEqual(
-      ["cmic", "cmic-app", "cmic-identifier-uri", "cmic-sp", "cmic-secret-rotation", "cmic-secret", "cmic-claims-policy", "cmic-claims-policy-assignment", "cmic-token-check"].sort(),
+      [
+        "cmic",
+        "cmic-app",
+        "cmic-identifier-uri",
+        "cmic-sp",
+        "cmic-secret-rotation",
+        "cmic-secret",
+        "cmic-claims-policy",
+        "cmic-claims-policy-assignment",
+        "cmic-token-check",
+      ].sort(),
     );
   });
 
@@ -194,7 +212,10 @@ describe("setting combinations", () => {
 
   it("falls back to the tenant's initial domain and signed-in tenant when neither is set", async () => {
     const { mocks, run } = await deploy({ deployment: "enterprise", serviceUser: "SVC" }, { tenant: false });
-    expect(mocks.calls.map((call) => call.token).sort()).toEqual(["azuread:index/getClientConfig:getClientConfig", "azuread:index/getDomains:getDomains"]);
+    expect(mocks.calls.map((call) => call.token).sort()).toEqual([
+      "azuread:index/getClientConfig:getClientConfig",
+      "azuread:index/getDomains:getDomains",
+    ]);
     expect(mocks.calls.find((call) => call.token.endsWith("getDomains"))?.inputs).toMatchObject({ onlyInitial: true });
     const clientId = String(mocks.only(T.app).state.clientId);
     expect(plainOutputs(run)).toMatchObject({ tenantId: TENANT, identifierUri: `api://${clientId}.contoso.onmicrosoft.com` });
@@ -214,11 +235,21 @@ describe("setting combinations", () => {
     const notAfter = new Date(Date.now() + 400 * 86_400_000);
     notAfter.setUTCMilliseconds(0);
     const certificate = generateTestCertificate({ commonName: "arcoro-connector", notBefore, notAfter });
-    const { mocks, run } = await deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem });
+    const { mocks, run } = await deploy({
+      deployment: "enterprise",
+      serviceUser: "SVC",
+      credential: "certificate",
+      certificate: certificate.certPem,
+    });
     expect(mocks.byType(T.password)).toHaveLength(0);
     expect(mocks.byType(T.rotation)).toHaveLength(0);
     const credential = mocks.only(T.certificate);
-    expect(credential.inputs).toMatchObject({ applicationId: mocks.only(T.app).id, type: "AsymmetricX509Cert", encoding: "pem", value: certificate.certPem.trim() });
+    expect(credential.inputs).toMatchObject({
+      applicationId: mocks.only(T.app).id,
+      type: "AsymmetricX509Cert",
+      encoding: "pem",
+      value: certificate.certPem.trim(),
+    });
     expect(credential.inputs).toMatchObject({ startDate: notBefore.toISOString(), endDate: notAfter.toISOString() });
     // The certificate is public, but the SDK stores `value` encrypted anyway.
     expect(credential.secretInputs).toContain("value");
@@ -239,14 +270,25 @@ describe("setting combinations", () => {
     // The file must exist and hold the certificate and its key (settings reject it otherwise).
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cmic-check-")), "connector.pem");
     fs.writeFileSync(file, certificate.certificateWithKeyPem, { mode: 0o600 });
-    const { mocks } = await deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem, postDeployCertificateFile: file });
+    const { mocks } = await deploy({
+      deployment: "enterprise",
+      serviceUser: "SVC",
+      credential: "certificate",
+      certificate: certificate.certPem,
+      postDeployCertificateFile: file,
+    });
     expect((mocks.only(T.check).inputs.environment as Record<string, string>).CMIC_CLIENT_CERTIFICATE_FILE).toBe(file);
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   });
 
   it("creates both credentials with credential=both", async () => {
     const certificate = generateTestCertificate({ commonName: "arcoro-connector" });
-    const { mocks, run } = await deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "both", certificate: certificate.certPem });
+    const { mocks, run } = await deploy({
+      deployment: "enterprise",
+      serviceUser: "SVC",
+      credential: "both",
+      certificate: certificate.certPem,
+    });
     expect(mocks.byType(T.password)).toHaveLength(1);
     expect(mocks.byType(T.certificate)).toHaveLength(1);
     expect(plainOutputs(run).credentialKeyIds).toEqual([mocks.only(T.password).state.keyId, mocks.only(T.certificate).state.keyId]);
@@ -264,7 +306,9 @@ describe("setting combinations", () => {
     });
     expect(mocks.only(T.rotation).inputs).toEqual({ rotationDays: 30 });
     expect(mocks.only(T.app).inputs.displayName).toBe("Arcoro - CMiC");
-    expect(JSON.parse((mocks.only(T.policy).inputs.definitions as string[])[0]).ClaimsMappingPolicy.ClaimsSchema[0].JwtClaimType).toBe("cmic_user");
+    expect(JSON.parse((mocks.only(T.policy).inputs.definitions as string[])[0]).ClaimsMappingPolicy.ClaimsSchema[0].JwtClaimType).toBe(
+      "cmic_user",
+    );
     expect(plainOutputs(run).identifierUri).toBe(`api://cmic-${String(mocks.only(T.app).state.clientId)}.contoso.com`);
   });
 
@@ -279,7 +323,10 @@ describe("invalid settings", () => {
     [{ serviceUser: "SVC" }, "cmic-entra-oauth:deployment is required"],
     [{ deployment: "enterprise", serviceUser: "A|B" }, "cmic-entra-oauth:serviceUser contains '|'"],
     [{ deployment: "cloud", serviceUser: "SVC" }, "cmic-entra-oauth:cmicTenant is required on CMiC Cloud"],
-    [{ deployment: "enterprise", serviceUser: "SVC", verifiedDomain: "https://contoso.com" }, "cmic-entra-oauth:verifiedDomain is 'https://contoso.com'"],
+    [
+      { deployment: "enterprise", serviceUser: "SVC", verifiedDomain: "https://contoso.com" },
+      "cmic-entra-oauth:verifiedDomain is 'https://contoso.com'",
+    ],
     [{ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays: "731" }, "whole number of days from 1 to 730"],
     [{ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: "not a pem" }, "is not a PEM certificate"],
   ])("%j fails before any resource is declared", async (settings, message) => {
@@ -290,17 +337,26 @@ describe("invalid settings", () => {
   });
 
   it("rejects an expired certificate", async () => {
-    const certificate = generateTestCertificate({ commonName: "old", notBefore: new Date("2020-01-01T00:00:00Z"), notAfter: new Date("2021-01-01T00:00:00Z") });
-    await expect(deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem })).rejects.toThrow(
-      "cmic-entra-oauth:certificate expired on 2021-01-01T00:00:00.000Z",
-    );
+    const certificate = generateTestCertificate({
+      commonName: "old",
+      notBefore: new Date("2020-01-01T00:00:00Z"),
+      notAfter: new Date("2021-01-01T00:00:00Z"),
+    });
+    await expect(
+      deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem }),
+    ).rejects.toThrow("cmic-entra-oauth:certificate expired on 2021-01-01T00:00:00.000Z");
   });
 
   it("rejects a PEM that carries the private key", async () => {
     const certificate = generateTestCertificate({ commonName: "leaky" });
-    await expect(deploy({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: certificate.certPem + certificate.keyPem })).rejects.toThrow(
-      "contains a private key",
-    );
+    await expect(
+      deploy({
+        deployment: "enterprise",
+        serviceUser: "SVC",
+        credential: "certificate",
+        certificate: certificate.certPem + certificate.keyPem,
+      }),
+    ).rejects.toThrow("contains a private key");
   });
 });
 
@@ -344,7 +400,16 @@ describe("resource options", () => {
   it("runs the post-deploy check only after every resource it checks exists", async () => {
     const options = await childOptions({ deployment: "enterprise", serviceUser: "SVC" });
     const dependsOn = (options.get("cmic-token-check")?.dependsOn ?? []) as pulumi.Resource[];
-    const names = await Promise.all(dependsOn.map((resource) => new Promise<string>((resolve) => resource.urn.apply((urn) => resolve(urn.split("::").pop() ?? "")))));
-    expect(names.sort()).toEqual(["cmic-app", "cmic-claims-policy", "cmic-claims-policy-assignment", "cmic-identifier-uri", "cmic-secret", "cmic-sp"]);
+    const names = await Promise.all(
+      dependsOn.map((resource) => new Promise<string>((resolve) => resource.urn.apply((urn) => resolve(urn.split("::").pop() ?? "")))),
+    );
+    expect(names.sort()).toEqual([
+      "cmic-app",
+      "cmic-claims-policy",
+      "cmic-claims-policy-assignment",
+      "cmic-identifier-uri",
+      "cmic-secret",
+      "cmic-sp",
+    ]);
   });
 });

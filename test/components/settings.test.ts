@@ -26,7 +26,11 @@ function problemsOf(settings: IntegrationSettings): string[] {
 }
 
 function fromConfig(values: Record<string, string>, tenant: Record<string, string> = {}) {
-  return settingsFromConfig((key) => values[key], (key) => tenant[key], context);
+  return settingsFromConfig(
+    (key) => values[key],
+    (key) => tenant[key],
+    context,
+  );
 }
 
 describe("validateIntegrationSettings", () => {
@@ -56,8 +60,16 @@ describe("validateIntegrationSettings", () => {
 
   it.each([
     ["deployment", { deployment: "enterprize", serviceUser: "SVC" }, "is 'enterprize', which is not one of enterprise, cloud"],
-    ["claimSource", { deployment: "enterprise", serviceUser: "SVC", claimSource: "claim" }, "is 'claim', which is not one of token, registration"],
-    ["credential", { deployment: "enterprise", serviceUser: "SVC", credential: "password" }, "is 'password', which is not one of secret, certificate, both"],
+    [
+      "claimSource",
+      { deployment: "enterprise", serviceUser: "SVC", claimSource: "claim" },
+      "is 'claim', which is not one of token, registration",
+    ],
+    [
+      "credential",
+      { deployment: "enterprise", serviceUser: "SVC", credential: "password" },
+      "is 'password', which is not one of secret, certificate, both",
+    ],
   ])("rejects an unknown %s", (key, settings, message) => {
     const problems = problemsOf(settings as IntegrationSettings);
     expect(problems).toHaveLength(1);
@@ -80,7 +92,9 @@ describe("validateIntegrationSettings", () => {
   });
 
   it("rejects a pipe inside the CMiC tenant", () => {
-    expect(problemsOf({ deployment: "cloud", serviceUser: "SVC", cmicTenant: "AC|ME" })[0]).toContain("cmic-entra-oauth:cmicTenant contains '|'");
+    expect(problemsOf({ deployment: "cloud", serviceUser: "SVC", cmicTenant: "AC|ME" })[0]).toContain(
+      "cmic-entra-oauth:cmicTenant contains '|'",
+    );
   });
 
   it("requires the tenant on Cloud unless the username is in email format", () => {
@@ -91,46 +105,70 @@ describe("validateIntegrationSettings", () => {
   });
 
   it("refuses a CMiC tenant on Enterprise, where it would be silently ignored", () => {
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", cmicTenant: "ACME" })[0]).toContain("only CMiC Cloud prefixes the tenant");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", cmicTenant: "ACME" })[0]).toContain(
+      "only CMiC Cloud prefixes the tenant",
+    );
   });
 
   it.each(["https://contoso.com", "contoso", "contoso.com/api", "contoso.com:443", "-bad.com", "con toso.com"])(
     "rejects the verified domain %j",
     (verifiedDomain) => {
-      expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", verifiedDomain })[0]).toContain("cmic-entra-oauth:verifiedDomain is");
+      expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", verifiedDomain })[0]).toContain(
+        "cmic-entra-oauth:verifiedDomain is",
+      );
     },
   );
 
   it("accepts and lower-cases a domain name", () => {
-    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", verifiedDomain: "Contoso.COM" }, context).verifiedDomain).toBe("contoso.com");
+    expect(
+      validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", verifiedDomain: "Contoso.COM" }, context).verifiedDomain,
+    ).toBe("contoso.com");
   });
 
   it.each([0, 731, 12.5, -3])("rejects a secret lifetime of %p days", (secretLifetimeDays) => {
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays })[0]).toContain("whole number of days from 1 to 730");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays })[0]).toContain(
+      "whole number of days from 1 to 730",
+    );
   });
 
   it("accepts the limits 1 and 730", () => {
-    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays: 1 }, context).secretLifetimeDays).toBe(1);
-    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays: 730 }, context).secretLifetimeDays).toBe(730);
+    expect(
+      validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays: 1 }, context).secretLifetimeDays,
+    ).toBe(1);
+    expect(
+      validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays: 730 }, context).secretLifetimeDays,
+    ).toBe(730);
   });
 
   it("rejects owners that are not object ids, and duplicates", () => {
-    const problems = problemsOf({ deployment: "enterprise", serviceUser: "SVC", owners: ["admin@contoso.com", TENANT, TENANT.toUpperCase()] });
+    const problems = problemsOf({
+      deployment: "enterprise",
+      serviceUser: "SVC",
+      owners: ["admin@contoso.com", TENANT, TENANT.toUpperCase()],
+    });
     expect(problems[0]).toContain("has 'admin@contoso.com', which is not an object id");
     expect(problems[1]).toContain("lists the same object id twice");
   });
 
   it("rejects a tenant id that is not a GUID and names the azuread key", () => {
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", tenantId: "contoso.onmicrosoft.com" })[0]).toContain("pulumi config set azuread:tenantId");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", tenantId: "contoso.onmicrosoft.com" })[0]).toContain(
+      "pulumi config set azuread:tenantId",
+    );
   });
 
   it("requires a certificate for certificate credentials and refuses one for secret-only", () => {
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate" })[0]).toContain("cmic-entra-oauth:certificate is required when credential is 'certificate'");
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "both" })[0]).toContain("is required when credential is 'both'");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate" })[0]).toContain(
+      "cmic-entra-oauth:certificate is required when credential is 'certificate'",
+    );
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "both" })[0]).toContain(
+      "is required when credential is 'both'",
+    );
   });
 
   it("rejects text that is not a PEM certificate", () => {
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: "MIIB..." })[0]).toContain("is not a PEM certificate");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", credential: "certificate", certificate: "MIIB..." })[0]).toContain(
+      "is not a PEM certificate",
+    );
   });
 
   it("rejects restricted or malformed claim names", () => {
@@ -139,19 +177,37 @@ describe("validateIntegrationSettings", () => {
   });
 
   it("rejects identifier URI formats Entra or CMiC would refuse", () => {
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "urn:cmic" })[0]).toContain("starts with api:// or https://");
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://{clientId}/" })[0]).toContain("no trailing slash");
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://cmic.contoso.com" })[0]).toContain("names neither {domain} nor {clientId}");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "urn:cmic" })[0]).toContain(
+      "starts with api:// or https://",
+    );
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://{clientId}/" })[0]).toContain(
+      "no trailing slash",
+    );
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://cmic.contoso.com" })[0]).toContain(
+      "names neither {domain} nor {clientId}",
+    );
   });
 
   it("keeps the URI on the verified domain when the token carries mapped claims (AADSTS501461)", () => {
     const [problem] = problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "api://{clientId}" });
     expect(problem).toContain("AADSTS501461");
     expect(problem).toContain("keep {domain} in the host");
-    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "https://{clientId}/{domain}" })[0]).toContain("whose host is not on the verified domain");
+    expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "https://{clientId}/{domain}" })[0]).toContain(
+      "whose host is not on the verified domain",
+    );
     // Without the claim (CMiC after Patch 22) the audience may be the bare GUID form.
-    expect(validateIntegrationSettings({ deployment: "enterprise", claimSource: "registration", identifierUriFormat: "api://{clientId}" }, context).identifierUriFormat).toBe("api://{clientId}");
-    expect(validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "https://{domain}/cmic-{clientId}" }, context).identifierUriFormat).toBe("https://{domain}/cmic-{clientId}");
+    expect(
+      validateIntegrationSettings(
+        { deployment: "enterprise", claimSource: "registration", identifierUriFormat: "api://{clientId}" },
+        context,
+      ).identifierUriFormat,
+    ).toBe("api://{clientId}");
+    expect(
+      validateIntegrationSettings(
+        { deployment: "enterprise", serviceUser: "SVC", identifierUriFormat: "https://{domain}/cmic-{clientId}" },
+        context,
+      ).identifierUriFormat,
+    ).toBe("https://{domain}/cmic-{clientId}");
   });
 
   it("reports every problem at once", () => {
@@ -192,13 +248,22 @@ describe("settingsFromConfig", () => {
   });
 
   it("treats Pulumi.yaml's empty defaults as unset", () => {
-    const settings = fromConfig({ deployment: "enterprise", claimSource: "registration", serviceUser: "", cmicTenant: "", certificate: "", displayName: "" });
+    const settings = fromConfig({
+      deployment: "enterprise",
+      claimSource: "registration",
+      serviceUser: "",
+      cmicTenant: "",
+      certificate: "",
+      displayName: "",
+    });
     expect(settings.serviceUser).toBeNull();
     expect(settings.displayName).toBe("CMiC integration (acme-prod)");
   });
 
   it("accepts owners as a comma-separated list", () => {
-    expect(fromConfig({ deployment: "enterprise", serviceUser: "S", owners: `${TENANT}, ${TENANT.replace("3f", "4f")}` }).owners).toHaveLength(2);
+    expect(
+      fromConfig({ deployment: "enterprise", serviceUser: "S", owners: `${TENANT}, ${TENANT.replace("3f", "4f")}` }).owners,
+    ).toHaveLength(2);
   });
 
   it("reports type errors together with rule violations", () => {
@@ -214,7 +279,9 @@ describe("settingsFromConfig", () => {
   });
 
   it("rejects owners that are not a list of strings", () => {
-    expect(() => fromConfig({ deployment: "enterprise", serviceUser: "S", owners: "[1,2]" })).toThrow("owners is '[1,2]', which is not a list of strings");
+    expect(() => fromConfig({ deployment: "enterprise", serviceUser: "S", owners: "[1,2]" })).toThrow(
+      "owners is '[1,2]', which is not a list of strings",
+    );
   });
 });
 

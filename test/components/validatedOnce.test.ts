@@ -25,7 +25,11 @@ async function deployComponent(args: CmicEntraIntegrationArgs): Promise<Recordin
 describe("the component's settings", () => {
   // Valid at the clock the run validated with, expired by the wall clock: only a second
   // validation with a second clock could tell, so the outcome shows how often it validates.
-  const certificate = generateTestCertificate({ commonName: "connector", notBefore: new Date("2020-01-01T00:00:00Z"), notAfter: new Date("2021-01-01T00:00:00Z") });
+  const certificate = generateTestCertificate({
+    commonName: "connector",
+    notBefore: new Date("2020-01-01T00:00:00Z"),
+    notAfter: new Date("2021-01-01T00:00:00Z"),
+  });
   const typed: IntegrationSettings = {
     deployment: "enterprise",
     serviceUser: "SVC",
@@ -43,7 +47,12 @@ describe("the component's settings", () => {
 
   it("validates typed settings itself, before any resource is declared", async () => {
     const mocks = new RecordingMocks({ tenantId: TENANT, initialDomain: "contoso.onmicrosoft.com", now: new Date() });
-    const run = runProgram({ stack: "acme-prod", config: {}, mocks, loadProgram: () => ({ id: new CmicEntraIntegration("cmic", typed).clientId }) });
+    const run = runProgram({
+      stack: "acme-prod",
+      config: {},
+      mocks,
+      loadProgram: () => ({ id: new CmicEntraIntegration("cmic", typed).clientId }),
+    });
     await expect(run).rejects.toThrow("cmic-entra-oauth:certificate expired on 2021-01-01T00:00:00.000Z");
     expect(mocks.resources).toHaveLength(0);
   });

@@ -39,7 +39,11 @@ function answers(overrides: Answers = {}): Map<string, BatchResponse> {
       keyCredentials: [],
     },
   };
-  const sp: BatchResponse = overrides.sp ?? { id: "sp", status: 200, body: { passwordCredentials: overrides.spPasswords ?? [], keyCredentials: [] } };
+  const sp: BatchResponse = overrides.sp ?? {
+    id: "sp",
+    status: 200,
+    body: { passwordCredentials: overrides.spPasswords ?? [], keyCredentials: [] },
+  };
   const policy = { id: outputs.claimsMappingPolicyId, definition: [claimsMappingDefinition(outputs.cmicUserClaim ?? "")] };
   return new Map<string, BatchResponse>([
     ["app", app],
@@ -94,8 +98,12 @@ describe("the audit's rule table", () => {
 
 describe("credential rules", () => {
   it("counts only the application's credentials as present: the stack's key found on the service principal alone is missing (not unknown)", () => {
-    const subject = subjectOf(answers({ appPasswords: [], spPasswords: [{ keyId: STACK_KEY.toUpperCase(), endDateTime: "2027-06-01T00:00:00Z" }] }));
-    expect(credentialsPresentRule(subject)?.findings).toEqual([expect.objectContaining({ id: "graph.credentials.missing", expected: STACK_KEY })]);
+    const subject = subjectOf(
+      answers({ appPasswords: [], spPasswords: [{ keyId: STACK_KEY.toUpperCase(), endDateTime: "2027-06-01T00:00:00Z" }] }),
+    );
+    expect(credentialsPresentRule(subject)?.findings).toEqual([
+      expect.objectContaining({ id: "graph.credentials.missing", expected: STACK_KEY }),
+    ]);
     // Known by key id, wherever it sits: the stack's key id is not "added by hand".
     expect(credentialsUnknownRule(subject)?.findings).toEqual([]);
   });
@@ -103,7 +111,11 @@ describe("credential rules", () => {
   it("names the service principal's removal command for a credential added there", () => {
     const subject = subjectOf(answers({ spPasswords: [{ keyId: "a1b2", displayName: "test" }] }));
     const [finding] = credentialsUnknownRule(subject)?.findings ?? [];
-    expect(finding).toMatchObject({ id: "graph.credentials.unknown", property: "passwordCredentials", actual: 'client secret a1b2 ("test")' });
+    expect(finding).toMatchObject({
+      id: "graph.credentials.unknown",
+      property: "passwordCredentials",
+      actual: 'client secret a1b2 ("test")',
+    });
     expect(finding.fix).toContain(`az ad sp credential delete --id ${outputs.servicePrincipalObjectId} --key-id a1b2`);
   });
 
@@ -129,6 +141,8 @@ describe("credential rules", () => {
 
   it("reports an ended credential as expired", () => {
     const subject = subjectOf(answers({ appPasswords: [{ keyId: STACK_KEY, endDateTime: "2026-11-01T00:00:00Z" }] }));
-    expect(credentialsExpiryRule(subject)?.findings.map((finding) => finding.message)).toEqual([`the client secret ${STACK_KEY} has expired: the connector cannot sign in`]);
+    expect(credentialsExpiryRule(subject)?.findings.map((finding) => finding.message)).toEqual([
+      `the client secret ${STACK_KEY} has expired: the connector cannot sign in`,
+    ]);
   });
 });

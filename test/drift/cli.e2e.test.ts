@@ -37,11 +37,14 @@ function graphEnv(): NodeJS.ProcessEnv {
 
 async function deployInto(fakeDir: string, stack: string, secretLifetimeDays?: number) {
   const f = fixture();
-  const deployed = await deployAuditedApp({ emulatorUrl: f.emulator.url, tenant: f.tenant }, {
-    displayName: `CMiC ${stack} ${crypto.randomUUID().slice(0, 6)}`,
-    domain: f.tenant.initialDomain,
-    secretLifetimeDays,
-  });
+  const deployed = await deployAuditedApp(
+    { emulatorUrl: f.emulator.url, tenant: f.tenant },
+    {
+      displayName: `CMiC ${stack} ${crypto.randomUUID().slice(0, 6)}`,
+      domain: f.tenant.initialDomain,
+      secretLifetimeDays,
+    },
+  );
   // Pulumi's own view is clean: nothing below is visible to `pulumi preview --refresh`.
   writeFakeStack(fakeDir, stack, deployed.outputs, path.join(FIXTURE_STACKS, "acme-clean"));
   return deployed;
@@ -52,9 +55,11 @@ test("a fleet: clean, a hand-added secret Pulumi cannot see, an expiring secret 
   await deployInto(fakeDir, "emu-clean");
   const tampered = await deployInto(fakeDir, "emu-tampered");
   await deployInto(fakeDir, "emu-expiring", 7);
-  const added = (await fixture().graph.api(`/applications/${tampered.applicationObjectId}/addPassword`).post({
-    passwordCredential: { displayName: "added in the portal" },
-  })) as { keyId: string };
+  const added = (await fixture()
+    .graph.api(`/applications/${tampered.applicationObjectId}/addPassword`)
+    .post({
+      passwordCredential: { displayName: "added in the portal" },
+    })) as { keyId: string };
 
   const junit = path.join(dir, "fleet-junit.xml");
   const run = await runDriftCli(["--all", "--json", "--junit", junit], { ...graphEnv(), FAKE_PULUMI_DIR: fakeDir });
@@ -76,7 +81,9 @@ test("a fleet: clean, a hand-added secret Pulumi cannot see, an expiring secret 
   const [expiring] = byStack["emu-expiring"].findings;
   expect(expiring).toMatchObject({ layer: "graph", id: "graph.credentials.expiring", severity: "expiry" });
   // The rotation resource's URN comes from the Pulumi layer's preview of the same stack.
-  expect(expiring.fix).toContain("--replace 'urn:pulumi:acme-clean::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$time:index/rotating:Rotating::cmic-secret-rotation'");
+  expect(expiring.fix).toContain(
+    "--replace 'urn:pulumi:acme-clean::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$time:index/rotating:Rotating::cmic-secret-rotation'",
+  );
 
   const root = parseXml(fs.readFileSync(junit, "utf8"));
   const tamperedSuite = root.children.find((s) => s.attributes.name === "drift: emu-tampered")!;

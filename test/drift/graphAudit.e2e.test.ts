@@ -17,15 +17,22 @@ const fixture = useEmulatorFixture({ tenant: { initialDomain: "contoso-drift.onm
 
 async function deploy(overrides: Partial<DeployAppOptions> = {}): Promise<DeployedApp> {
   const f = fixture();
-  return deployAuditedApp({ emulatorUrl: f.emulator.url, tenant: f.tenant }, {
-    displayName: `CMiC drift ${crypto.randomUUID().slice(0, 8)}`,
-    domain: f.tenant.initialDomain,
-    ...overrides,
-  });
+  return deployAuditedApp(
+    { emulatorUrl: f.emulator.url, tenant: f.tenant },
+    {
+      displayName: `CMiC drift ${crypto.randomUUID().slice(0, 8)}`,
+      domain: f.tenant.initialDomain,
+      ...overrides,
+    },
+  );
 }
 
 async function audit(stack: DeployedApp, options: { expiryDays?: number; rotationUrn?: string } = {}): Promise<DriftCheck[]> {
-  return auditStack("acme", stack.outputs, { client: fixture().graph, expiryDays: options.expiryDays ?? 30, rotationUrn: options.rotationUrn });
+  return auditStack("acme", stack.outputs, {
+    client: fixture().graph,
+    expiryDays: options.expiryDays ?? 30,
+    rotationUrn: options.rotationUrn,
+  });
 }
 
 function findings(checks: DriftCheck[]): DriftFinding[] {
@@ -34,7 +41,11 @@ function findings(checks: DriftCheck[]): DriftFinding[] {
 
 /** The audit found exactly these finding ids (order-free). */
 function expectFindingIds(checks: DriftCheck[], ids: string[]): void {
-  expect(findings(checks).map((f) => f.id).sort()).toEqual([...ids].sort());
+  expect(
+    findings(checks)
+      .map((f) => f.id)
+      .sort(),
+  ).toEqual([...ids].sort());
 }
 
 test("a stack as deployed is clean, in one Graph round trip with the four reads batched", async () => {
@@ -73,7 +84,9 @@ test("a stack as deployed is clean, in one Graph round trip with the four reads 
 
 test("token version changed to v1 in the manifest", async () => {
   const stack = await deploy();
-  await fixture().graph.api(`/applications/${stack.applicationObjectId}`).patch({ api: { requestedAccessTokenVersion: 1 } });
+  await fixture()
+    .graph.api(`/applications/${stack.applicationObjectId}`)
+    .patch({ api: { requestedAccessTokenVersion: 1 } });
   const checks = await audit(stack);
   expectFindingIds(checks, ["graph.app.tokenVersion"]);
   expect(findings(checks)[0]).toMatchObject({
@@ -90,7 +103,9 @@ test("token version changed to v1 in the manifest", async () => {
 
 test("acceptMappedClaims turned off", async () => {
   const stack = await deploy();
-  await fixture().graph.api(`/applications/${stack.applicationObjectId}`).patch({ api: { acceptMappedClaims: false } });
+  await fixture()
+    .graph.api(`/applications/${stack.applicationObjectId}`)
+    .patch({ api: { acceptMappedClaims: false } });
   const checks = await audit(stack);
   expectFindingIds(checks, ["graph.app.acceptMappedClaims"]);
   expect(findings(checks)[0]).toMatchObject({ property: "api.acceptMappedClaims", expected: "true", actual: "false" });
@@ -100,10 +115,16 @@ test("acceptMappedClaims turned off", async () => {
 test("identifier URI changed", async () => {
   const stack = await deploy();
   const replacement = `api://${stack.appId}`;
-  await fixture().graph.api(`/applications/${stack.applicationObjectId}`).patch({ identifierUris: [replacement] });
+  await fixture()
+    .graph.api(`/applications/${stack.applicationObjectId}`)
+    .patch({ identifierUris: [replacement] });
   const checks = await audit(stack);
   expectFindingIds(checks, ["graph.app.identifierUri"]);
-  expect(findings(checks)[0]).toMatchObject({ property: "identifierUris", expected: stack.outputs.identifierUri, actual: JSON.stringify([replacement]) });
+  expect(findings(checks)[0]).toMatchObject({
+    property: "identifierUris",
+    expected: stack.outputs.identifierUri,
+    actual: JSON.stringify([replacement]),
+  });
 });
 
 test("an identifier URI off the tenant's verified domains", async () => {
@@ -120,7 +141,11 @@ test("an identifier URI off the tenant's verified domains", async () => {
 
 test("scope in the outputs that does not belong to the identifier URI", async () => {
   const stack = await deploy();
-  const checks = await auditStack("acme", { ...stack.outputs, scope: `api://${stack.appId}/.default` }, { client: fixture().graph, expiryDays: 30 });
+  const checks = await auditStack(
+    "acme",
+    { ...stack.outputs, scope: `api://${stack.appId}/.default` },
+    { client: fixture().graph, expiryDays: 30 },
+  );
   expectFindingIds(checks, ["graph.scope"]);
   expect(findings(checks)[0]).toMatchObject({ expected: `${stack.outputs.identifierUri}/.default` });
 });
@@ -162,7 +187,9 @@ test("a different claims-mapping policy assigned", async () => {
 
 test("policy definition edited to emit another cmicuser", async () => {
   const stack = await deploy();
-  await fixture().graph.api(`/policies/claimsMappingPolicies/${stack.policyId}`).patch({ definition: [claimsMappingDefinition("SOMEONEELSE")] });
+  await fixture()
+    .graph.api(`/policies/claimsMappingPolicies/${stack.policyId}`)
+    .patch({ definition: [claimsMappingDefinition("SOMEONEELSE")] });
   const checks = await audit(stack);
   expectFindingIds(checks, ["graph.policy.claim"]);
   expect(findings(checks)[0]).toMatchObject({ property: "definition", expected: "cmicuser = CMICAPI", actual: "cmicuser = SOMEONEELSE" });
@@ -170,7 +197,9 @@ test("policy definition edited to emit another cmicuser", async () => {
 
 test("policy definition edited to emit the value under another claim name", async () => {
   const stack = await deploy();
-  await fixture().graph.api(`/policies/claimsMappingPolicies/${stack.policyId}`).patch({ definition: [claimsMappingDefinition("CMICAPI", "user")] });
+  await fixture()
+    .graph.api(`/policies/claimsMappingPolicies/${stack.policyId}`)
+    .patch({ definition: [claimsMappingDefinition("CMICAPI", "user")] });
   const checks = await audit(stack);
   expectFindingIds(checks, ["graph.policy.claim"]);
   expect(findings(checks)[0]).toMatchObject({ expected: "cmicuser = CMICAPI", actual: "user = CMICAPI" });
@@ -195,9 +224,11 @@ test("a stack with claimSource=registration must have no policy assigned", async
 
 test("a client secret added by hand in the portal", async () => {
   const stack = await deploy();
-  const added = (await fixture().graph.api(`/applications/${stack.applicationObjectId}/addPassword`).post({
-    passwordCredential: { displayName: "temp for testing" },
-  })) as { keyId: string };
+  const added = (await fixture()
+    .graph.api(`/applications/${stack.applicationObjectId}/addPassword`)
+    .post({
+      passwordCredential: { displayName: "temp for testing" },
+    })) as { keyId: string };
   const checks = await audit(stack);
   expectFindingIds(checks, ["graph.credentials.unknown"]);
   const [finding] = findings(checks);
@@ -217,7 +248,8 @@ test("the stack's own secret deleted", async () => {
 
 test("a credential expiring within --expiry-days, with the rotation command", async () => {
   const stack = await deploy({ secretLifetimeDays: 10 });
-  const rotationUrn = "urn:pulumi:acme::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$time:index/rotating:Rotating::cmic-secret-rotation";
+  const rotationUrn =
+    "urn:pulumi:acme::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$time:index/rotating:Rotating::cmic-secret-rotation";
   const checks = await audit(stack, { expiryDays: 30, rotationUrn });
   expectFindingIds(checks, ["graph.credentials.expiring"]);
   const [finding] = findings(checks);

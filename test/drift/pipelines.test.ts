@@ -27,7 +27,8 @@ function driftInvocations(script: string): string[][] {
     });
 }
 
-const packageScripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+const packageScripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> })
+  .scripts;
 
 function versionAtLeast(version: string, minimum: string): boolean {
   const a = version.split(".").map(Number);
@@ -92,7 +93,9 @@ describe("Azure DevOps pipeline", () => {
     const variables = pipeline.variables as Json[];
     const version = String(variables.find((v) => v.name === "PULUMI_VERSION")?.value);
     expect(versionAtLeast(version, "3.226.1")).toBe(true);
-    expect(steps.some((s) => String(s.script ?? "").includes("get.pulumi.com") && String(s.script).includes("$(PULUMI_VERSION)"))).toBe(true);
+    expect(steps.some((s) => String(s.script ?? "").includes("get.pulumi.com") && String(s.script).includes("$(PULUMI_VERSION)"))).toBe(
+      true,
+    );
   });
 
   test("runs npm run drift inside AzureCLI@2 with accepted flags, branches on 3 vs 1, publishes the JUnit file", () => {

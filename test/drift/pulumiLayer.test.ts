@@ -72,7 +72,12 @@ describe("one stack, Pulumi layer only", () => {
     expect(stack.error).toContain("exit 255");
     expect(stack.error).toContain("AADSTS7000215");
     expect(stack.findings).toEqual([
-      expect.objectContaining({ layer: "pulumi", id: "pulumi.preview", severity: "error", fix: expect.stringContaining("pulumi preview --refresh --stack acme-failing") }),
+      expect.objectContaining({
+        layer: "pulumi",
+        id: "pulumi.preview",
+        severity: "error",
+        fix: expect.stringContaining("pulumi preview --refresh --stack acme-failing"),
+      }),
     ]);
   });
 
@@ -97,7 +102,9 @@ describe("one stack, Pulumi layer only", () => {
     const run = await runDriftCli(["--stack", "acme-drifted", "--skip-audit"]);
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/Stack acme-drifted: DRIFT/);
-    expect(run.stdout).toMatch(/pulumi\s+cmic-app \(Application\)\s+api\.requestedAccessTokenVersion\s+was changed outside Pulumi.*expected 2, found 1/);
+    expect(run.stdout).toMatch(
+      /pulumi\s+cmic-app \(Application\)\s+api\.requestedAccessTokenVersion\s+was changed outside Pulumi.*expected 2, found 1/,
+    );
     expect(run.stdout).toMatch(/fix: run `pulumi up --refresh --stack acme-drifted`/);
     expect(run.stdout).toMatch(/→ exit 3/);
   });
@@ -121,9 +128,12 @@ describe("the whole fleet", () => {
     const root = parseXml(fs.readFileSync(junit, "utf8"));
     expect(root.name).toBe("testsuites");
     const suites = root.children.filter((c) => c.name === "testsuite");
-    expect(suites.map((s) => s.attributes.name).sort()).toEqual(
-      ["drift: acme-clean", "drift: acme-drifted", "drift: acme-failing", "drift: acme-program-error"],
-    );
+    expect(suites.map((s) => s.attributes.name).sort()).toEqual([
+      "drift: acme-clean",
+      "drift: acme-drifted",
+      "drift: acme-failing",
+      "drift: acme-program-error",
+    ]);
     for (const suite of suites) {
       const stack = json.stacks.find((s) => `drift: ${s.stack}` === suite.attributes.name)!;
       const cases = suite.children.filter((c) => c.name === "testcase");
@@ -143,7 +153,11 @@ describe("the whole fleet", () => {
     expect(failure.text).toContain("fix: run `pulumi up --refresh --stack acme-drifted`");
 
     // Drift reads Pulumi's view without ever writing state: only `stack ls` and the preview ran.
-    const calls = fs.readFileSync(log, "utf8").trim().split("\n").map((line) => JSON.parse(line) as string[]);
+    const calls = fs
+      .readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as string[]);
     expect(calls.filter((c) => c[0] === "stack" && c[1] === "ls")).toHaveLength(1);
     const previews = calls.filter((c) => c[0] === "preview");
     expect(previews).toHaveLength(4);

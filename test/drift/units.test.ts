@@ -9,14 +9,23 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseStackOutputs } from "../../contract/stackOutputs";
 import { constantClaims, evaluateAudit, isOnVerifiedDomain, sendAuditBatch, type BatchRequest } from "../../scripts/drift/graphAudit";
-import { escapeXml, fleetExitCode, formatTable, toJUnitXml, toJsonReport, type DriftCheck, type StackDriftResult } from "../../scripts/drift/report";
+import {
+  escapeXml,
+  fleetExitCode,
+  formatTable,
+  toJUnitXml,
+  toJsonReport,
+  type DriftCheck,
+  type StackDriftResult,
+} from "../../scripts/drift/report";
 import { claimsMappingDefinition } from "../../components/claimsMapping";
 import { FIXTURE_STACKS, parseXml } from "../support/drift";
 import { createLimiter } from "../../scripts/shared/limiter";
 import { checkStack, type DriftOptions } from "../../scripts/drift/engine";
 import { StackOutputsSourceError } from "../../scripts/shared/stackOutputSources";
 
-const APP_URN = "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
+const APP_URN =
+  "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
 
 function digest(steps: unknown[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ steps, duration: 1, ...extra });
@@ -27,7 +36,16 @@ describe("interpretPreview", () => {
     const outcome = interpretPreview("prod", {
       exitCode: 0,
       stderr: "",
-      stdout: digest([{ op: "update", urn: APP_URN, diffReasons: ["displayName"], detailedDiff: null, oldState: { outputs: { displayName: "Old" } }, newState: { inputs: { displayName: "CMiC" } } }]),
+      stdout: digest([
+        {
+          op: "update",
+          urn: APP_URN,
+          diffReasons: ["displayName"],
+          detailedDiff: null,
+          oldState: { outputs: { displayName: "Old" } },
+          newState: { inputs: { displayName: "CMiC" } },
+        },
+      ]),
     });
     expect(outcome.error).toBeUndefined();
     expect(outcome.checks.flatMap((c) => c.findings)).toEqual([
@@ -39,7 +57,9 @@ describe("interpretPreview", () => {
     const outcome = interpretPreview("prod", {
       exitCode: 7,
       stderr: "",
-      stdout: digest([{ op: "replace", urn: APP_URN, diffReasons: ["signInAudience", "id"], replaceReasons: ["signInAudience"], detailedDiff: null }]),
+      stdout: digest([
+        { op: "replace", urn: APP_URN, diffReasons: ["signInAudience", "id"], replaceReasons: ["signInAudience"], detailedDiff: null },
+      ]),
     });
     const findings = outcome.checks.flatMap((c) => c.findings);
     expect(findings.map((f) => [f.property, f.message])).toEqual([
@@ -50,8 +70,14 @@ describe("interpretPreview", () => {
   });
 
   test("a rotation anchor past its date is a due rotation (expiry), not a deletion", () => {
-    const rotationUrn = APP_URN.replace("azuread:index/application:Application::cmic-app", "time:index/rotating:Rotating::cmic-secret-rotation");
-    const secretUrn = APP_URN.replace("azuread:index/application:Application::cmic-app", "azuread:index/applicationPassword:ApplicationPassword::cmic-secret");
+    const rotationUrn = APP_URN.replace(
+      "azuread:index/application:Application::cmic-app",
+      "time:index/rotating:Rotating::cmic-secret-rotation",
+    );
+    const secretUrn = APP_URN.replace(
+      "azuread:index/application:Application::cmic-app",
+      "azuread:index/applicationPassword:ApplicationPassword::cmic-secret",
+    );
     const outcome = interpretPreview("prod", {
       exitCode: 7,
       stderr: "",
@@ -72,7 +98,11 @@ describe("interpretPreview", () => {
   });
 
   test("exit 255 with a digest of only unchanged steps is 'could not check'", () => {
-    const outcome = interpretPreview("prod", { exitCode: 255, stderr: "error: the stack is currently locked by 1 lock(s)\n", stdout: digest([{ op: "same", urn: APP_URN }]) });
+    const outcome = interpretPreview("prod", {
+      exitCode: 255,
+      stderr: "error: the stack is currently locked by 1 lock(s)\n",
+      stdout: digest([{ op: "same", urn: APP_URN }]),
+    });
     expect(outcome.error).toContain("locked");
     expect(outcome.checks.some((c) => c.findings.some((f) => f.severity === "error"))).toBe(true);
   });
@@ -80,7 +110,9 @@ describe("interpretPreview", () => {
   test("non-JSON stdout is 'could not check', and the rotation URN is found when present", () => {
     expect(interpretPreview("prod", { exitCode: 255, stdout: "panic: runtime error", stderr: "" }).error).toContain("exit 255");
     const rotation = "urn:pulumi:prod::p::cmic-entra-oauth:index:CmicEntraIntegration$time:index/rotating:Rotating::cmic-secret-rotation";
-    expect(interpretPreview("prod", { exitCode: 0, stderr: "", stdout: digest([{ op: "same", urn: rotation }]) }).rotationUrn).toBe(rotation);
+    expect(interpretPreview("prod", { exitCode: 0, stderr: "", stdout: digest([{ op: "same", urn: rotation }]) }).rotationUrn).toBe(
+      rotation,
+    );
   });
 
   test("URNs and property paths", () => {
@@ -105,7 +137,10 @@ describe("Graph audit helpers", () => {
   });
 
   test("the constant claims of a policy definition", () => {
-    expect(constantClaims([claimsMappingDefinition("CMICAPI")])).toEqual({ claims: [{ claimType: "cmicuser", value: "CMICAPI" }], parsed: true });
+    expect(constantClaims([claimsMappingDefinition("CMICAPI")])).toEqual({
+      claims: [{ claimType: "cmicuser", value: "CMICAPI" }],
+      parsed: true,
+    });
     expect(constantClaims([claimsMappingDefinition("CMICAPI", "svcuser")]).claims).toEqual([{ claimType: "svcuser", value: "CMICAPI" }]);
     expect(constantClaims(["{not json"])).toEqual({ claims: [], parsed: false });
   });
@@ -123,7 +158,12 @@ describe("Graph audit helpers", () => {
           return {
             responses: body.requests.map((r) =>
               round === 1 && r.id !== "app"
-                ? { id: r.id, status: 429, headers: { "Retry-After": r.id === "sp" ? "2" : "1" }, body: { error: { code: "TooManyRequests" } } }
+                ? {
+                    id: r.id,
+                    status: 429,
+                    headers: { "Retry-After": r.id === "sp" ? "2" : "1" },
+                    body: { error: { code: "TooManyRequests" } },
+                  }
                 : { id: r.id, status: 200, body: { id: r.id } },
             ),
           };
@@ -137,9 +177,16 @@ describe("Graph audit helpers", () => {
       { id: "domains", method: "GET", url: "/domains" },
     ];
     const responses = await sendAuditBatch(client, requests, { sleep: async (ms) => void waits.push(ms) });
-    expect(sent).toEqual([["app", "sp", "domains"], ["sp", "domains"]]);
+    expect(sent).toEqual([
+      ["app", "sp", "domains"],
+      ["sp", "domains"],
+    ]);
     expect(waits).toEqual([2000]);
-    expect([...responses.values()].map((r) => [r.id, r.status])).toEqual([["app", 200], ["sp", 200], ["domains", 200]]);
+    expect([...responses.values()].map((r) => [r.id, r.status])).toEqual([
+      ["app", 200],
+      ["sp", 200],
+      ["domains", 200],
+    ]);
   });
 
   test("throttling that never ends stops after the retry budget with the 429 kept (an error, not clean)", async () => {
@@ -152,17 +199,31 @@ describe("Graph audit helpers", () => {
         },
       }),
     } as unknown as Client;
-    const responses = await sendAuditBatch(client, [{ id: "app", method: "GET", url: "/applications/a" }], { maxThrottleRetries: 2, sleep: async () => undefined });
+    const responses = await sendAuditBatch(client, [{ id: "app", method: "GET", url: "/applications/a" }], {
+      maxThrottleRetries: 2,
+      sleep: async () => undefined,
+    });
     expect(calls).toBe(3);
     expect(responses.get("app")?.status).toBe(429);
     const outputs = parseStackOutputs(JSON.parse(fs.readFileSync(path.join(FIXTURE_STACKS, "acme-clean", "outputs.json"), "utf8")));
     const checks = evaluateAudit({ stack: "acme-clean", outputs, expiryDays: 30, now: new Date() }, responses);
-    expect(checks.flatMap((c) => c.findings).filter((f) => f.severity === "error").map((f) => f.id)).toEqual(["graph.unreadable", "graph.unreadable"]);
+    expect(
+      checks
+        .flatMap((c) => c.findings)
+        .filter((f) => f.severity === "error")
+        .map((f) => f.id),
+    ).toEqual(["graph.unreadable", "graph.unreadable"]);
   });
 });
 
 describe("reports", () => {
-  const check = (findings: DriftCheck["findings"], name = "graph: x"): DriftCheck => ({ layer: "graph", id: "graph.x", name, resource: "app", findings });
+  const check = (findings: DriftCheck["findings"], name = "graph: x"): DriftCheck => ({
+    layer: "graph",
+    id: "graph.x",
+    name,
+    resource: "app",
+    findings,
+  });
   const finding = (severity: "drift" | "expiry" | "error", message = "m") => ({
     stack: "s",
     layer: "graph" as const,
@@ -172,7 +233,11 @@ describe("reports", () => {
     message,
     fix: "f",
   });
-  const result = (stack: string, status: StackDriftResult["status"], checks: DriftCheck[] = []): StackDriftResult => ({ stack, status, checks });
+  const result = (stack: string, status: StackDriftResult["status"], checks: DriftCheck[] = []): StackDriftResult => ({
+    stack,
+    status,
+    checks,
+  });
 
   test("fleet exit code: any could-not-check wins, then drift, then clean; nothing checked is not clean", () => {
     expect(fleetExitCode([result("a", "clean"), result("b", "clean")])).toBe(0);
@@ -182,7 +247,10 @@ describe("reports", () => {
   });
 
   test("JSON: ok only when the exit code is 0; check status from its findings", () => {
-    const json = toJsonReport([result("a", "drift", [check([]), check([finding("expiry")]), check([finding("error")])])], { expiryDays: 7, now: new Date(0) });
+    const json = toJsonReport([result("a", "drift", [check([]), check([finding("expiry")]), check([finding("error")])])], {
+      expiryDays: 7,
+      now: new Date(0),
+    });
     expect(json).toMatchObject({ ok: false, exitCode: 3, expiryDays: 7, generatedAt: "1970-01-01T00:00:00.000Z" });
     expect(json.stacks[0].checks.map((c) => c.status)).toEqual(["pass", "fail", "error"]);
     expect(json.stacks[0].findings).toHaveLength(2);
@@ -201,11 +269,16 @@ describe("reports", () => {
   test("a stack-level error without an errored check still gets an errored testcase", () => {
     const root = parseXml(toJUnitXml([{ stack: "(all stacks)", status: "error", checks: [], error: "pulumi stack ls failed" }]));
     expect(root.attributes).toMatchObject({ tests: "1", errors: "1" });
-    expect(root.children[0].children[0].children[0]).toMatchObject({ name: "error", attributes: expect.objectContaining({ message: "pulumi stack ls failed" }) });
+    expect(root.children[0].children[0].children[0]).toMatchObject({
+      name: "error",
+      attributes: expect.objectContaining({ message: "pulumi stack ls failed" }),
+    });
   });
 
   test("the table says which exit code the fleet gets", () => {
-    expect(formatTable([result("a", "clean"), result("b", "error")])).toMatch(/2 stack\(s\): 1 clean, 0 with drift, 1 could not be checked → exit 1/);
+    expect(formatTable([result("a", "clean"), result("b", "error")])).toMatch(
+      /2 stack\(s\): 1 clean, 0 with drift, 1 could not be checked → exit 1/,
+    );
   });
 });
 
@@ -221,7 +294,9 @@ describe("createLimiter", () => {
       running -= 1;
     };
     const first = Array.from({ length: 4 }, () => limit(task));
-    const late = new Promise<void>((resolve) => setImmediate(() => resolve(Promise.all(Array.from({ length: 4 }, () => limit(task))).then(() => undefined))));
+    const late = new Promise<void>((resolve) =>
+      setImmediate(() => resolve(Promise.all(Array.from({ length: 4 }, () => limit(task))).then(() => undefined))),
+    );
     await Promise.all([...first, late]);
     expect(peak).toBe(2);
   });
@@ -253,7 +328,11 @@ describe("checkStack (the engine)", () => {
     });
     expect(result.status).toBe("error");
     const [finding] = result.checks.flatMap((check) => check.findings);
-    const expected = new StackOutputsSourceError("ERR_PULUMI_NOT_FOUND", "x", "install it (https://www.pulumi.com/docs/install/), or pass --outputs FILE / explicit flags instead of --stack.");
+    const expected = new StackOutputsSourceError(
+      "ERR_PULUMI_NOT_FOUND",
+      "x",
+      "install it (https://www.pulumi.com/docs/install/), or pass --outputs FILE / explicit flags instead of --stack.",
+    );
     expect(finding).toMatchObject({ id: "graph.outputs", severity: "error", fix: expected.fix });
     expect(finding.message).toContain("was not found on PATH");
     expect(finding.message).not.toContain("Fix:");

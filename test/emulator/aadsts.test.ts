@@ -70,7 +70,10 @@ describe("token endpoint errors", () => {
     const secret = await addSecret(f.graph, client.id);
     const message = await expectAadsts(tokenWithSecret(f, client.appId, secret, `api://${resource.appId}/read`), 1002012);
     expect(message).toContain(`api://${resource.appId}/read`);
-    await expectAadsts(tokenWithSecret(f, client.appId, secret, `api://${resource.appId}/.default https://graph.microsoft.com/.default`), 1002012);
+    await expectAadsts(
+      tokenWithSecret(f, client.appId, secret, `api://${resource.appId}/.default https://graph.microsoft.com/.default`),
+      1002012,
+    );
   });
 
   it("AADSTS500011 for a resource that is not in the tenant, or has no service principal", async () => {
@@ -85,7 +88,11 @@ describe("token endpoint errors", () => {
   it("AADSTS7000216 when no credential is sent", async () => {
     const f = fixture();
     const { client, scope } = await resourceAndClient();
-    const response = await postToken(f.emulator.url, f.tenant.tenantId, { grant_type: "client_credentials", client_id: client.appId, scope });
+    const response = await postToken(f.emulator.url, f.tenant.tenantId, {
+      grant_type: "client_credentials",
+      client_id: client.appId,
+      scope,
+    });
     expect(response.status).toBe(401);
     expect(response.body.error_codes).toEqual([7000216]);
   });
@@ -97,7 +104,15 @@ describe("token endpoint errors", () => {
     expect(discovery.body).toMatchObject({ error: "invalid_tenant", error_codes: [90002] });
     const token = await postToken(f.emulator.url, "4a1c1d1e-0000-4000-8000-000000000009", { grant_type: "client_credentials" });
     expect(token.body.error_codes).toEqual([90002]);
-    await expect(tokenWithSecret(f, f.tenant.deployer.clientId, f.tenant.deployer.clientSecret, "https://graph.microsoft.com/.default", "nowhere.onmicrosoft.com")).rejects.toMatchObject({
+    await expect(
+      tokenWithSecret(
+        f,
+        f.tenant.deployer.clientId,
+        f.tenant.deployer.clientSecret,
+        "https://graph.microsoft.com/.default",
+        "nowhere.onmicrosoft.com",
+      ),
+    ).rejects.toMatchObject({
       // MSAL fails at discovery and drops the body: the 90002 is visible only in the raw response above.
       name: "CredentialUnavailableError",
     });
@@ -127,7 +142,11 @@ describe("client assertions (certificates)", () => {
   it("accepts an x5t (SHA-1) assertion whose aud is the real Entra token URL or the emulator's", async () => {
     const { f, client, scope, certificate, audience } = await certificateClient();
     for (const aud of [audience, `${f.emulator.url}/${f.tenant.initialDomain}/oauth2/v2.0/token`]) {
-      const response = await postAssertion(client.appId, await clientAssertion({ clientId: client.appId, audience: aud, certificate }), scope);
+      const response = await postAssertion(
+        client.appId,
+        await clientAssertion({ clientId: client.appId, audience: aud, certificate }),
+        scope,
+      );
       expect(response.status).toBe(200);
     }
   });
@@ -157,7 +176,11 @@ describe("client assertions (certificates)", () => {
   it("AADSTS700027 when the registered certificate has expired", async () => {
     const f = fixture();
     const { client, scope } = await resourceAndClient();
-    const expired = generateTestCertificate({ commonName: "expired", notBefore: new Date("2020-01-01T00:00:00Z"), notAfter: new Date("2021-01-01T00:00:00Z") });
+    const expired = generateTestCertificate({
+      commonName: "expired",
+      notBefore: new Date("2020-01-01T00:00:00Z"),
+      notAfter: new Date("2021-01-01T00:00:00Z"),
+    });
     await uploadCertificate(f.graph, client.id, expired);
     const credential = createClientCredential({
       tenantId: f.tenant.tenantId,

@@ -20,9 +20,14 @@ const definition = JSON.stringify({
 /** A v2 resource with the policy assigned, and a client with a secret (no propagation delay here). */
 async function mappedResource(api: Record<string, unknown>, identifierUri?: (appId: string) => string) {
   const { graph } = fixture();
-  const resource = await createApplicationWithServicePrincipal(graph, { displayName: "cmic-api", api: { requestedAccessTokenVersion: 2, ...api } });
+  const resource = await createApplicationWithServicePrincipal(graph, {
+    displayName: "cmic-api",
+    api: { requestedAccessTokenVersion: 2, ...api },
+  });
   if (identifierUri) await graph.api(`/applications/${resource.id}`).patch({ identifierUris: [identifierUri(resource.appId)] });
-  const policy = (await graph.api("/policies/claimsMappingPolicies").post({ displayName: "cmic user", definition: [definition], isOrganizationDefault: false })) as { id: string };
+  const policy = (await graph
+    .api("/policies/claimsMappingPolicies")
+    .post({ displayName: "cmic user", definition: [definition], isOrganizationDefault: false })) as { id: string };
   await graph.api(`/servicePrincipals/${resource.servicePrincipalId}/claimsMappingPolicies/$ref`).post({
     "@odata.id": `https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/${policy.id}`,
   });
@@ -58,15 +63,22 @@ describe("claims mapping", () => {
   it("with acceptMappedClaims: a host under an unverified domain fails with AADSTS501461", async () => {
     const f = fixture();
     f.emulator.addDomain(f.tenant.tenantId, "unverified-fabrikam.net");
-    const { resource, client, secret } = await mappedResource({ acceptMappedClaims: true }, (appId) => `api://${appId}.unverified-fabrikam.net`);
+    const { resource, client, secret } = await mappedResource(
+      { acceptMappedClaims: true },
+      (appId) => `api://${appId}.unverified-fabrikam.net`,
+    );
     await expectAadsts(tokenWithSecret(f, client.appId, secret, `api://${resource.appId}.unverified-fabrikam.net/.default`), 501461);
   });
 
   it("with an app-specific signing key: signs with that key, published only under ?appid=", async () => {
     const f = fixture();
     const { resource, client, secret } = await mappedResource({ acceptMappedClaims: null }, (appId) => `api://${appId}`);
-    const certificate = (await f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}/addTokenSigningCertificate`).post({ displayName: "CN=cmic-api signing" })) as { thumbprint: string };
-    const sp = (await f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}`).get()) as { preferredTokenSigningKeyThumbprint: string };
+    const certificate = (await f.graph
+      .api(`/servicePrincipals/${resource.servicePrincipalId}/addTokenSigningCertificate`)
+      .post({ displayName: "CN=cmic-api signing" })) as { thumbprint: string };
+    const sp = (await f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}`).get()) as {
+      preferredTokenSigningKeyThumbprint: string;
+    };
     expect(sp.preferredTokenSigningKeyThumbprint).toBe(certificate.thumbprint);
 
     const token = await tokenWithSecret(f, client.appId, secret, `api://${resource.appId}/.default`);
@@ -76,7 +88,10 @@ describe("claims mapping", () => {
     expect((plain.body.keys as Array<{ kid: string }>).map((k) => k.kid)).not.toContain(kid);
 
     const appKeys = createRemoteJWKSet(new URL(`${f.emulator.url}/${f.tenant.tenantId}/discovery/v2.0/keys?appid=${resource.appId}`));
-    const { payload } = await jwtVerify(token, appKeys, { issuer: `https://login.microsoftonline.com/${f.tenant.tenantId}/v2.0`, audience: resource.appId });
+    const { payload } = await jwtVerify(token, appKeys, {
+      issuer: `https://login.microsoftonline.com/${f.tenant.tenantId}/v2.0`,
+      audience: resource.appId,
+    });
     expect(payload.azp).toBe(client.appId);
   });
 });

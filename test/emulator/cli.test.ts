@@ -3,11 +3,25 @@ import { connectionInstructions, parseEmulatorArgs, UsageError } from "../../scr
 
 describe("parseEmulatorArgs", () => {
   it("has defaults and reads every flag, in both --flag value and --flag=value forms", () => {
-    expect(parseEmulatorArgs([])).toEqual({ port: 0, propagationDelayMs: 0, domain: "contoso.onmicrosoft.com", verifiedDomains: [], help: false });
+    expect(parseEmulatorArgs([])).toEqual({
+      port: 0,
+      propagationDelayMs: 0,
+      domain: "contoso.onmicrosoft.com",
+      verifiedDomains: [],
+      help: false,
+    });
     expect(
       parseEmulatorArgs([
-        "--port", "8443", "--propagation-delay=2.5", "--tenant-id", "AAAAAAAA-0000-4000-8000-000000000001",
-        "--domain", "Fabrikam.onmicrosoft.com", "--verified-domain", "fabrikam.com", "--verified-domain=eu.fabrikam.com",
+        "--port",
+        "8443",
+        "--propagation-delay=2.5",
+        "--tenant-id",
+        "AAAAAAAA-0000-4000-8000-000000000001",
+        "--domain",
+        "Fabrikam.onmicrosoft.com",
+        "--verified-domain",
+        "fabrikam.com",
+        "--verified-domain=eu.fabrikam.com",
       ]),
     ).toEqual({
       port: 8443,
@@ -36,7 +50,12 @@ describe("connectionInstructions", () => {
   it("prints the environment to set and the secret file, never the secret", () => {
     const text = connectionInstructions(
       { url: "https://localhost:8443", caCertFile: "/x/.emulator/tls/ca.crt" },
-      { tenantId: "t-id", initialDomain: "contoso.onmicrosoft.com", verifiedDomains: ["contoso.onmicrosoft.com"], deployer: { clientId: "c-id", clientSecret: "SUPER-SECRET-VALUE" } },
+      {
+        tenantId: "t-id",
+        initialDomain: "contoso.onmicrosoft.com",
+        verifiedDomains: ["contoso.onmicrosoft.com"],
+        deployer: { clientId: "c-id", clientSecret: "SUPER-SECRET-VALUE" },
+      },
       "/x/.emulator/deployer-secret-t-id",
       1500,
     );

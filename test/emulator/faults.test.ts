@@ -41,7 +41,12 @@ describe("faults", () => {
     expect(first.status).toBe(500);
     expect(first.body.error).toBe("temporarily_unavailable");
     // @azure/identity / MSAL retry once on 5xx: the second injected error is consumed, then it succeeds.
-    const token = await tokenWithSecret(f, f.tenant.deployer.clientId, f.tenant.deployer.clientSecret, "https://graph.microsoft.com/.default");
+    const token = await tokenWithSecret(
+      f,
+      f.tenant.deployer.clientId,
+      f.tenant.deployer.clientSecret,
+      "https://graph.microsoft.com/.default",
+    );
     expect(token.split(".")).toHaveLength(3);
   });
 

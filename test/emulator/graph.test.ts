@@ -6,7 +6,9 @@ import { expectAadsts, rawRequest, tokenWithSecret } from "./helpers";
 const fixture = useEmulatorFixture({ tenant: { initialDomain: "contoso.onmicrosoft.com", verifiedDomains: ["contoso.com"] } });
 
 const definition = (value: string) =>
-  JSON.stringify({ ClaimsMappingPolicy: { Version: 1, IncludeBasicClaimSet: "true", ClaimsSchema: [{ Value: value, JwtClaimType: "cmicuser" }] } });
+  JSON.stringify({
+    ClaimsMappingPolicy: { Version: 1, IncludeBasicClaimSet: "true", ClaimsSchema: [{ Value: value, JwtClaimType: "cmicuser" }] },
+  });
 
 async function graphToken(): Promise<string> {
   const token = await fixture().deployerCredential.getToken("https://graph.microsoft.com/.default");
@@ -24,15 +26,27 @@ describe("organization and domains", () => {
   it("lists the tenant's verified domains, marking the initial one; unverified domains only under /domains", async () => {
     const f = fixture();
     f.emulator.addDomain(f.tenant.tenantId, "pending.contoso.net");
-    const organization = (await f.graph.api("/organization").get()) as { value: Array<{ id: string; verifiedDomains: Array<{ name: string; isInitial: boolean }> }> };
+    const organization = (await f.graph.api("/organization").get()) as {
+      value: Array<{ id: string; verifiedDomains: Array<{ name: string; isInitial: boolean }> }>;
+    };
     expect(organization.value).toHaveLength(1);
     expect(organization.value[0].id).toBe(f.tenant.tenantId);
     expect(organization.value[0].verifiedDomains).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: "contoso.onmicrosoft.com", isInitial: true }), expect.objectContaining({ name: "contoso.com", isInitial: false })]),
+      expect.arrayContaining([
+        expect.objectContaining({ name: "contoso.onmicrosoft.com", isInitial: true }),
+        expect.objectContaining({ name: "contoso.com", isInitial: false }),
+      ]),
     );
     expect(organization.value[0].verifiedDomains.map((d) => d.name)).not.toContain("pending.contoso.net");
-    const domains = (await f.graph.api("/domains").get()) as { value: Array<{ id: string; isVerified: boolean; isInitial: boolean; isRoot: boolean }> };
-    expect(domains.value).toEqual(expect.arrayContaining([expect.objectContaining({ id: "pending.contoso.net", isVerified: false }), expect.objectContaining({ id: "contoso.com", isVerified: true, isRoot: true })]));
+    const domains = (await f.graph.api("/domains").get()) as {
+      value: Array<{ id: string; isVerified: boolean; isInitial: boolean; isRoot: boolean }>;
+    };
+    expect(domains.value).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: "pending.contoso.net", isVerified: false }),
+        expect.objectContaining({ id: "contoso.com", isVerified: true, isRoot: true }),
+      ]),
+    );
   });
 });
 
@@ -51,25 +65,43 @@ describe("applications", () => {
 
     const byAppId = (await graph.api(`/applications(appId='${String(created.appId)}')`).get()) as { id: string };
     expect(byAppId.id).toBe(created.id);
-    const filtered = (await graph.api("/applications").filter(`appId eq '${String(created.appId)}'`).select("id,appId").get()) as { value: Array<Record<string, unknown>> };
+    const filtered = (await graph
+      .api("/applications")
+      .filter(`appId eq '${String(created.appId)}'`)
+      .select("id,appId")
+      .get()) as { value: Array<Record<string, unknown>> };
     expect(filtered.value).toEqual([{ id: created.id, appId: created.appId }]);
     const byName = (await graph.api("/applications").filter("displayName eq 'cmic-api'").get()) as { value: unknown[] };
     expect(byName.value.length).toBeGreaterThanOrEqual(1);
 
-    await graph.api(`/applications/${String(created.id)}`).patch({ api: { acceptMappedClaims: true }, identifierUris: [`api://${String(created.appId)}.contoso.com`] });
-    const patched = (await graph.api(`/applications/${String(created.id)}`).get()) as { api: Record<string, unknown>; identifierUris: string[] };
+    await graph
+      .api(`/applications/${String(created.id)}`)
+      .patch({ api: { acceptMappedClaims: true }, identifierUris: [`api://${String(created.appId)}.contoso.com`] });
+    const patched = (await graph.api(`/applications/${String(created.id)}`).get()) as {
+      api: Record<string, unknown>;
+      identifierUris: string[];
+    };
     expect(patched.api).toMatchObject({ requestedAccessTokenVersion: 2, acceptMappedClaims: true });
     expect(patched.identifierUris).toEqual([`api://${String(created.appId)}.contoso.com`]);
 
     await graph.api(`/applications/${String(created.id)}`).delete();
-    await expect(graph.api(`/applications/${String(created.id)}`).get()).rejects.toMatchObject({ statusCode: 404, code: "Request_ResourceNotFound" });
+    await expect(graph.api(`/applications/${String(created.id)}`).get()).rejects.toMatchObject({
+      statusCode: 404,
+      code: "Request_ResourceNotFound",
+    });
   });
 
   it("rejects a duplicate identifier URI and an https URI outside the verified domains", async () => {
     const { graph } = fixture();
-    const first = (await graph.api("/applications").post({ displayName: "one", identifierUris: ["api://shared-name.contoso.com"] })) as { id: string };
-    await expect(graph.api("/applications").post({ displayName: "two", identifierUris: ["api://shared-name.contoso.com/"] })).rejects.toMatchObject({ statusCode: 400, code: "Request_BadRequest" });
-    await expect(graph.api(`/applications/${first.id}`).patch({ identifierUris: ["https://api.example.org/cmic"] })).rejects.toMatchObject({ statusCode: 400 });
+    const first = (await graph.api("/applications").post({ displayName: "one", identifierUris: ["api://shared-name.contoso.com"] })) as {
+      id: string;
+    };
+    await expect(
+      graph.api("/applications").post({ displayName: "two", identifierUris: ["api://shared-name.contoso.com/"] }),
+    ).rejects.toMatchObject({ statusCode: 400, code: "Request_BadRequest" });
+    await expect(graph.api(`/applications/${first.id}`).patch({ identifierUris: ["https://api.example.org/cmic"] })).rejects.toMatchObject({
+      statusCode: 400,
+    });
     // A rejected PATCH changes nothing.
     const unchanged = (await graph.api(`/applications/${first.id}`).get()) as { identifierUris: string[] };
     expect(unchanged.identifierUris).toEqual(["api://shared-name.contoso.com"]);
@@ -78,8 +110,14 @@ describe("applications", () => {
   it("stores certificate key credentials with the SHA-1 thumbprint and the certificate's validity", async () => {
     const { graph } = fixture();
     const app = (await graph.api("/applications").post({ displayName: "cert-app" })) as { id: string };
-    const certificate = generateTestCertificate({ commonName: "connector", notBefore: new Date("2026-01-01T00:00:00Z"), notAfter: new Date("2027-01-01T00:00:00Z") });
-    await graph.api(`/applications/${app.id}`).patch({ keyCredentials: [{ type: "AsymmetricX509Cert", usage: "Verify", key: certificate.certDerBase64, displayName: "CN=connector" }] });
+    const certificate = generateTestCertificate({
+      commonName: "connector",
+      notBefore: new Date("2026-01-01T00:00:00Z"),
+      notAfter: new Date("2027-01-01T00:00:00Z"),
+    });
+    await graph.api(`/applications/${app.id}`).patch({
+      keyCredentials: [{ type: "AsymmetricX509Cert", usage: "Verify", key: certificate.certDerBase64, displayName: "CN=connector" }],
+    });
     const read = (await graph.api(`/applications/${app.id}`).get()) as { keyCredentials: Array<Record<string, unknown>> };
     expect(read.keyCredentials).toEqual([
       expect.objectContaining({
@@ -91,18 +129,26 @@ describe("applications", () => {
         key: null,
       }),
     ]);
-    await expect(graph.api(`/applications/${app.id}`).patch({ keyCredentials: [{ type: "AsymmetricX509Cert", usage: "Verify", key: "bm90IGEgY2VydA==" }] })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(
+      graph
+        .api(`/applications/${app.id}`)
+        .patch({ keyCredentials: [{ type: "AsymmetricX509Cert", usage: "Verify", key: "bm90IGEgY2VydA==" }] }),
+    ).rejects.toMatchObject({ statusCode: 400 });
   });
 
   it("addPassword returns the secret once; removePassword revokes it", async () => {
     const f = fixture();
     const client = await createApplicationWithServicePrincipal(f.graph, { displayName: "secret-app" });
-    const added = (await f.graph.api(`/applications/${client.id}/addPassword`).post({ passwordCredential: { displayName: "connector" } })) as Record<string, string>;
+    const added = (await f.graph
+      .api(`/applications/${client.id}/addPassword`)
+      .post({ passwordCredential: { displayName: "connector" } })) as Record<string, string>;
     expect(added.secretText).toHaveLength(40);
     expect(added.hint).toBe(added.secretText.slice(0, 3));
     expect(Date.parse(added.endDateTime) - Date.parse(added.startDateTime)).toBeGreaterThan(700 * 24 * 3600 * 1000);
     const read = (await f.graph.api(`/applications/${client.id}`).get()) as { passwordCredentials: Array<Record<string, unknown>> };
-    expect(read.passwordCredentials).toEqual([expect.objectContaining({ keyId: added.keyId, hint: added.hint, secretText: null, displayName: "connector" })]);
+    expect(read.passwordCredentials).toEqual([
+      expect.objectContaining({ keyId: added.keyId, hint: added.hint, secretText: null, displayName: "connector" }),
+    ]);
 
     await tokenWithSecret(f, client.appId, added.secretText, "https://graph.microsoft.com/.default");
     await f.graph.api(`/applications/${client.id}/removePassword`).post({ keyId: added.keyId });
@@ -114,10 +160,16 @@ describe("service principals", () => {
   it("creates one per app (409 on a second), reads by appId, deletes with the application", async () => {
     const { graph } = fixture();
     const app = (await graph.api("/applications").post({ displayName: "sp-app" })) as { id: string; appId: string };
-    const sp = (await graph.api("/servicePrincipals").post({ appId: app.appId })) as { id: string; appId: string; servicePrincipalType: string };
+    const sp = (await graph.api("/servicePrincipals").post({ appId: app.appId })) as {
+      id: string;
+      appId: string;
+      servicePrincipalType: string;
+    };
     expect(sp).toMatchObject({ appId: app.appId, servicePrincipalType: "Application" });
     await expect(graph.api("/servicePrincipals").post({ appId: app.appId })).rejects.toMatchObject({ statusCode: 409 });
-    await expect(graph.api("/servicePrincipals").post({ appId: "0b0b0b0b-0000-4000-8000-000000000000" })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(graph.api("/servicePrincipals").post({ appId: "0b0b0b0b-0000-4000-8000-000000000000" })).rejects.toMatchObject({
+      statusCode: 400,
+    });
     const byAppId = (await graph.api(`/servicePrincipals(appId='${app.appId}')`).get()) as { id: string };
     expect(byAppId.id).toBe(sp.id);
     const listed = (await graph.api("/servicePrincipals").filter(`appId eq '${app.appId}'`).get()) as { value: Array<{ id: string }> };
@@ -136,14 +188,24 @@ describe("service principals", () => {
 describe("claims-mapping policies", () => {
   it("validates the definition, supports CRUD, and allows one policy per service principal", async () => {
     const { graph } = fixture();
-    await expect(graph.api("/policies/claimsMappingPolicies").post({ displayName: "bad", definition: ["not json"] })).rejects.toMatchObject({ statusCode: 400 });
-    await expect(graph.api("/policies/claimsMappingPolicies").post({ displayName: "bad", definition: ['{"Other":{}}'] })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(graph.api("/policies/claimsMappingPolicies").post({ displayName: "bad", definition: ["not json"] })).rejects.toMatchObject(
+      { statusCode: 400 },
+    );
+    await expect(
+      graph.api("/policies/claimsMappingPolicies").post({ displayName: "bad", definition: ['{"Other":{}}'] }),
+    ).rejects.toMatchObject({ statusCode: 400 });
 
-    const first = (await graph.api("/policies/claimsMappingPolicies").post({ displayName: "one", definition: [definition("A")], isOrganizationDefault: false })) as { id: string; definition: string[] };
+    const first = (await graph
+      .api("/policies/claimsMappingPolicies")
+      .post({ displayName: "one", definition: [definition("A")], isOrganizationDefault: false })) as { id: string; definition: string[] };
     expect(first.definition).toEqual([definition("A")]);
     await graph.api(`/policies/claimsMappingPolicies/${first.id}`).patch({ definition: [definition("B")] });
-    expect(((await graph.api(`/policies/claimsMappingPolicies/${first.id}`).get()) as { definition: string[] }).definition).toEqual([definition("B")]);
-    const second = (await graph.api("/policies/claimsMappingPolicies").post({ displayName: "two", definition: [definition("C")] })) as { id: string };
+    expect(((await graph.api(`/policies/claimsMappingPolicies/${first.id}`).get()) as { definition: string[] }).definition).toEqual([
+      definition("B"),
+    ]);
+    const second = (await graph.api("/policies/claimsMappingPolicies").post({ displayName: "two", definition: [definition("C")] })) as {
+      id: string;
+    };
 
     const resource = await createApplicationWithServicePrincipal(graph, { displayName: "policy-target" });
     const ref = (id: string) => ({ "@odata.id": `https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/${id}` });
@@ -172,7 +234,10 @@ describe("authentication and errors", () => {
 
   it("rejects a token issued for another audience, and a client without Graph permissions", async () => {
     const f = fixture();
-    const resource = await createApplicationWithServicePrincipal(f.graph, { displayName: "not-graph", api: { requestedAccessTokenVersion: 2 } });
+    const resource = await createApplicationWithServicePrincipal(f.graph, {
+      displayName: "not-graph",
+      api: { requestedAccessTokenVersion: 2 },
+    });
     const client = await createApplicationWithServicePrincipal(f.graph, { displayName: "no-roles" });
     const secret = await addSecret(f.graph, client.id);
     const wrongAudience = await tokenWithSecret(f, client.appId, secret, `${resource.appId}/.default`);
@@ -206,7 +271,13 @@ describe("$batch", () => {
           requests: [
             { id: "1", method: "GET", url: "/organization" },
             { id: "2", method: "GET", url: "applications/6e0f7c6a-0000-4000-8000-000000000000" },
-            { id: "3", method: "POST", url: "/applications", headers: { "Content-Type": "application/json" }, body: { displayName: "batched" } },
+            {
+              id: "3",
+              method: "POST",
+              url: "/applications",
+              headers: { "Content-Type": "application/json" },
+              body: { displayName: "batched" },
+            },
             { id: "4", method: "POST", url: "/applications", body: { displayName: "no content type" } },
           ],
         }),
@@ -216,7 +287,9 @@ describe("$batch", () => {
     expect(response.status).toBe(200);
     const statuses = Object.fromEntries((response.body.responses as Array<{ id: string; status: number }>).map((r) => [r.id, r.status]));
     expect(statuses).toEqual({ "1": 200, "2": 404, "3": 201, "4": 400 });
-    expect(f.emulator.requests.filter((r) => r.path.startsWith("/v1.0/"))).toEqual([expect.objectContaining({ method: "POST", path: "/v1.0/$batch", status: 200 })]);
+    expect(f.emulator.requests.filter((r) => r.path.startsWith("/v1.0/"))).toEqual([
+      expect.objectContaining({ method: "POST", path: "/v1.0/$batch", status: 200 }),
+    ]);
     expect(f.emulator.batchedRequests.map((r) => r.status)).toEqual([200, 404, 201, 400]);
   });
 
@@ -230,7 +303,9 @@ describe("$batch", () => {
 
   it("works through the Graph client's api('/$batch')", async () => {
     const { graph } = fixture();
-    const result = (await graph.api("/$batch").post({ requests: [{ id: "a", method: "GET", url: "/domains" }] })) as { responses: Array<{ id: string; status: number; body: { value: unknown[] } }> };
+    const result = (await graph.api("/$batch").post({ requests: [{ id: "a", method: "GET", url: "/domains" }] })) as {
+      responses: Array<{ id: string; status: number; body: { value: unknown[] } }>;
+    };
     expect(result.responses[0]).toMatchObject({ id: "a", status: 200 });
     expect(result.responses[0].body.value.length).toBeGreaterThan(0);
   });

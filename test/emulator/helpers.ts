@@ -19,7 +19,12 @@ export async function rawRequest(url: string, init: RequestInit = {}): Promise<R
 }
 
 /** POST a form to the emulator's token endpoint (v2 by default). */
-export function postToken(origin: string, tenant: string, form: Record<string, string>, options: { v1?: boolean; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export function postToken(
+  origin: string,
+  tenant: string,
+  form: Record<string, string>,
+  options: { v1?: boolean; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
   const path = options.v1 ? "oauth2/token" : "oauth2/v2.0/token";
   return rawRequest(`${origin}/${tenant}/${path}`, {
     method: "POST",
@@ -35,14 +40,30 @@ export function aadstsCode(error: unknown): number | undefined {
 }
 
 /** Acquire a token with a fresh secret credential and return the AADSTS code it failed with (or the token). */
-export async function tokenWithSecret(fixture: EmulatorFixture, clientId: string, clientSecret: string, scope: string, tenantId = fixture.tenant.tenantId): Promise<string> {
-  const credential = createClientCredential({ tenantId, clientId, credential: { kind: "secret", clientSecret }, authorityHost: fixture.authorityHost });
+export async function tokenWithSecret(
+  fixture: EmulatorFixture,
+  clientId: string,
+  clientSecret: string,
+  scope: string,
+  tenantId = fixture.tenant.tenantId,
+): Promise<string> {
+  const credential = createClientCredential({
+    tenantId,
+    clientId,
+    credential: { kind: "secret", clientSecret },
+    authorityHost: fixture.authorityHost,
+  });
   const token = await credential.getToken(scope);
   if (!token) throw new Error("getToken returned null");
   return token.token;
 }
 
-export async function tokenWithCertificate(fixture: EmulatorFixture, clientId: string, certificate: TestCertificate, scope: string): Promise<string> {
+export async function tokenWithCertificate(
+  fixture: EmulatorFixture,
+  clientId: string,
+  certificate: TestCertificate,
+  scope: string,
+): Promise<string> {
   const credential = createClientCredential({
     tenantId: fixture.tenant.tenantId,
     clientId,

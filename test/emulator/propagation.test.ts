@@ -28,7 +28,10 @@ describe("propagation delay", () => {
     await expectAadsts(tokenWithSecret(f, client.appId, secret, "https://graph.microsoft.com/.default"), 700016);
     await eventually(() => tokenWithSecret(f, client.appId, secret, "https://graph.microsoft.com/.default"));
 
-    const resource = await createApplicationWithServicePrincipal(f.graph, { displayName: "resource", api: { requestedAccessTokenVersion: 2 } });
+    const resource = await createApplicationWithServicePrincipal(f.graph, {
+      displayName: "resource",
+      api: { requestedAccessTokenVersion: 2 },
+    });
     await expectAadsts(tokenWithSecret(f, client.appId, secret, `${resource.appId}/.default`), 500011);
     const token = await eventually(() => tokenWithSecret(f, client.appId, secret, `${resource.appId}/.default`));
     expect(decodePayload(token).aud).toBe(resource.appId);
@@ -46,17 +49,24 @@ describe("propagation delay", () => {
 
   it("adds a mapped claim only once the policy assignment has replicated; Graph shows it at once", async () => {
     const f = fixture();
-    const resource = await createApplicationWithServicePrincipal(f.graph, { displayName: "resource", api: { requestedAccessTokenVersion: 2, acceptMappedClaims: true } });
+    const resource = await createApplicationWithServicePrincipal(f.graph, {
+      displayName: "resource",
+      api: { requestedAccessTokenVersion: 2, acceptMappedClaims: true },
+    });
     const client = await createApplicationWithServicePrincipal(f.graph, { displayName: "client" });
     const secret = await addSecret(f.graph, client.id);
     const scope = `${resource.appId}/.default`;
     await eventually(() => tokenWithSecret(f, client.appId, secret, scope));
 
-    const policy = (await f.graph.api("/policies/claimsMappingPolicies").post({ displayName: "cmic", definition: [policyDefinition] })) as { id: string };
+    const policy = (await f.graph.api("/policies/claimsMappingPolicies").post({ displayName: "cmic", definition: [policyDefinition] })) as {
+      id: string;
+    };
     await f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}/claimsMappingPolicies/$ref`).post({
       "@odata.id": `https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/${policy.id}`,
     });
-    const assigned = (await f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}/claimsMappingPolicies`).get()) as { value: Array<{ id: string }> };
+    const assigned = (await f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}/claimsMappingPolicies`).get()) as {
+      value: Array<{ id: string }>;
+    };
     expect(assigned.value.map((p) => p.id)).toEqual([policy.id]);
 
     expect(decodePayload(await tokenWithSecret(f, client.appId, secret, scope))).not.toHaveProperty("cmicuser");

@@ -61,7 +61,15 @@ describe("the emulator CA can vouch for this machine only", () => {
     const issue = (altNames: string[]) => {
       const keys = generateRsaKeyPair();
       const now = Date.now();
-      const certPem = issueCertificate({ commonName: altNames[0], publicKeyPem: keys.publicKeyPem, issuer, notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000), altNames, serverAuth: true });
+      const certPem = issueCertificate({
+        commonName: altNames[0],
+        publicKeyPem: keys.publicKeyPem,
+        issuer,
+        notBefore: new Date(now - 60_000),
+        notAfter: new Date(now + 86_400_000),
+        altNames,
+        serverAuth: true,
+      });
       return { certPem, keyPem: keys.privateKeyPem };
     };
     const loopback = issue(["localhost", "127.0.0.1"]);
@@ -108,9 +116,7 @@ describe("ensureTlsMaterial", () => {
 
     const other = path.join(scratch, "tls-processes");
     const script = `require(${JSON.stringify(path.join(ROOT, "dist", "emulator", "tls.js"))}).ensureTlsMaterial(${JSON.stringify(other)}).then(m => process.stdout.write(m.caCertPem))`;
-    const outputs = await Promise.all(
-      Array.from({ length: 3 }, () => run(process.execPath, ["-e", script], { cwd: ROOT })),
-    );
+    const outputs = await Promise.all(Array.from({ length: 3 }, () => run(process.execPath, ["-e", script], { cwd: ROOT })));
     expect(new Set(outputs.map((o) => o.stdout)).size).toBe(1);
     expect(outputs[0].stdout).toBe(fs.readFileSync(path.join(other, "ca.crt"), "utf8"));
     checkSet(other);
@@ -151,8 +157,22 @@ describe("withEmulatorCa", () => {
   it("runs the command with NODE_EXTRA_CA_CERTS set, passing arguments and the exit code through", async () => {
     const { NODE_EXTRA_CA_CERTS: _inherited, ...inherited } = process.env;
     const env = { ...inherited, CMIC_EMULATOR_HOME: scratch };
-    const child = run(process.execPath, [WITH_EMULATOR_CA, "--", "node", "-e", "console.log(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(1)])); process.exit(3)", "a b"], { cwd: ROOT, env });
-    const error = (await child.then(() => undefined, (e: unknown) => e)) as { code: number; stdout: string };
+    const child = run(
+      process.execPath,
+      [
+        WITH_EMULATOR_CA,
+        "--",
+        "node",
+        "-e",
+        "console.log(JSON.stringify([process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(1)])); process.exit(3)",
+        "a b",
+      ],
+      { cwd: ROOT, env },
+    );
+    const error = (await child.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code: number; stdout: string };
     expect(error.code).toBe(3);
     const [extra, args] = JSON.parse(error.stdout.trim()) as [string, string[]];
     expect(extra).toBe(path.join(scratch, "tls", "ca.crt"));
@@ -160,7 +180,10 @@ describe("withEmulatorCa", () => {
   }, 60_000);
 
   it("exits 2 with the usage when no command is given", async () => {
-    const error = (await run(process.execPath, [WITH_EMULATOR_CA], { cwd: ROOT, env: { ...process.env, CMIC_EMULATOR_HOME: scratch } }).then(
+    const error = (await run(process.execPath, [WITH_EMULATOR_CA], {
+      cwd: ROOT,
+      env: { ...process.env, CMIC_EMULATOR_HOME: scratch },
+    }).then(
       () => undefined,
       (e: unknown) => e,
     )) as { code: number; stderr: string };

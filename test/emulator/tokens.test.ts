@@ -9,7 +9,10 @@ const fixture = useEmulatorFixture();
 
 async function setup(requestedAccessTokenVersion: number | null) {
   const { graph } = fixture();
-  const resource = await createApplicationWithServicePrincipal(graph, { displayName: `resource-v${requestedAccessTokenVersion}`, api: { requestedAccessTokenVersion } });
+  const resource = await createApplicationWithServicePrincipal(graph, {
+    displayName: `resource-v${requestedAccessTokenVersion}`,
+    api: { requestedAccessTokenVersion },
+  });
   const identifierUri = `api://${resource.appId}`;
   await graph.api(`/applications/${resource.id}`).patch({ identifierUris: [identifierUri] });
   const client = await createApplicationWithServicePrincipal(graph, { displayName: "client" });
@@ -30,7 +33,14 @@ describe("access tokens", () => {
     });
     expect(protectedHeader).toMatchObject({ typ: "JWT", alg: "RS256" });
     expect(protectedHeader.kid).toBe(protectedHeader.x5t);
-    expect(payload).toMatchObject({ azp: client.appId, azpacr: "1", ver: "2.0", tid: f.tenant.tenantId, oid: client.servicePrincipalId, sub: client.servicePrincipalId });
+    expect(payload).toMatchObject({
+      azp: client.appId,
+      azpacr: "1",
+      ver: "2.0",
+      tid: f.tenant.tenantId,
+      oid: client.servicePrincipalId,
+      sub: client.servicePrincipalId,
+    });
     expect(payload).not.toHaveProperty("appid");
     expect(typeof payload.uti).toBe("string");
     expect(typeof payload.rh).toBe("string");
@@ -43,7 +53,13 @@ describe("access tokens", () => {
     const token = await tokenWithSecret(f, client.appId, secret, `${identifierUri}/.default`);
     const jwks = createRemoteJWKSet(new URL(`${f.emulator.url}/common/discovery/keys`));
     const { payload } = await jwtVerify(token, jwks, { issuer: `https://sts.windows.net/${f.tenant.tenantId}/`, audience: identifierUri });
-    expect(payload).toMatchObject({ appid: client.appId, appidacr: "1", ver: "1.0", idp: `https://sts.windows.net/${f.tenant.tenantId}/`, tid: f.tenant.tenantId });
+    expect(payload).toMatchObject({
+      appid: client.appId,
+      appidacr: "1",
+      ver: "1.0",
+      idp: `https://sts.windows.net/${f.tenant.tenantId}/`,
+      tid: f.tenant.tenantId,
+    });
     expect(payload).not.toHaveProperty("azp");
   });
 
@@ -69,7 +85,12 @@ describe("access tokens", () => {
 
   it("issues Graph tokens as v1 with aud https://graph.microsoft.com and the deployer's roles", async () => {
     const f = fixture();
-    const token = await tokenWithSecret(f, f.tenant.deployer.clientId, f.tenant.deployer.clientSecret, "https://graph.microsoft.com/.default");
+    const token = await tokenWithSecret(
+      f,
+      f.tenant.deployer.clientId,
+      f.tenant.deployer.clientSecret,
+      "https://graph.microsoft.com/.default",
+    );
     const payload = decodePayload(token);
     expect(payload).toMatchObject({ aud: "https://graph.microsoft.com", iss: `https://sts.windows.net/${f.tenant.tenantId}/`, ver: "1.0" });
     expect(payload.roles).toEqual(expect.arrayContaining(["Application.ReadWrite.All"]));
@@ -79,7 +100,12 @@ describe("access tokens", () => {
     const f = fixture();
     const { client, secret, identifierUri } = await setup(null);
     const basic = Buffer.from(`${encodeURIComponent(client.appId)}:${encodeURIComponent(secret)}`).toString("base64");
-    const response = await postToken(f.emulator.url, f.tenant.tenantId, { grant_type: "client_credentials", resource: identifierUri }, { v1: true, headers: { authorization: `Basic ${basic}` } });
+    const response = await postToken(
+      f.emulator.url,
+      f.tenant.tenantId,
+      { grant_type: "client_credentials", resource: identifierUri },
+      { v1: true, headers: { authorization: `Basic ${basic}` } },
+    );
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ token_type: "Bearer", resource: identifierUri });
     expect(typeof response.body.expires_on).toBe("string");
@@ -99,12 +125,20 @@ describe("discovery and keys", () => {
       authorization_endpoint: `${f.emulator.url}/${f.tenant.tenantId}/oauth2/v2.0/authorize`,
     });
     const v1 = await rawRequest(`${f.emulator.url}/${f.tenant.tenantId}/.well-known/openid-configuration`);
-    expect(v1.body).toMatchObject({ issuer: `https://sts.windows.net/${f.tenant.tenantId}/`, token_endpoint: `${f.emulator.url}/${f.tenant.tenantId}/oauth2/token` });
+    expect(v1.body).toMatchObject({
+      issuer: `https://sts.windows.net/${f.tenant.tenantId}/`,
+      token_endpoint: `${f.emulator.url}/${f.tenant.tenantId}/oauth2/token`,
+    });
   });
 
   it("publishes RSA keys whose kid and x5t are the SHA-1 thumbprint of the x5c certificate", async () => {
     const f = fixture();
-    for (const path of [`${f.tenant.tenantId}/discovery/v2.0/keys`, `${f.tenant.tenantId}/discovery/keys`, "common/discovery/v2.0/keys", "common/discovery/keys"]) {
+    for (const path of [
+      `${f.tenant.tenantId}/discovery/v2.0/keys`,
+      `${f.tenant.tenantId}/discovery/keys`,
+      "common/discovery/v2.0/keys",
+      "common/discovery/keys",
+    ]) {
       const { status, body } = await rawRequest(`${f.emulator.url}/${path}`);
       expect(status).toBe(200);
       const keys = body.keys as Array<Record<string, unknown>>;
@@ -121,7 +155,12 @@ describe("discovery and keys", () => {
 
   it("signs tokens with a key that is in the published set", async () => {
     const f = fixture();
-    const token = await tokenWithSecret(f, f.tenant.deployer.clientId, f.tenant.deployer.clientSecret, "https://graph.microsoft.com/.default");
+    const token = await tokenWithSecret(
+      f,
+      f.tenant.deployer.clientId,
+      f.tenant.deployer.clientSecret,
+      "https://graph.microsoft.com/.default",
+    );
     const { body } = await rawRequest(`${f.emulator.url}/${f.tenant.tenantId}/discovery/v2.0/keys`);
     expect((body.keys as Array<{ kid: string }>).map((k) => k.kid)).toContain(decodeHeader(token).kid);
   });

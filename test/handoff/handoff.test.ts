@@ -93,7 +93,10 @@ describe("npm run handoff", () => {
     writeFileSync(withSecret, JSON.stringify(outputs));
     // What `pulumi stack output --json` prints without --show-secrets.
     withoutSecret = path.join(directory, "outputs-redacted.json");
-    writeFileSync(withoutSecret, JSON.stringify({ ...outputs, clientSecret: "[secret]", connector: { ...outputs.connector, clientSecret: "[secret]" } }));
+    writeFileSync(
+      withoutSecret,
+      JSON.stringify({ ...outputs, clientSecret: "[secret]", connector: { ...outputs.connector, clientSecret: "[secret]" } }),
+    );
   });
 
   it("prints the sheet with the secret masked", async () => {

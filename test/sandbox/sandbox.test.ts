@@ -60,7 +60,13 @@ it("deploys the example stack file (Pulumi.dev.yaml) and its token passes every 
   delete config["azuread:tenantId"];
   const { result, log } = await sandbox(config);
   expectGreen(result);
-  expect(claims(result)).toMatchObject({ cmicuser: "ARCORO_SVC", azp: result.outputs.clientId, aud: result.outputs.clientId, ver: "2.0", iss: result.outputs.issuerUrl });
+  expect(claims(result)).toMatchObject({
+    cmicuser: "ARCORO_SVC",
+    azp: result.outputs.clientId,
+    aud: result.outputs.clientId,
+    ver: "2.0",
+    iss: result.outputs.issuerUrl,
+  });
   expect(result.outputs.identifierUri).toBe(`api://${result.outputs.clientId}.contoso.com`);
   // The simulated propagation was waited for, visibly.
   expect(log.some((line) => line.includes("waiting for Entra to propagate"))).toBe(true);
@@ -94,7 +100,12 @@ it("certificate credential: the post-deploy check signs a client assertion with 
 
 it("a certificate-only stack without the connector's private key is not called green", async () => {
   const certificate = generateTestCertificate({ commonName: "arcoro-connector" });
-  const { result } = await sandbox({ deployment: "enterprise", serviceUser: "ARCORO_SVC", credential: "certificate", certificate: certificate.certPem });
+  const { result } = await sandbox({
+    deployment: "enterprise",
+    serviceUser: "ARCORO_SVC",
+    credential: "certificate",
+    certificate: certificate.certPem,
+  });
   expect(result.ok).toBe(false);
   if (!result.ok) expect(result.error.message).toContain("No token was checked");
 });

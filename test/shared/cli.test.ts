@@ -16,7 +16,11 @@ import { sandboxCommand } from "../../scripts/sandbox/cli";
 import { benchCommand } from "../../scripts/bench/cli";
 import { emulatorCommand } from "../../scripts/emulator/cli";
 import { withEmulatorCaCommand } from "../../scripts/shared/withEmulatorCa";
-import { DEFAULT_AUDIT_CONCURRENCY as ENGINE_AUDIT, DEFAULT_CONCURRENCY as ENGINE_PREVIEWS, DEFAULT_EXPIRY_DAYS as ENGINE_EXPIRY } from "../../scripts/drift/engine";
+import {
+  DEFAULT_AUDIT_CONCURRENCY as ENGINE_AUDIT,
+  DEFAULT_CONCURRENCY as ENGINE_PREVIEWS,
+  DEFAULT_EXPIRY_DAYS as ENGINE_EXPIRY,
+} from "../../scripts/drift/engine";
 import { DEFAULT_AUDIT_CONCURRENCY, DEFAULT_CONCURRENCY, DEFAULT_EXPIRY_DAYS } from "../../scripts/drift/cli";
 import { PROJECT_ROOT, runScript } from "../support/runScript";
 
@@ -123,7 +127,9 @@ describe("usage errors: one format, exit 2", () => {
 
   it("numberOption checks the range and whole numbers", () => {
     expect(() => numberOption("n", "-1", { min: 0 })).toThrow("--n must be a number ≥ 0, got '-1'.");
-    expect(() => numberOption("n", "601", { min: 0, max: 600, unit: "seconds" })).toThrow("--n must be a number of seconds from 0 to 600, got '601'.");
+    expect(() => numberOption("n", "601", { min: 0, max: 600, unit: "seconds" })).toThrow(
+      "--n must be a number of seconds from 0 to 600, got '601'.",
+    );
     expect(() => numberOption("n", "1.5", { integer: true })).toThrow("--n must be a whole number, got '1.5'.");
     expect(numberOption("n", undefined)).toBeUndefined();
   });
@@ -138,16 +144,19 @@ describe("usage errors: one format, exit 2", () => {
     withEmulatorCaCommand,
   ] as unknown as Array<Command<OptionSpecs>>;
 
-  it.each(everyCli.map((command) => [command.name, command] as const))("%s: --bogus gets the same message and exit 2; --help and --version exit 0", async (_name, command) => {
-    const bogus = await runCaptured(command, ["--bogus"]);
-    expect(bogus).toEqual({ code: 2, stdout: "", stderr: usageText(command.name, command.invocation, "Unknown option '--bogus'.") });
-    const help = await runCaptured(command, ["--help"]);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain("Usage:");
-    expect(help.stdout).toContain("--version");
-    expect(help.stderr).toBe("");
-    expect(await runCaptured(command, ["--version"])).toEqual({ code: 0, stdout: `cmic-entra-oauth ${VERSION}\n`, stderr: "" });
-  });
+  it.each(everyCli.map((command) => [command.name, command] as const))(
+    "%s: --bogus gets the same message and exit 2; --help and --version exit 0",
+    async (_name, command) => {
+      const bogus = await runCaptured(command, ["--bogus"]);
+      expect(bogus).toEqual({ code: 2, stdout: "", stderr: usageText(command.name, command.invocation, "Unknown option '--bogus'.") });
+      const help = await runCaptured(command, ["--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("Usage:");
+      expect(help.stdout).toContain("--version");
+      expect(help.stderr).toBe("");
+      expect(await runCaptured(command, ["--version"])).toEqual({ code: 0, stdout: `cmic-entra-oauth ${VERSION}\n`, stderr: "" });
+    },
+  );
 
   it("withEmulatorCa passes everything after the command through, and parses only what comes before", () => {
     expect(parseCommandLine(withEmulatorCaCommand, ["--", "jest", "--bogus"]).positionals).toEqual(["jest", "--bogus"]);
@@ -173,7 +182,11 @@ describe("errors: one place maps them to output and exit code", () => {
     const { command } = demo(async () => {
       throw new CmicError("ERR_DEMO", "the widget is gone.", { fix: "put the widget back.", exitCode: 3 });
     });
-    expect(await runCaptured(command, [])).toEqual({ code: 3, stdout: "", stderr: "demo: the widget is gone.\nFix: put the widget back.\n" });
+    expect(await runCaptured(command, [])).toEqual({
+      code: 3,
+      stdout: "",
+      stderr: "demo: the widget is gone.\nFix: put the widget back.\n",
+    });
   });
 
   it("a CmicError without a fix prints only its message; exit code 1 by default", async () => {
@@ -235,9 +248,25 @@ describe("redaction", () => {
   });
 
   it("verify never prints its client secret, even when a usage error would echo it", async () => {
-    const run = await runCaptured(verifyCommand, ["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--client-secret", SECRET, "--timeout", SECRET], {
-      env: { CMIC_STACK_OUTPUTS: "" },
-    });
+    const run = await runCaptured(
+      verifyCommand,
+      [
+        "--tenant-id",
+        "t",
+        "--client-id",
+        "c",
+        "--scope",
+        "api://c/.default",
+        "--no-cmicuser",
+        "--client-secret",
+        SECRET,
+        "--timeout",
+        SECRET,
+      ],
+      {
+        env: { CMIC_STACK_OUTPUTS: "" },
+      },
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--timeout");
     expect(run.stdout + run.stderr).not.toContain(SECRET);
@@ -261,11 +290,15 @@ function nodeEval(script: string): Promise<{ code: number | null; stdout: string
   });
 }
 
-const CLI_FILES = ["verify", "drift", "handoff", "sandbox", "bench", "emulator"].map((name) => `./scripts/${name}/cli.ts`).concat("./scripts/shared/withEmulatorCa.ts");
+const CLI_FILES = ["verify", "drift", "handoff", "sandbox", "bench", "emulator"]
+  .map((name) => `./scripts/${name}/cli.ts`)
+  .concat("./scripts/shared/withEmulatorCa.ts");
 
 describe("the process", () => {
   it("importing any CLI runs nothing: no output, and the process ends by itself", async () => {
-    const run = await nodeEval(`${CLI_FILES.map((file) => `require(${JSON.stringify(file)});`).join("")} process.stdout.write("imported\\n");`);
+    const run = await nodeEval(
+      `${CLI_FILES.map((file) => `require(${JSON.stringify(file)});`).join("")} process.stdout.write("imported\\n");`,
+    );
     expect(run).toEqual({ code: 0, stdout: "imported\n", stderr: "" });
   });
 

@@ -28,10 +28,22 @@ describe("readPostDeployCheckEnv", () => {
   });
 
   it("counts an empty variable as absent, as shells and CI export unset values", () => {
-    const empty = { stackOutputsJson: null, clientSecret: null, certificateFile: null, authorityHost: null, propagationWindowSeconds: null };
+    const empty = {
+      stackOutputsJson: null,
+      clientSecret: null,
+      certificateFile: null,
+      authorityHost: null,
+      propagationWindowSeconds: null,
+    };
     expect(readPostDeployCheckEnv({})).toEqual(empty);
     expect(
-      readPostDeployCheckEnv({ [STACK_OUTPUTS_ENV]: "", [CLIENT_SECRET_ENV]: "", [CLIENT_CERTIFICATE_FILE_ENV]: "", [AUTHORITY_HOST_ENV]: "", [PROPAGATION_WINDOW_ENV]: "" }),
+      readPostDeployCheckEnv({
+        [STACK_OUTPUTS_ENV]: "",
+        [CLIENT_SECRET_ENV]: "",
+        [CLIENT_CERTIFICATE_FILE_ENV]: "",
+        [AUTHORITY_HOST_ENV]: "",
+        [PROPAGATION_WINDOW_ENV]: "",
+      }),
     ).toEqual(empty);
   });
 });

@@ -91,6 +91,8 @@ export async function createApplicationWithServicePrincipal(graph: Client, body:
 
 /** Add a secret and return its text (shown once, as in Entra). */
 export async function addSecret(graph: Client, applicationObjectId: string, displayName = "test secret"): Promise<string> {
-  const result = (await graph.api(`/applications/${applicationObjectId}/addPassword`).post({ passwordCredential: { displayName } })) as { secretText: string };
+  const result = (await graph.api(`/applications/${applicationObjectId}/addPassword`).post({ passwordCredential: { displayName } })) as {
+    secretText: string;
+  };
   return result.secretText;
 }

@@ -51,7 +51,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return { tenantId: this.options.tenantId, clientId: randomUUID(), objectId: randomUUID() };
       case "azuread:index/getDomains:getDomains":
         return {
-          domains: [{ domainName: this.options.initialDomain, initial: true, verified: true, default: true, authenticationType: "Managed" }],
+          domains: [
+            { domainName: this.options.initialDomain, initial: true, verified: true, default: true, authenticationType: "Managed" },
+          ],
         };
       default:
         throw new Error(`unexpected invoke ${args.token}`);
@@ -61,7 +63,14 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const { inputs, secretPaths } = unwrapMockInputs(args.inputs as Record<string, unknown>);
     const computed = this.computedOutputs(args.type, inputs);
-    const record: RecordedResource = { type: args.type, name: args.name, inputs, secretInputs: secretPaths, id: computed.id, state: { ...inputs, ...computed.state } };
+    const record: RecordedResource = {
+      type: args.type,
+      name: args.name,
+      inputs,
+      secretInputs: secretPaths,
+      id: computed.id,
+      state: { ...inputs, ...computed.state },
+    };
     this.resources.push(record);
     return { id: record.id, state: record.state };
   }
@@ -74,7 +83,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         return { id: `/applications/${objectId}`, state: { objectId, clientId: randomUUID() } };
       }
       case "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri":
-        return { id: `${String(inputs.applicationId)}/identifierUris/${Buffer.from(String(inputs.identifierUri)).toString("base64")}`, state: {} };
+        return {
+          id: `${String(inputs.applicationId)}/identifierUris/${Buffer.from(String(inputs.identifierUri)).toString("base64")}`,
+          state: {},
+        };
       case "azuread:index/servicePrincipal:ServicePrincipal": {
         const objectId = randomUUID();
         return { id: `/servicePrincipals/${objectId}`, state: { objectId } };
@@ -85,7 +97,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       }
       case "azuread:index/applicationPassword:ApplicationPassword": {
         const keyId = randomUUID();
-        return { id: `${String(inputs.applicationId)}/password/${keyId}`, state: { keyId, value: MOCK_SECRET_VALUE, startDate: now.toISOString() } };
+        return {
+          id: `${String(inputs.applicationId)}/password/${keyId}`,
+          state: { keyId, value: MOCK_SECRET_VALUE, startDate: now.toISOString() },
+        };
       }
       case "azuread:index/applicationCertificate:ApplicationCertificate": {
         const keyId = randomUUID();
@@ -94,7 +109,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "azuread:index/claimsMappingPolicy:ClaimsMappingPolicy":
         return { id: `/policies/claimsMappingPolicies/${randomUUID()}`, state: {} };
       case "azuread:index/servicePrincipalClaimsMappingPolicyAssignment:ServicePrincipalClaimsMappingPolicyAssignment":
-        return { id: `${String(inputs.servicePrincipalId)}/claimsMappingPolicy/${String(inputs.claimsMappingPolicyId).split("/").pop()}`, state: {} };
+        return {
+          id: `${String(inputs.servicePrincipalId)}/claimsMappingPolicy/${String(inputs.claimsMappingPolicyId).split("/").pop()}`,
+          state: {},
+        };
       case "command:local:Command":
         return { id: randomUUID(), state: { stdout: "", stderr: "" } };
       case "cmic-entra-oauth:index:CmicEntraIntegration":

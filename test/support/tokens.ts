@@ -76,9 +76,7 @@ export function unsignedToken(claims: Record<string, unknown>, kid: string): str
 
 /** HS256 signed with the RSA public key's PEM as the HMAC secret: the classic key-confusion attack. */
 export async function keyConfusionToken(key: SigningKey, claims: Record<string, unknown>): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: key.kid })
-    .sign(new TextEncoder().encode(key.publicPem));
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT", kid: key.kid }).sign(new TextEncoder().encode(key.publicPem));
 }
 
 /** A JWKS fetcher over a fixed map of URL → set, counting requests; unknown URLs answer 404. */

@@ -1,16 +1,40 @@
 import { AuthenticationError, CredentialUnavailableError } from "@azure/identity";
-import { AADSTS_CATALOGUE, classifyEntraError, describeDiagnosis, diagnoseEntraError, entraSentence, extractAadstsCode } from "../../scripts/verify/aadsts";
+import {
+  AADSTS_CATALOGUE,
+  classifyEntraError,
+  describeDiagnosis,
+  diagnoseEntraError,
+  entraSentence,
+  extractAadstsCode,
+} from "../../scripts/verify/aadsts";
 
 const ctx = { tenantId: "t-1", clientId: "c-1", scope: "api://c-1/.default" };
 
 describe("AADSTS diagnosis", () => {
   it("extracts the code from @azure/identity's wrapped text", () => {
-    expect(extractAadstsCode("ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided.")).toBe("7000215");
+    expect(extractAadstsCode("ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided.")).toBe(
+      "7000215",
+    );
     expect(extractAadstsCode("no code here")).toBeNull();
   });
 
   it("catalogues every code the brief names, each with cause, fix and a retry class", () => {
-    for (const code of ["50146", "501461", "1002012", "7000215", "7000222", "700016", "7000229", "90002", "90009", "500011", "700025", "700027", "7000216", "50196"]) {
+    for (const code of [
+      "50146",
+      "501461",
+      "1002012",
+      "7000215",
+      "7000222",
+      "700016",
+      "7000229",
+      "90002",
+      "90009",
+      "500011",
+      "700025",
+      "700027",
+      "7000216",
+      "50196",
+    ]) {
       const entry = AADSTS_CATALOGUE.get(code);
       expect(entry).toBeDefined();
       expect(entry!.cause(ctx).length).toBeGreaterThan(20);
@@ -48,7 +72,10 @@ describe("AADSTS diagnosis", () => {
   });
 
   it("reads MSAL's network_error (underscore) as a network failure naming the host, not an unknown reason", () => {
-    const diagnosis = diagnoseEntraError(new Error("network_error: Network request failed"), { ...ctx, authorityHost: "https://login.example.test" });
+    const diagnosis = diagnoseEntraError(new Error("network_error: Network request failed"), {
+      ...ctx,
+      authorityHost: "https://login.example.test",
+    });
     expect(diagnosis).toMatchObject({ code: null, short: "cannot reach Entra", retry: "transient" });
     expect(diagnosis.cause).toContain("login.example.test");
   });
@@ -65,7 +92,9 @@ describe("AADSTS diagnosis", () => {
   });
 
   it("keeps the 90002 diagnosis for an unknown tenant surfacing as CredentialUnavailableError", () => {
-    const error = new CredentialUnavailableError("ClientSecretCredential: endpoints_resolution_error: Error: could not resolve endpoints. invalid_tenant");
+    const error = new CredentialUnavailableError(
+      "ClientSecretCredential: endpoints_resolution_error: Error: could not resolve endpoints. invalid_tenant",
+    );
     const diagnosis = diagnoseEntraError(error, ctx);
     expect(diagnosis.code).toBe("90002");
     expect(diagnosis.retry).toBe("permanent");
@@ -77,7 +106,9 @@ describe("AADSTS diagnosis", () => {
     const diagnosis = diagnoseEntraError(throttled, ctx);
     expect(diagnosis).toMatchObject({ retry: "transient", code: "429", retryAfterMs: 2000 });
     expect(describeDiagnosis(diagnosis)).toBe("HTTP 429 (throttled by Entra)");
-    expect(classifyEntraError(new AuthenticationError(503, { error: "temporarily_unavailable", error_description: "later" })).entry.retry).toBe("transient");
+    expect(
+      classifyEntraError(new AuthenticationError(503, { error: "temporarily_unavailable", error_description: "later" })).entry.retry,
+    ).toBe("transient");
   });
 
   it("treats connection failures as transient and TLS trust as permanent", () => {
@@ -96,7 +127,9 @@ describe("AADSTS diagnosis", () => {
   });
 
   it("passes Entra's text through the redactor", () => {
-    const diagnosis = diagnoseEntraError(new Error("AADSTS7000215: bad secret s3cr3t-value-xyz"), ctx, (t) => t.replace("s3cr3t-value-xyz", "[redacted]"));
+    const diagnosis = diagnoseEntraError(new Error("AADSTS7000215: bad secret s3cr3t-value-xyz"), ctx, (t) =>
+      t.replace("s3cr3t-value-xyz", "[redacted]"),
+    );
     expect(diagnosis.message).not.toContain("s3cr3t-value-xyz");
   });
 });

@@ -58,7 +58,15 @@ describe("verify CLI against the emulator", () => {
     expect(Object.keys(body)).toEqual(["ok", "checks", "token"]);
     expect(body.ok).toBe(true);
     expect(body.checks.map((c: { id: string }) => c.id)).toEqual([
-      "token", "signature", "issuer", "application-id", "audience", "lifetime", "version", "cmicuser", "ip-check",
+      "token",
+      "signature",
+      "issuer",
+      "application-id",
+      "audience",
+      "lifetime",
+      "version",
+      "cmicuser",
+      "ip-check",
     ]);
     for (const check of body.checks) {
       expect(typeof check.detail).toBe("string");
@@ -83,7 +91,9 @@ describe("verify CLI against the emulator", () => {
         },
       });
       expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(/^waiting for Entra to propagate: AADSTS\d+ \(.+\) — \d+\.\d s elapsed, retrying for up to \d+\.\d s more$/m);
+      expect(run.stderr).toMatch(
+        /^waiting for Entra to propagate: AADSTS\d+ \(.+\) — \d+\.\d s elapsed, retrying for up to \d+\.\d s more$/m,
+      );
       expect(run.stdout).toMatch(/^✔ token/m);
       expectNothingSecret(run, app.clientSecret!);
     } finally {
@@ -102,9 +112,12 @@ describe("verify CLI against the emulator", () => {
 
   it("exits 1 on an Entra error with the diagnosis, without echoing the wrong secret", async () => {
     const wrong = "Q~a-wrong-secret-value-for-the-cli-test-000";
-    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--propagation-window", "0", "--json"], {
-      env: { CMIC_CLIENT_SECRET: wrong },
-    });
+    const run = await runVerifyInProcess(
+      ["--outputs", outputsFile, "--authority-host", emulator.url, "--propagation-window", "0", "--json"],
+      {
+        env: { CMIC_CLIENT_SECRET: wrong },
+      },
+    );
     expect(run.code).toBe(1);
     const body = JSON.parse(run.stdout);
     expect(body.token).toBeNull();
@@ -118,7 +131,18 @@ describe("verify CLI against the emulator", () => {
   it("works from flags alone with the secret in CMIC_CLIENT_SECRET", async () => {
     const { outputs } = secretApp;
     const run = await runVerifyInProcess(
-      ["--tenant-id", outputs.tenantId, "--client-id", outputs.clientId, "--scope", outputs.scope, "--expect-cmicuser", "svc-arcoro", "--authority-host", emulator.url],
+      [
+        "--tenant-id",
+        outputs.tenantId,
+        "--client-id",
+        outputs.clientId,
+        "--scope",
+        outputs.scope,
+        "--expect-cmicuser",
+        "svc-arcoro",
+        "--authority-host",
+        emulator.url,
+      ],
       { env: { CMIC_CLIENT_SECRET: secretApp.clientSecret! } },
     );
     expect(run.code).toBe(0);
@@ -141,7 +165,9 @@ describe("verify CLI against the emulator", () => {
   it("validates a token from stdin (--token -) offline and never prints it", async () => {
     const token = await realToken(secretApp);
     emulator.clearRequestLog();
-    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--token", "-", "--json"], { stdin: token });
+    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--token", "-", "--json"], {
+      stdin: token,
+    });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).ok).toBe(true);
     // Only the JWKS was fetched: the token went nowhere.
@@ -154,7 +180,16 @@ describe("verify CLI against the emulator", () => {
     const [header, payload, signature] = token.split(".");
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, cmicuser: "admin" })).toString("base64url")}.${signature}`;
-    const run = await runVerifyInProcess(["--outputs", outputsFile, "--authority-host", emulator.url, "--token", forged, "--expect-cmicuser", "admin"]);
+    const run = await runVerifyInProcess([
+      "--outputs",
+      outputsFile,
+      "--authority-host",
+      emulator.url,
+      "--token",
+      forged,
+      "--expect-cmicuser",
+      "admin",
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^✘ signature/m);
     expect(run.stdout).toMatch(/^✔ cmicuser/m);

@@ -22,8 +22,25 @@ describe("verify CLI usage (exit 2)", () => {
   });
 
   it("bounds every numeric flag and says the range, for huge and negative values alike", async () => {
-    for (const [flag, value] of [["--timeout", "5000000"], ["--timeout", "-5"], ["--propagation-window", "86401"], ["--propagation-window", "-1"]]) {
-      const run = await runVerifyInProcess([flag, value, "--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--client-secret", "not-a-real-secret-value"]);
+    for (const [flag, value] of [
+      ["--timeout", "5000000"],
+      ["--timeout", "-5"],
+      ["--propagation-window", "86401"],
+      ["--propagation-window", "-1"],
+    ]) {
+      const run = await runVerifyInProcess([
+        flag,
+        value,
+        "--tenant-id",
+        "t",
+        "--client-id",
+        "c",
+        "--scope",
+        "api://c/.default",
+        "--no-cmicuser",
+        "--client-secret",
+        "not-a-real-secret-value",
+      ]);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`${flag} must be a number of seconds from 0 to 86400, got '${value}'.`);
       expect(run.stderr).not.toMatch(/RangeError|ambiguous/);
@@ -43,16 +60,29 @@ describe("verify CLI usage (exit 2)", () => {
   });
 
   it("rejects bad values without echoing the secret", async () => {
-    const run = await runVerifyInProcess(
-      ["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--client-secret", SECRET, "--timeout", "soon"],
-    );
+    const run = await runVerifyInProcess([
+      "--tenant-id",
+      "t",
+      "--client-id",
+      "c",
+      "--scope",
+      "api://c/.default",
+      "--no-cmicuser",
+      "--client-secret",
+      SECRET,
+      "--timeout",
+      "soon",
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--timeout");
     expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 
   it("refuses to send the token over plain http to another machine", async () => {
-    const run = await runVerifyInProcess(["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--cmic-url", "http://cmic.example.com/api"], { env: { CMIC_CLIENT_SECRET: SECRET } });
+    const run = await runVerifyInProcess(
+      ["--tenant-id", "t", "--client-id", "c", "--scope", "api://c/.default", "--no-cmicuser", "--cmic-url", "http://cmic.example.com/api"],
+      { env: { CMIC_CLIENT_SECRET: SECRET } },
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--cmic-url must be an https:// URL (http only for localhost)");
   });

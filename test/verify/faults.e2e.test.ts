@@ -60,7 +60,12 @@ async function peer(handler: (response: ServerResponse) => void): Promise<{ url:
 async function timedVerify(overrides: VerifyOverrides): Promise<{ report: VerifyReport; elapsedMs: number }> {
   const started = Date.now();
   const report = await runVerification(
-    verifyInputFromOutputs(app.outputs, { authorityHost: emulator.url, timeoutMs: DEADLINE_MS, propagationWindowStart: LONG_AGO, ...overrides }),
+    verifyInputFromOutputs(app.outputs, {
+      authorityHost: emulator.url,
+      timeoutMs: DEADLINE_MS,
+      propagationWindowStart: LONG_AGO,
+      ...overrides,
+    }),
   );
   return { report, elapsedMs: Date.now() - started };
 }
@@ -109,7 +114,9 @@ describe("verify ends within its deadline, with a diagnosis, whatever the peer d
   });
 
   it("truncated JSON where the discovery document should be", async () => {
-    const truncated = await peer((response) => response.writeHead(200, { "content-type": "application/json" }).end('{"issuer":"https://login.micro'));
+    const truncated = await peer((response) =>
+      response.writeHead(200, { "content-type": "application/json" }).end('{"issuer":"https://login.micro'),
+    );
     try {
       expectEndedWithDiagnosis(await timedVerify({ authorityHost: truncated.url }), /did not answer like Entra/);
     } finally {

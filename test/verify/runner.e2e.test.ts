@@ -200,7 +200,10 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
 
   it("7000215: wrong secret, outside the propagation window", async () => {
     const app = await provision();
-    const report = await verify(app, { credential: { kind: "secret", clientSecret: "Q~definitely-not-the-secret-value-000" }, propagationWindowStart: LONG_AGO });
+    const report = await verify(app, {
+      credential: { kind: "secret", clientSecret: "Q~definitely-not-the-secret-value-000" },
+      propagationWindowStart: LONG_AGO,
+    });
     await expectDiagnosis(report, "7000215", /secret Value.*not the Secret ID/);
     expect(tokenRequests(emulator)).toBe(1);
   });
@@ -222,7 +225,10 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
 
   it("500011: the scope names a resource with no service principal, outside the window", async () => {
     const app = await provision();
-    const report = await verify(app, { scope: `api://${crypto.randomUUID()}.${tenant.initialDomain}/.default`, propagationWindowStart: LONG_AGO });
+    const report = await verify(app, {
+      scope: `api://${crypto.randomUUID()}.${tenant.initialDomain}/.default`,
+      propagationWindowStart: LONG_AGO,
+    });
     await expectDiagnosis(report, "500011", /scope/);
     expect(tokenRequests(emulator)).toBe(1);
   });
@@ -230,7 +236,10 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
   it("700027: a certificate that is not registered on the app, outside the window", async () => {
     const app = await provision({ credential: "certificate" });
     const other = await provision({ credential: "certificate" });
-    const report = await verify(app, { credential: { kind: "certificate", certificatePem: other.certificatePem! }, propagationWindowStart: LONG_AGO });
+    const report = await verify(app, {
+      credential: { kind: "certificate", certificatePem: other.certificatePem! },
+      propagationWindowStart: LONG_AGO,
+    });
     await expectDiagnosis(report, "700027", /certificateThumbprint/);
     expect(tokenRequests(emulator)).toBe(1);
   });
@@ -257,7 +266,9 @@ describe("propagation", () => {
     expect(tokenRequests(emulator)).toBe(report.tokenRequests);
     // One credential serves every failed try: MSAL reads the tenant's discovery document once, not once per try.
     expect(emulator.requests.filter((entry) => entry.path.includes("/.well-known/openid-configuration")).length).toBe(1);
-    expect(progress[0]).toMatch(/^waiting for Entra to propagate: AADSTS(700016|7000215|500011) \(.+\) — \d+\.\d s elapsed, retrying for up to \d+\.\d s more$/);
+    expect(progress[0]).toMatch(
+      /^waiting for Entra to propagate: AADSTS(700016|7000215|500011) \(.+\) — \d+\.\d s elapsed, retrying for up to \d+\.\d s more$/,
+    );
   });
 
   it("waits for a just-assigned claims-mapping policy, then passes", async () => {
@@ -305,7 +316,9 @@ describe("propagation", () => {
     const app = await provision();
     emulator.clearRequestLog();
     emulator.setFaults({ throttle: { count: 2, retryAfterSeconds: 0 }, pathPrefix: `/${tenant.tenantId}/oauth2` });
-    const report = await runVerification(verifyInputFromOutputs(app.outputs, { authorityHost: emulator.url, propagationWindowStart: LONG_AGO, timeoutMs: 20_000 }));
+    const report = await runVerification(
+      verifyInputFromOutputs(app.outputs, { authorityHost: emulator.url, propagationWindowStart: LONG_AGO, timeoutMs: 20_000 }),
+    );
     emulator.setFaults({});
     expect(failing(report)).toEqual([]);
     expect(emulator.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(1);
@@ -315,7 +328,9 @@ describe("propagation", () => {
 describe("token formats the emulator issues", () => {
   it("an app-specific signing key fails as CMiC fails it, and the ?appid= Keyset ID it names makes it pass", async () => {
     const app = await provision({ acceptMappedClaims: false });
-    await app.graph.api(`/servicePrincipals/${app.servicePrincipalObjectId}/addTokenSigningCertificate`).post({ displayName: "CN=cmic verify" });
+    await app.graph
+      .api(`/servicePrincipals/${app.servicePrincipalObjectId}/addTokenSigningCertificate`)
+      .post({ displayName: "CN=cmic verify" });
     const report = await verify(app);
     expect(failing(report)).toEqual(["signature"]);
     expect(report.token?.claims.cmicuser).toBe("svc-arcoro");
@@ -326,7 +341,6 @@ describe("token formats the emulator issues", () => {
     const registeredAppSpecific = await verify(app, { jwksUri: appSpecific });
     expect(failing(registeredAppSpecific)).toEqual([]);
   });
-
 
   it("a v1 app (requestedAccessTokenVersion not 2) fails issuer and version with the manifest fix", async () => {
     const app = await provision({ requestedAccessTokenVersion: 1 });
@@ -339,7 +353,9 @@ describe("token formats the emulator issues", () => {
   it("a wrong expected cmicuser explains the Cloud format", async () => {
     const app = await provision({ deployment: "cloud", cmicUserClaim: "acme||svc-arcoro" });
     // Someone "fixed" the policy in the portal with a single pipe.
-    await app.graph.api(`/policies/claimsMappingPolicies/${app.outputs.claimsMappingPolicyId}`).patch({ definition: [claimsMappingDefinition("acme|svc-arcoro")] });
+    await app.graph
+      .api(`/policies/claimsMappingPolicies/${app.outputs.claimsMappingPolicyId}`)
+      .patch({ definition: [claimsMappingDefinition("acme|svc-arcoro")] });
     const report = await verify(app, { expectedCmicUser: "acme||svc-arcoro" });
     expect(failing(report)).toEqual(["cmicuser"]);
     expect(check(report, "cmicuser").detail).toContain("single pipe");

@@ -1,4 +1,10 @@
-import { appSpecificJwksUri, checkClaims, checkToken, explainCmicUserMismatch, repeatedMemberNames } from "../../scripts/verify/tokenChecks";
+import {
+  appSpecificJwksUri,
+  checkClaims,
+  checkToken,
+  explainCmicUserMismatch,
+  repeatedMemberNames,
+} from "../../scripts/verify/tokenChecks";
 import { issuerUrlV1 } from "../../contract/entraEndpoints";
 import type { CheckResult } from "../../scripts/verify/report";
 import {
@@ -42,7 +48,16 @@ describe("checkToken", () => {
     const token = await signToken(tenantKey, goodClaims(NOW));
     const { checks, decoded } = await checkToken(token, expectations(), staticJwks({ [JWKS_URI]: jwks(tenantKey) }), NOW);
     expect(failing(checks)).toEqual([]);
-    expect(checks.map((c) => c.id)).toEqual(["signature", "issuer", "application-id", "audience", "lifetime", "version", "cmicuser", "ip-check"]);
+    expect(checks.map((c) => c.id)).toEqual([
+      "signature",
+      "issuer",
+      "application-id",
+      "audience",
+      "lifetime",
+      "version",
+      "cmicuser",
+      "ip-check",
+    ]);
     expect(byId(checks, "ip-check")).toMatchObject({ ok: true, warning: true });
     expect(byId(checks, "signature").warning).toBeUndefined();
     expect(decoded?.claims.cmicuser).toBe("svc-arcoro");
@@ -70,7 +85,12 @@ describe("checkToken", () => {
     const token = await signToken(tenantKey, goodClaims(NOW));
     const [header, , signature] = token.split(".");
     const altered = Buffer.from(JSON.stringify(goodClaims(NOW, { cmicuser: "admin" }))).toString("base64url");
-    const { checks } = await checkToken(`${header}.${altered}.${signature}`, expectations(), staticJwks({ [JWKS_URI]: jwks(tenantKey) }), NOW);
+    const { checks } = await checkToken(
+      `${header}.${altered}.${signature}`,
+      expectations(),
+      staticJwks({ [JWKS_URI]: jwks(tenantKey) }),
+      NOW,
+    );
     expect(byId(checks, "signature").ok).toBe(false);
   });
 
@@ -171,7 +191,12 @@ describe("checkClaims", () => {
 
   it.each([
     ["iss with a trailing slash", "issuer", { iss: `https://login.microsoftonline.com/${TENANT_ID}/v2.0/` }, /trailing slash/],
-    ["iss of another tenant", "issuer", { iss: "https://login.microsoftonline.com/99999999-9999-9999-9999-999999999999/v2.0", tid: "99999999-9999-9999-9999-999999999999" }, /from tenant 99999999/],
+    [
+      "iss of another tenant",
+      "issuer",
+      { iss: "https://login.microsoftonline.com/99999999-9999-9999-9999-999999999999/v2.0", tid: "99999999-9999-9999-9999-999999999999" },
+      /from tenant 99999999/,
+    ],
     ["no iss", "issuer", { iss: undefined }, /no iss/],
     ["azp of another client", "application-id", { azp: "bbbbbbbb-0000-0000-0000-000000000000" }, /azp is "bbbbbbbb/],
     ["no azp", "application-id", { azp: undefined }, /azp is \(absent\)/],
@@ -180,7 +205,12 @@ describe("checkClaims", () => {
     ["expired an hour ago", "lifetime", { exp: NOW - 3600 }, /expired at/],
     ["no exp", "lifetime", { exp: undefined }, /no numeric exp/],
     ["nbf 10 min ahead", "lifetime", { nbf: NOW + 600 }, /not valid before/],
-    ["ver 1.0", "version", { ver: "1.0", azp: undefined, appid: CLIENT_ID, iss: issuerUrlV1(TENANT_ID), aud: IDENTIFIER_URI }, /ver is "1.0"/],
+    [
+      "ver 1.0",
+      "version",
+      { ver: "1.0", azp: undefined, appid: CLIENT_ID, iss: issuerUrlV1(TENANT_ID), aud: IDENTIFIER_URI },
+      /ver is "1.0"/,
+    ],
     ["no ver", "version", { ver: undefined }, /ver is \(absent\)/],
     ["no cmicuser", "cmicuser", { cmicuser: undefined }, /no cmicuser claim/],
     ["another cmicuser", "cmicuser", { cmicuser: "someone-else" }, /expected "svc-arcoro"/],
@@ -199,7 +229,15 @@ describe("checkClaims", () => {
   });
 
   it("recognises a v1 token and prescribes requestedAccessTokenVersion = 2", () => {
-    const v1 = goodClaims(NOW, { ver: "1.0", azp: undefined, azpacr: undefined, appid: CLIENT_ID, appidacr: "1", iss: issuerUrlV1(TENANT_ID), aud: IDENTIFIER_URI });
+    const v1 = goodClaims(NOW, {
+      ver: "1.0",
+      azp: undefined,
+      azpacr: undefined,
+      appid: CLIENT_ID,
+      appidacr: "1",
+      iss: issuerUrlV1(TENANT_ID),
+      aud: IDENTIFIER_URI,
+    });
     const checks = checkClaims(v1, expect_, NOW);
     expect(failing(checks)).toEqual(["issuer", "version"]);
     expect(byId(checks, "issuer").detail).toContain("v1.0 token");

@@ -51,7 +51,8 @@ export function policyAssignmentRule(subject: AuditSubject): DriftCheck {
       property: "claimsMappingPolicies",
       expected: expectedPolicyId,
       actual: JSON.stringify(ids),
-      message: "the stack's claims-mapping policy is no longer assigned: tokens carry no `cmicuser` and CMiC answers \"Missing required claim\"",
+      message:
+        'the stack\'s claims-mapping policy is no longer assigned: tokens carry no `cmicuser` and CMiC answers "Missing required claim"',
       fix: `run \`${commands.up}\` to assign it again`,
     });
   }
@@ -80,14 +81,21 @@ export function policyClaimRule(subject: AuditSubject): DriftCheck | null {
   if (!subject.sp || !subject.assignedPolicies || !expectedPolicyId || outputs.cmicUserClaim === null) return null;
   const ours = subject.assignedPolicies.find((p) => p.id === expectedPolicyId);
   if (!ours) return null;
-  const check = new GraphCheck(subject.stack, "graph.policy.claim", `claims-mapping policy emits the ${outputs.claimName} value`, `claims-mapping policy ${expectedPolicyId}`);
+  const check = new GraphCheck(
+    subject.stack,
+    "graph.policy.claim",
+    `claims-mapping policy emits the ${outputs.claimName} value`,
+    `claims-mapping policy ${expectedPolicyId}`,
+  );
   const { claims, parsed } = constantClaims(ours.definition);
   const wanted = claims.some((c) => c.claimType === outputs.claimName && c.value === outputs.cmicUserClaim);
   if (!wanted) {
     check.find("drift", {
       property: "definition",
       expected: `${outputs.claimName} = ${outputs.cmicUserClaim}`,
-      actual: parsed ? claims.map((c) => `${c.claimType} = ${c.value}`).join(", ") || "no constant claim" : "a definition that is not valid policy JSON",
+      actual: parsed
+        ? claims.map((c) => `${c.claimType} = ${c.value}`).join(", ") || "no constant claim"
+        : "a definition that is not valid policy JSON",
       message: `the policy definition no longer emits the stack's \`${outputs.claimName}\` value: CMiC would map tokens to another (or no) service user`,
       fix: `run \`${subject.commands.up}\` to restore the definition (it was edited outside Pulumi, e.g. with Microsoft Graph PowerShell)`,
     });

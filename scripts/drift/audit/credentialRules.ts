@@ -79,7 +79,12 @@ function renewalHint(subject: AuditSubject, credential: GraphCredential): string
 /** graph.credentials.expiry: the stack's credentials ending within `expiryDays` (or already ended). */
 export function credentialsExpiryRule(subject: AuditSubject): DriftCheck | null {
   if (!subject.app && !subject.sp) return null;
-  const check = new GraphCheck(subject.stack, "graph.credentials.expiry", `no credential expires within ${subject.expiryDays} days`, subject.labels.app);
+  const check = new GraphCheck(
+    subject.stack,
+    "graph.credentials.expiry",
+    `no credential expires within ${subject.expiryDays} days`,
+    subject.labels.app,
+  );
   const now = subject.now.getTime();
   const limit = now + subject.expiryDays * DAY_MS;
   for (const credential of allCredentials(subject)) {

@@ -62,7 +62,12 @@ export function identifierUriRule(subject: AuditSubject): DriftCheck | null {
 export function identifierUriDomainRule(subject: AuditSubject): DriftCheck | null {
   const { outputs, commands, verifiedDomains } = subject;
   if (!subject.app) return null;
-  const check = new GraphCheck(subject.stack, "graph.app.identifierUriDomain", "identifier URIs are on a verified domain", subject.labels.app);
+  const check = new GraphCheck(
+    subject.stack,
+    "graph.app.identifierUriDomain",
+    "identifier URIs are on a verified domain",
+    subject.labels.app,
+  );
   if (!subject.domains) {
     check.couldNotRead(subject.answers.domains, "the tenant's domains", "Domain.Read.All");
     return check.result;

@@ -9,7 +9,8 @@ export function servicePrincipalExistsRule(subject: AuditSubject): DriftCheck {
   if (subject.answers.sp?.status === 404) {
     check.find("drift", {
       id: "graph.sp.deleted",
-      message: "the service principal (Enterprise application) was deleted: token requests fail (AADSTS7000229 / AADSTS500011) and the claims policy assignment is gone with it",
+      message:
+        "the service principal (Enterprise application) was deleted: token requests fail (AADSTS7000229 / AADSTS500011) and the claims policy assignment is gone with it",
       fix: `run \`${subject.commands.up}\` to create the service principal and assign the claims-mapping policy again`,
     });
   } else if (!subject.sp) {

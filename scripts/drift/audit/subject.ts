@@ -67,14 +67,21 @@ function credentialsOf(object: Record<string, unknown> | undefined, owner: Graph
   const read = (list: unknown, kind: GraphCredential["kind"]): GraphCredential[] =>
     (Array.isArray(list) ? list : []).filter(isRecord).flatMap((c) => {
       const keyId = stringField(c.keyId);
-      return keyId ? [{ keyId, displayName: stringField(c.displayName) ?? null, endDateTime: stringField(c.endDateTime) ?? null, kind, owner }] : [];
+      return keyId
+        ? [{ keyId, displayName: stringField(c.displayName) ?? null, endDateTime: stringField(c.endDateTime) ?? null, kind, owner }]
+        : [];
     });
   return [...read(object.passwordCredentials, "secret"), ...read(object.keyCredentials, "certificate")];
 }
 
 export function readAuditSubject(context: AuditContext, responses: Map<string, BatchResponse>): AuditSubject {
   const { stack, outputs } = context;
-  const answers = { app: responses.get("app"), sp: responses.get("sp"), policies: responses.get("policies"), domains: responses.get("domains") };
+  const answers = {
+    app: responses.get("app"),
+    sp: responses.get("sp"),
+    policies: responses.get("policies"),
+    domains: responses.get("domains"),
+  };
   const app = objectBody(answers.app);
   const sp = objectBody(answers.sp);
   const domains = collectionBody(answers.domains);
