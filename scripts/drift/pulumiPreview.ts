@@ -10,7 +10,7 @@
  * pkg/backend/display/json.go), and a non-zero exit without a usable digest is "could not check".
  */
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
-import { runPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
+import { runPulumi, type PulumiInvocation } from "../shared/pulumiCli";
 import type { DriftCheck, DriftFinding } from "./report";
 
 // ---------------------------------------------------------------------------------------------

@@ -2,59 +2,21 @@
  * Reads a deployed stack's outputs: from the Pulumi CLI (`--stack`), a saved JSON file
  * (`--outputs`), or the environment variable the post-deploy check is given.
  */
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { readPostDeployCheckEnv, STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
+import { runPulumi, type PulumiInvocation } from "./pulumiCli";
+
+export type { PulumiInvocation };
 
 export { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 
 /** The outputs could not be read at all (no Pulumi CLI, unknown stack, unreadable or non-JSON file). */
 export class StackOutputsSourceError extends CmicError {
-  constructor(
-    code: "ERR_PULUMI_NOT_FOUND" | "ERR_PULUMI_STACK_OUTPUT" | "ERR_OUTPUTS_FILE" | "ERR_OUTPUTS_JSON",
-    message: string,
-    fix: string,
-  ) {
+  constructor(code: "ERR_PULUMI_STACK_OUTPUT" | "ERR_OUTPUTS_FILE" | "ERR_OUTPUTS_JSON", message: string, fix: string) {
     super(code, message, { fix, exitCode: EXIT_FAILED });
   }
-}
-
-export interface PulumiInvocation {
-  /** The `pulumi` executable; tests put a stand-in first on PATH. */
-  pulumiCommand?: string;
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-}
-
-/** Run `pulumi <args>` and return stdout; a missing CLI or a failure becomes a message with the fix. */
-export function runPulumi(
-  args: string[],
-  invocation: PulumiInvocation = {},
-): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const command = invocation.pulumiCommand ?? "pulumi";
-  return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      { cwd: invocation.cwd, env: invocation.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
-          reject(
-            new StackOutputsSourceError(
-              "ERR_PULUMI_NOT_FOUND",
-              `The Pulumi CLI (\`${command}\`) was not found on PATH.`,
-              "install it (https://www.pulumi.com/docs/install/), or pass --outputs FILE / explicit flags instead of --stack.",
-            ),
-          );
-          return;
-        }
-        const exitCode = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ stdout, stderr, exitCode });
-      },
-    );
-  });
 }
 
 /** `pulumi stack output --json [--show-secrets] --stack NAME`, parsed and validated. */
@@ -68,7 +30,9 @@ export async function readStackOutputsFromPulumi(
   if (exitCode !== 0) {
     throw new StackOutputsSourceError(
       "ERR_PULUMI_STACK_OUTPUT",
-      `\`pulumi ${args.join(" ")}\` failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}`,
+      // Only stderr is quoted: stdout is the outputs JSON, secrets included with --show-secrets,
+      // even when the command fails after printing it.
+      `\`pulumi ${args.join(" ")}\` failed (exit ${exitCode}): ${stderr.trim() || "it printed no error message"}`,
       "check the stack name (`pulumi stack ls`), that you are logged in to the right backend " +
         "(`pulumi login`), and that PULUMI_CONFIG_PASSPHRASE is set for passphrase-encrypted stacks.",
     );

@@ -22,7 +22,7 @@ import { claimsMappingDefinition } from "../../components/claimsMapping";
 import { FIXTURE_STACKS, parseXml } from "../support/drift";
 import { createLimiter } from "../../scripts/shared/limiter";
 import { checkStack, type DriftOptions } from "../../scripts/drift/engine";
-import { StackOutputsSourceError } from "../../scripts/shared/stackOutputSources";
+import { PulumiNotFoundError } from "../../scripts/shared/pulumiCli";
 
 const APP_URN =
   "urn:pulumi:prod::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$azuread:index/application:Application::cmic-app";
@@ -328,11 +328,7 @@ describe("checkStack (the engine)", () => {
     });
     expect(result.status).toBe("error");
     const [finding] = result.checks.flatMap((check) => check.findings);
-    const expected = new StackOutputsSourceError(
-      "ERR_PULUMI_NOT_FOUND",
-      "x",
-      "install it (https://www.pulumi.com/docs/install/), or pass --outputs FILE / explicit flags instead of --stack.",
-    );
+    const expected = new PulumiNotFoundError("pulumi");
     expect(finding).toMatchObject({ id: "graph.outputs", severity: "error", fix: expected.fix });
     expect(finding.message).toContain("was not found on PATH");
     expect(finding.message).not.toContain("Fix:");
