@@ -9,19 +9,25 @@
  * This file only parses options and prints: the engine (scripts/drift/engine.ts, which loads the
  * Graph client and @azure/identity) is imported inside `run`.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import fs from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CmicError, UsageError } from "../../contract/errors";
 import { GRAPH_URL } from "../../contract/entraEndpoints";
 import { defineCommand, numberOption, parseCommandLine, runWhenMain, type OptionSpecs, type ParsedOptions } from "../shared/cli";
 import type { DriftOptions } from "./engine";
 import { formatTable, toJsonReport, toJUnitXml } from "./report";
+import {
+  DEFAULT_AUDIT_CONCURRENCY,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_EXPIRY_DAYS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_STACK_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+} from "./defaults";
 
 export const GRAPH_URL_ENV = "CMIC_GRAPH_URL";
-// Repeated from the engine (which must not load for --help); a test checks they agree.
-export const DEFAULT_CONCURRENCY = 4;
-export const DEFAULT_AUDIT_CONCURRENCY = 16;
-export const DEFAULT_EXPIRY_DAYS = 30;
+export { DEFAULT_AUDIT_CONCURRENCY, DEFAULT_CONCURRENCY, DEFAULT_EXPIRY_DAYS } from "./defaults";
 
 const HELP = `Usage: npm run drift -- (--stack NAME | --all) [options]
 
@@ -46,8 +52,14 @@ Checks:
   --skip-audit           Pulumi layer only (no Graph access needed)
   --graph-url URL        Graph origin (default $${GRAPH_URL_ENV} or ${GRAPH_URL})
 
+Deadlines (a stack that misses one is "could not check", never clean):
+  --request-timeout S    each Graph request and \`pulumi stack output\` (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s, 1–600)
+  --stack-timeout S      each layer of one stack, from when it starts: the preview (stopped
+                         then) and the Graph audit (default ${DEFAULT_STACK_TIMEOUT_MS / 1000} s, 10–86400)
+
 Output:
-  (default)              a table per stack on stdout, one progress line per stack on stderr
+  (default)              a table per stack on stdout, one progress line per stack on stderr,
+                         and every ${HEARTBEAT_INTERVAL_MS / 1000} s a line naming the stacks still being checked
   --json                 { ok, exitCode, expiryDays, generatedAt, stacks: [{ stack, status, error?, findings, checks }] }
   --junit FILE           JUnit XML: one testsuite per stack, one testcase per check
 
@@ -72,6 +84,8 @@ const OPTIONS = {
   "graph-url": { type: "string" },
   json: { type: "boolean" },
   junit: { type: "string" },
+  "request-timeout": { type: "string" },
+  "stack-timeout": { type: "string" },
 } as const satisfies OptionSpecs;
 
 /** The engine's options from parsed flags; throws UsageError naming the mistake. */
@@ -101,7 +115,35 @@ export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: Nod
     graphUrl,
     json: values.json === true,
     junitFile: values.junit,
+    requestTimeoutMs:
+      (numberOption("request-timeout", values["request-timeout"], { min: 1, max: 600, unit: "seconds" }) ??
+        DEFAULT_REQUEST_TIMEOUT_MS / 1000) * 1000,
+    stackTimeoutMs:
+      (numberOption("stack-timeout", values["stack-timeout"], { min: 10, max: 86_400, unit: "seconds" }) ??
+        DEFAULT_STACK_TIMEOUT_MS / 1000) * 1000,
   };
+}
+
+/**
+ * Make sure the JUnit file's directory exists and is writable, before any stack is checked, so a
+ * bad path is a usage error (exit 2) at once. Missing directories are created one level at a time:
+ * Node's recursive mkdir can spin forever on some paths (`/proc/x/y`), a plain mkdir just fails.
+ */
+function prepareJunitDirectory(file: string): void {
+  const dir = path.dirname(file);
+  try {
+    const missing: string[] = [];
+    for (let current = dir; !fs.existsSync(current) && path.dirname(current) !== current; current = path.dirname(current))
+      missing.unshift(current);
+    for (const level of missing) fs.mkdirSync(level);
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (error) {
+    throw new UsageError(
+      `--junit ${file}: its directory ${dir} cannot be used (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      "pass a file in a directory you can write to.",
+    );
+  }
 }
 
 /** A drift command line as the engine's options (the pipeline tests check the CI invocations with it). */
@@ -116,6 +158,7 @@ export const driftCommand = defineCommand({
   options: OPTIONS,
   async run(values, io) {
     const options = driftOptionsFrom(values, io.env);
+    if (options.junitFile) prepareJunitDirectory(path.resolve(options.junitFile));
     const { runDrift } = await import("./engine");
     const now = new Date();
     const { results, exitCode } = await runDrift(options, { env: io.env, progress: (line) => io.stderr(`${line}\n`), now });
@@ -125,7 +168,6 @@ export const driftCommand = defineCommand({
     if (options.junitFile) {
       const file = path.resolve(options.junitFile);
       try {
-        await mkdir(path.dirname(file), { recursive: true });
         await writeFile(file, toJUnitXml(results, { now }));
       } catch (error) {
         throw new CmicError("ERR_JUNIT_WRITE", `cannot write the JUnit file ${file}: ${(error as Error).message}.`, {

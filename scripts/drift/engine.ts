@@ -11,14 +11,21 @@ import { createGraphClient } from "../shared/graphClient";
 import { createLimiter, type Limiter } from "../shared/limiter";
 import { readStackOutputsFromPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
 import { listStacks, previewStack, type PreviewOutcome } from "./pulumiPreview";
-import { evaluateAudit, fetchAudit } from "./graphAudit";
-import { findingsOf, fleetExitCode, stackStatus, statusLabel, type DriftCheck, type DriftFinding, type StackDriftResult } from "./report";
+import { evaluateAudit, fetchAudit, type AuditFetch } from "./graphAudit";
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_STACK_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS } from "./defaults";
+import { DeadlineError, withDeadline } from "../shared/deadline";
+import {
+  findingsOf,
+  fleetExitCode,
+  stackStatus,
+  statusLabel,
+  type DriftCheck,
+  type DriftFinding,
+  type DriftLayer,
+  type StackDriftResult,
+} from "./report";
 
-/** Previews run the Pulumi program and a provider per stack: CPU-bound, so few at once. */
-export const DEFAULT_CONCURRENCY = 4;
-/** Graph audits are one small `$batch` each: latency-bound, so many at once (well under Graph's throttling limits). */
-export const DEFAULT_AUDIT_CONCURRENCY = 16;
-export const DEFAULT_EXPIRY_DAYS = 30;
+export { DEFAULT_AUDIT_CONCURRENCY, DEFAULT_CONCURRENCY, DEFAULT_EXPIRY_DAYS } from "./defaults";
 
 export interface DriftOptions {
   /** Explicit stacks; empty with `all`. */
@@ -33,6 +40,10 @@ export interface DriftOptions {
   graphUrl: string;
   json: boolean;
   junitFile?: string;
+  /** Each Graph request and each `pulumi stack output` must finish within this long (default 60 s). */
+  requestTimeoutMs?: number;
+  /** Each stack, both layers, must be judged within this long, else it is "could not check" (default 15 min). */
+  stackTimeoutMs?: number;
 }
 
 function outputsErrorCheck(stack: string, error: unknown): DriftCheck {
@@ -77,9 +88,16 @@ export interface StackCheckContext {
  */
 export async function checkStack(stack: string, context: StackCheckContext): Promise<StackDriftResult> {
   const { options, invocation } = context;
+  const timeoutMs = options.stackTimeoutMs ?? DEFAULT_STACK_TIMEOUT_MS;
   const preview: Promise<PreviewOutcome | null> = options.skipPreview
     ? Promise.resolve(null)
-    : context.previewLimit(() => previewStack(stack, invocation));
+    : context.previewLimit(() =>
+        // The child is stopped at the deadline too, so an abandoned preview does not run on.
+        withinStackDeadline(stack, "pulumi", timeoutMs, previewStack(stack, { ...invocation, timeoutMs }), (check) => ({
+          checks: [check],
+          error: check.findings[0].message,
+        })),
+      );
   const audit: Promise<DriftCheck[]> = options.skipAudit ? Promise.resolve([]) : auditLayer(stack, context, preview);
   const [previewOutcome, auditChecks] = await Promise.all([preview, audit]);
   const checks = [...(previewOutcome?.checks ?? []), ...auditChecks];
@@ -89,23 +107,79 @@ export async function checkStack(stack: string, context: StackCheckContext): Pro
 }
 
 async function auditLayer(stack: string, context: StackCheckContext, preview: Promise<PreviewOutcome | null>): Promise<DriftCheck[]> {
-  const fetched = await context.auditLimit(async () => {
-    let outputs: StackOutputs;
-    let client: Client;
-    try {
-      outputs = await readStackOutputsFromPulumi(stack, context.invocation);
-      client = context.graphClient();
-    } catch (error) {
-      return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error)] } };
-    }
-    return { outputs, result: await fetchAudit(stack, outputs, { client }) };
-  });
+  const timeoutMs = context.options.stackTimeoutMs ?? DEFAULT_STACK_TIMEOUT_MS;
+  const fetched = await context.auditLimit(() =>
+    withinStackDeadline(stack, "graph", timeoutMs, fetchForAudit(stack, context), (check) => ({
+      outputs: null,
+      result: { ok: false as const, checks: [check] },
+    })),
+  );
   if (fetched.outputs === null || !fetched.result.ok) return fetched.result.ok ? [] : fetched.result.checks;
   const rotationUrn = (await preview)?.rotationUrn;
   return evaluateAudit(
     { stack, outputs: fetched.outputs, expiryDays: context.options.expiryDays, now: context.now, rotationUrn },
     fetched.result.responses,
   );
+}
+
+/** The stack's outputs and its Graph `$batch`, or the errored check that says why not. */
+async function fetchForAudit(stack: string, context: StackCheckContext): Promise<{ outputs: StackOutputs | null; result: AuditFetch }> {
+  const requestTimeoutMs = context.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  let outputs: StackOutputs;
+  let client: Client;
+  try {
+    outputs = await readStackOutputsFromPulumi(stack, { ...context.invocation, timeoutMs: requestTimeoutMs });
+    client = context.graphClient();
+  } catch (error) {
+    return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error)] } };
+  }
+  return { outputs, result: await fetchAudit(stack, outputs, { client, requestTimeoutMs }) };
+}
+
+/**
+ * A layer that missed the stack's deadline: what it was still waiting for (a preview, a Graph
+ * request) is abandoned, and the stack reads "could not check", never clean.
+ */
+function deadlineCheck(stack: string, layer: DriftLayer, error: DeadlineError): DriftCheck {
+  const finding: DriftFinding = {
+    stack,
+    layer,
+    id: "stack.deadline",
+    severity: "error",
+    resource: `stack ${stack}`,
+    message: `${error.message}, so the stack could not be checked`,
+    fix: "run drift for this stack alone to see what waits (--skip-preview / --skip-audit), check the backend and the network, or raise --stack-timeout",
+  };
+  return {
+    layer,
+    id: "stack.deadline",
+    name: `${layer}: checked within the stack's deadline`,
+    resource: `stack ${stack}`,
+    findings: [finding],
+  };
+}
+
+/**
+ * `work` bounded by the stack's deadline, timed from when it starts (inside its concurrency slot,
+ * so a stack waiting its turn in a large fleet is not charged for the wait).
+ */
+async function withinStackDeadline<T>(
+  stack: string,
+  layer: DriftLayer,
+  timeoutMs: number,
+  work: Promise<T>,
+  late: (check: DriftCheck) => T,
+): Promise<T> {
+  try {
+    return await withDeadline(
+      work,
+      timeoutMs,
+      `the ${layer === "pulumi" ? "Pulumi preview" : "Graph audit"} of stack ${stack} did not finish within its deadline;`,
+    );
+  } catch (error) {
+    if (error instanceof DeadlineError) return late(deadlineCheck(stack, layer, error));
+    throw error;
+  }
 }
 
 /** A failure before any stack could be checked (e.g. `pulumi stack ls`), as a result of its own. */
@@ -158,10 +232,22 @@ export async function runDrift(
     graphClient: () => (client ??= createGraphClient({ credential: createDeployerCredential(env), graphUrl: options.graphUrl })),
   };
   let done = 0;
+  const pending = new Set(stacks);
+  const runStarted = Date.now();
+  // While stacks are pending, say which, so a long wait never looks like a hang.
+  const heartbeat = setInterval(() => {
+    const waiting = [...pending];
+    progress(
+      `drift: still checking ${waiting.length} stack${waiting.length === 1 ? "" : "s"} after ${Math.round((Date.now() - runStarted) / 1000)} s: ` +
+        `${waiting.slice(0, 5).join(", ")}${waiting.length > 5 ? ", …" : ""}`,
+    );
+  }, HEARTBEAT_INTERVAL_MS);
+  heartbeat.unref();
   const results = await Promise.all(
     stacks.map(async (stack) => {
       const started = Date.now();
       const result = await checkStack(stack, context);
+      pending.delete(stack);
       done += 1;
       const findings = findingsOf(result).length;
       progress(
@@ -170,6 +256,6 @@ export async function runDrift(
       );
       return result;
     }),
-  );
+  ).finally(() => clearInterval(heartbeat));
   return { results, exitCode: fleetExitCode(results) };
 }

@@ -14,6 +14,10 @@ import { isRecord, type BatchResponse } from "./audit/graphValues";
 import { runAuditRules } from "./audit/rules";
 import { readAuditSubject, type AuditContext } from "./audit/subject";
 import type { DriftCheck, DriftFinding } from "./report";
+import { DeadlineError, withDeadline } from "../shared/deadline";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./defaults";
+import { CmicError } from "../../contract/errors";
+import { describeFetchFailure } from "../shared/graphClient";
 
 export type { AuditContext, BatchResponse };
 export { constantClaims, type ConstantClaim } from "./audit/claimsPolicyRules";
@@ -48,6 +52,43 @@ export interface BatchOptions {
   /** Upper bound on one Retry-After wait, so a bad header cannot stall a fleet run; default 30 s. */
   maxRetryAfterSeconds?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Each `$batch` POST must answer within this long, retries inside the Graph client included; default 60 s. */
+  requestTimeoutMs?: number;
+  /** How often a `$batch` that failed without an HTTP answer (reset socket, DNS, refused) is sent again; default 3. */
+  maxNetworkRetries?: number;
+}
+
+/** First wait before resending after a network failure; doubles each time. */
+const NETWORK_BACKOFF_MS = 250;
+
+/**
+ * The cause of a request that got no HTTP answer (a reset socket, a refused connection, DNS),
+ * as the Graph client factory keeps it (`fetch failed (UND_ERR_SOCKET: other side closed)`);
+ * null when the request had an HTTP answer, which resending would not change.
+ */
+export function networkFailureCause(error: unknown): string | null {
+  if (isRecord(error) && typeof error.statusCode === "number" && error.statusCode > 0) return null;
+  const text = describeFetchFailure(error);
+  return /fetch failed|ECONN|EPIPE|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|UND_ERR|socket hang up/i.test(text) ? text : null;
+}
+
+/** POST one `$batch`: bounded by the request timeout, resent after network failures (a batch of GETs is idempotent). */
+async function postBatch(
+  client: Client,
+  requests: BatchRequest[],
+  options: BatchOptions,
+  sleep: (ms: number) => Promise<void>,
+): Promise<unknown> {
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const maxRetries = options.maxNetworkRetries ?? 3;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await withDeadline(client.api("/$batch").post({ requests }), timeoutMs, "the Graph $batch request");
+    } catch (error) {
+      if (error instanceof DeadlineError || attempt >= maxRetries || networkFailureCause(error) === null) throw error;
+      await sleep(NETWORK_BACKOFF_MS * 2 ** attempt);
+    }
+  }
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -81,8 +122,18 @@ export async function sendAuditBatch(
   const results = new Map<string, BatchResponse>();
   let pending = requests;
   for (let attempt = 0; pending.length > 0; attempt += 1) {
-    const reply: unknown = await client.api("/$batch").post({ requests: pending });
-    const responses = isRecord(reply) && Array.isArray(reply.responses) ? reply.responses : [];
+    const reply: unknown = await postBatch(client, pending, options, sleep);
+    if (!isRecord(reply) || !Array.isArray(reply.responses)) {
+      // The Graph client hands back the body as text when it is not JSON: a proxy's page, say.
+      const shape =
+        typeof reply === "string"
+          ? `text starting ${JSON.stringify(reply.slice(0, 40))}`
+          : `${Array.isArray(reply) ? "an array" : `a ${typeof reply}`} (${String(JSON.stringify(reply) ?? "").slice(0, 40) || "empty"})`;
+      throw new CmicError("ERR_GRAPH_NOT_BATCH", `the answer to the $batch request is not a Graph batch response but ${shape}`, {
+        fix: "check --graph-url / CMIC_GRAPH_URL and that a proxy lets Microsoft Graph's answers through unchanged",
+      });
+    }
+    const responses = reply.responses;
     const throttled: BatchResponse[] = [];
     for (const raw of responses) {
       if (!isRecord(raw) || typeof raw.id !== "string" || typeof raw.status !== "number") continue;
@@ -130,7 +181,15 @@ export async function fetchAudit(stack: string, outputs: StackOutputs, options: 
   } catch (error) {
     // GraphError carries statusCode -1 when no HTTP answer came back (sign-in or network failure).
     const status = isRecord(error) && typeof error.statusCode === "number" && error.statusCode > 0 ? error.statusCode : undefined;
-    const text = error instanceof Error ? error.message : String(error);
+    const network = networkFailureCause(error);
+    const text =
+      error instanceof DeadlineError
+        ? error.message
+        : network !== null
+          ? `no HTTP answer after retries (${network})`
+          : error instanceof Error
+            ? error.message
+            : String(error);
     const signIn = /AADSTS\d+(: [^.\n]*\.)?/.exec(text);
     // @azure/identity's messages run over several lines of trace ids; the first line names the cause.
     const firstLine = text
@@ -148,8 +207,12 @@ export async function fetchAudit(stack: string, outputs: StackOutputs, options: 
       resource: "Microsoft Graph",
       message,
       fix:
-        "check the credential drift runs with (AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation), " +
-        "that it may read applications, service principals, policies and domains, and --graph-url / CMIC_GRAPH_URL",
+        error instanceof DeadlineError || network !== null
+          ? "check the network path and proxy to Microsoft Graph (--graph-url / CMIC_GRAPH_URL) and run drift again; raise --request-timeout if Graph is known to be slow"
+          : error instanceof CmicError && error.fix
+            ? error.fix
+            : "check the credential drift runs with (AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation), " +
+              "that it may read applications, service principals, policies and domains, and --graph-url / CMIC_GRAPH_URL",
     };
     return {
       ok: false,

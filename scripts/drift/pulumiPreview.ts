@@ -414,8 +414,10 @@ export async function previewStack(stack: string, invocation: PulumiInvocation =
   try {
     run = await runPulumi(previewArgs(stack), invocation);
   } catch (error) {
+    // A missing CLI or a stopped (timed-out) one: both carry their own fix.
     const message = (error as Error).message;
-    return { checks: [errorCheck(stack, message, "install the Pulumi CLI ≥ v3.226.1 and put it on PATH")], error: message };
+    const fix = error instanceof CmicError && error.fix ? error.fix : "install the Pulumi CLI ≥ v3.226.1 and put it on PATH";
+    return { checks: [errorCheck(stack, message, fix)], error: message };
   }
   return interpretPreview(stack, run);
 }

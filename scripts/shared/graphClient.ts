@@ -5,7 +5,7 @@
  * the request *without* a token and says nothing, so a private host must be listed in
  * `customHosts` by hostname alone (no port, no scheme).
  */
-import { Client } from "@microsoft/microsoft-graph-client";
+import { Client, HTTPMessageHandler, MiddlewareFactory, type Context, type Middleware } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import type { TokenCredential } from "@azure/identity";
 
@@ -19,15 +19,59 @@ export interface GraphClientOptions {
   graphUrl?: string;
 }
 
+/**
+ * Why a request got no HTTP answer, from node's fetch error down its `cause` chain:
+ * `fetch failed (UND_ERR_SOCKET: other side closed)`.
+ */
+export function describeFetchFailure(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth += 1) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    const part = [typeof code === "string" ? code : "", typeof message === "string" ? message : ""].filter(Boolean).join(": ");
+    if (part && !parts.includes(part)) parts.push(part);
+    current = cause;
+  }
+  const [first = "fetch failed", ...causes] = parts;
+  return causes.length > 0 ? `${first} (${causes.join(" ← ")})` : first;
+}
+
+/**
+ * The Graph client's last middleware, sending the request with node's fetch like the stock
+ * HTTPMessageHandler, except that a request with no HTTP answer keeps its cause in the message:
+ * the stock chain turns every network failure into a GraphError reading only "fetch failed"
+ * (@microsoft/microsoft-graph-client 3.0.7, GraphErrorHandler), so a reset socket, a refused
+ * connection and a DNS failure would look the same in drift's report.
+ */
+class CauseKeepingHttpHandler implements Middleware {
+  async execute(context: Context): Promise<void> {
+    try {
+      context.response = await fetch(context.request as string | Request, context.options as RequestInit);
+    } catch (error) {
+      throw new Error(describeFetchFailure(error), { cause: error });
+    }
+  }
+}
+
+/** The client's default middleware chain, with {@link CauseKeepingHttpHandler} in place of the plain fetch. */
+function middlewareChain(authProvider: TokenCredentialAuthenticationProvider): Middleware {
+  const chain = MiddlewareFactory.getDefaultMiddlewareChain(authProvider).map((middleware): Middleware =>
+    middleware instanceof HTTPMessageHandler ? new CauseKeepingHttpHandler() : middleware,
+  );
+  for (let index = 0; index < chain.length - 1; index += 1) chain[index].setNext?.(chain[index + 1]);
+  return chain[0];
+}
+
 export function createGraphClient({ credential, graphUrl = GRAPH_URL }: GraphClientOptions): Client {
   const origin = new URL(graphUrl);
   const isPublicGraph = origin.hostname === new URL(GRAPH_URL).hostname;
+  const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+    // Graph tokens are requested for the real Graph resource even against the emulator,
+    // which issues them under that audience.
+    scopes: [`${GRAPH_URL}/.default`],
+  });
   return Client.initWithMiddleware({
-    authProvider: new TokenCredentialAuthenticationProvider(credential, {
-      // Graph tokens are requested for the real Graph resource even against the emulator,
-      // which issues them under that audience.
-      scopes: [`${GRAPH_URL}/.default`],
-    }),
+    middleware: middlewareChain(authProvider),
     baseUrl: `${origin.origin}/`,
     defaultVersion: "v1.0",
     customHosts: isPublicGraph ? undefined : new Set([origin.hostname]),

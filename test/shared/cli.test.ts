@@ -10,18 +10,12 @@ import path from "node:path";
 import { CmicError, UsageError } from "../../contract/errors";
 import { defineCommand, numberOption, parseCommandLine, runCaptured, type Command, type OptionSpecs } from "../../scripts/shared/cli";
 import { verifyCommand } from "../../scripts/verify/cli";
-import { driftCommand } from "../../scripts/drift/cli";
+import { driftCommand, parseDriftArgs } from "../../scripts/drift/cli";
 import { handoffCommand } from "../../scripts/handoff/cli";
 import { sandboxCommand } from "../../scripts/sandbox/cli";
 import { benchCommand } from "../../scripts/bench/cli";
 import { emulatorCommand } from "../../scripts/emulator/cli";
 import { withEmulatorCaCommand } from "../../scripts/shared/withEmulatorCa";
-import {
-  DEFAULT_AUDIT_CONCURRENCY as ENGINE_AUDIT,
-  DEFAULT_CONCURRENCY as ENGINE_PREVIEWS,
-  DEFAULT_EXPIRY_DAYS as ENGINE_EXPIRY,
-} from "../../scripts/drift/engine";
-import { DEFAULT_AUDIT_CONCURRENCY, DEFAULT_CONCURRENCY, DEFAULT_EXPIRY_DAYS } from "../../scripts/drift/cli";
 import { PROJECT_ROOT, runScript } from "../support/runScript";
 
 const VERSION = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -172,8 +166,23 @@ describe("usage errors: one format, exit 2", () => {
     });
   });
 
-  it("the drift CLI's defaults are the engine's", () => {
-    expect([DEFAULT_CONCURRENCY, DEFAULT_AUDIT_CONCURRENCY, DEFAULT_EXPIRY_DAYS]).toEqual([ENGINE_PREVIEWS, ENGINE_AUDIT, ENGINE_EXPIRY]);
+  it("drift applies and documents its defaults, deadlines included", async () => {
+    expect(parseDriftArgs(["--stack", "s"], {})).toMatchObject({
+      concurrency: 4,
+      auditConcurrency: 16,
+      expiryDays: 30,
+      requestTimeoutMs: 60_000,
+      stackTimeoutMs: 900_000,
+    });
+    expect(parseDriftArgs(["--stack", "s", "--request-timeout", "5", "--stack-timeout", "30"], {})).toMatchObject({
+      requestTimeoutMs: 5_000,
+      stackTimeoutMs: 30_000,
+    });
+    const help = (await runCaptured(driftCommand, ["--help"])).stdout;
+    expect(help).toContain("(default 4)");
+    expect(help).toContain("(default 16)");
+    expect(help).toContain("(default 60 s, 1–600)");
+    expect(help).toContain("(default 900 s, 10–86400)");
   });
 });
 
