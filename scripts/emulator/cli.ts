@@ -3,6 +3,7 @@
  * print how to point the project's scripts at it. The deployer secret goes into a 0600 file, never
  * to the terminal.
  */
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { CmicError, UsageError } from "../../contract/errors";
 import { emulatorHome, writeFileAtomic } from "../../emulator/home";
@@ -154,9 +155,14 @@ export const emulatorCommand = defineCommand({
     writeFileAtomic(secretFile, tenant.deployer.clientSecret, 0o600);
     io.stdout(`${connectionInstructions(emulator, tenant, secretFile, options.propagationDelayMs)}\n`);
 
-    const signal = await stopSignal();
-    io.stdout(`\n${signal}: stopping the emulator.\n`);
-    await emulator.close();
+    // The secret file lives as long as the emulator: a restarted emulator mints a new deployer.
+    try {
+      const signal = await stopSignal();
+      io.stdout(`\n${signal}: stopping the emulator.\n`);
+    } finally {
+      rmSync(secretFile, { force: true });
+      await emulator.close();
+    }
     return 0;
   },
 });

@@ -3,7 +3,7 @@
  * for the CMiC admin and the connector admin, from a stack's outputs. The secret is masked unless
  * --reveal is given; a revealed sheet written with --out is created readable by its owner only.
  */
-import { closeSync, fchmodSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, openSync, writeSync } from "node:fs";
 import { CmicError, UsageError } from "../../contract/errors";
 import { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 import type { StackOutputs } from "../../contract/stackOutputs";
@@ -67,10 +67,20 @@ export const handoffCommand = defineCommand({
 
 /**
  * Write a file readable by its owner only. The mode given to open() applies only when the file is
- * created, so an existing (e.g. 0644) file is narrowed before the secret is written into it.
+ * created, so an existing (e.g. 0644) file is narrowed before the secret is written into it. A
+ * symbolic link is refused (O_NOFOLLOW), so the secret cannot be steered into the link's target.
  */
 function writeOwnerOnly(file: string, contents: string): void {
-  const fd = openSync(file, "w", 0o600);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CmicError("ERR_OUT_FILE", `cannot write --out ${file} (${code === "ELOOP" ? "it is a symbolic link" : (code ?? "error")}).`, {
+      fix: "pass a regular file path you own; an existing symbolic link is never followed.",
+      cause: error,
+    });
+  }
   try {
     fchmodSync(fd, 0o600);
     writeSync(fd, contents);

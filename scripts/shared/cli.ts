@@ -25,6 +25,7 @@ import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { CmicError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "../../contract/errors";
 import { findProjectRoot } from "./projectRoot";
+import { redact } from "./redact";
 
 /** What a command reads and writes; the process's streams in production, buffers in tests. */
 export interface CliIo {
@@ -284,7 +285,8 @@ export async function executeCommand<O extends OptionSpecs>(command: Command<O>,
     }
     return await command.run(parsed.options, out, { positionals: parsed.positionals, addSecret });
   } catch (error) {
-    return report(generic, error, out.stderr);
+    // Errors quote what the user typed: a secret pasted into the wrong flag is scrubbed by its shape.
+    return report(generic, error, (text) => out.stderr(redact(text)));
   }
 }
 

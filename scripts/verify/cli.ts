@@ -54,7 +54,8 @@ Credential (one of):
                                (or $CMIC_CLIENT_CERTIFICATE_FILE)
   (with --stack / --outputs the stack's secret output is used when present)
 
-Token mode (acquire nothing; only the JWKS is fetched, the token is sent nowhere):
+Token mode (acquire nothing; only the JWKS is fetched; the token is sent nowhere, except to
+--cmic-url when that is given):
   --token JWT | --token -      validate this token (\`-\` reads it from stdin)
 
 Other options:
@@ -113,6 +114,15 @@ function positiveSeconds(flag: string, value: string | undefined, allowZero = fa
   return seconds * 1000;
 }
 
+/** A URL as it may be printed: user name and password replaced, everything else as given. */
+export function printableUrl(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  copy.username = "***";
+  copy.password = "";
+  return copy.href;
+}
+
 function httpsUrl(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL;
@@ -121,10 +131,19 @@ function httpsUrl(flag: string, value: string | undefined): string | undefined {
   } catch {
     throw new UsageError(`--${flag} must be a URL, got "${value}".`);
   }
+  // Credentials in a URL end up in logs and proxies; CMiC takes the bearer token, nothing else.
+  if (url.username || url.password) {
+    throw new UsageError(
+      `--${flag} must not carry a user name or password (${printableUrl(url)}).`,
+      "remove the user:password@ part; verify authenticates with the token.",
+    );
+  }
   // The bearer token must not cross a network in clear text; plain http only to this machine.
   const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
   if (url.protocol !== "https:" && !(flag === "cmic-url" && url.protocol === "http:" && loopback)) {
-    throw new UsageError(`--${flag} must be an https:// URL${flag === "cmic-url" ? " (http only for localhost)" : ""}, got "${value}".`);
+    throw new UsageError(
+      `--${flag} must be an https:// URL${flag === "cmic-url" ? " (http only for localhost)" : ""}, got "${printableUrl(url)}".`,
+    );
   }
   return value;
 }

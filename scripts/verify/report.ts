@@ -59,34 +59,7 @@ export function reportOk(checks: CheckResult[]): boolean {
   return checks.length > 0 && checks.every((check) => check.ok);
 }
 
-/** Anything shaped like a compact JWS/JWT (three base64url parts, header starting `eyJ`). */
-const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
-const SECRET_PARAMS = /((?:client_secret|client_assertion|access_token|password)=)[^&\s"']+/gi;
-const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
-const PEM_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
-
-/**
- * Remove tokens, secrets and private keys from a text meant for output. Known secret values are
- * replaced verbatim; JWT-shaped strings, bearer headers, secret form fields and PEM private keys
- * generically, so an unexpected echo in an upstream error cannot leak one either.
- */
-export function redact(text: string, secrets: ReadonlyArray<string | null | undefined> = []): string {
-  let result = text;
-  for (const secret of secrets) {
-    // Very short "secrets" would blank out ordinary words; real secrets are long.
-    if (secret && secret.length >= 8) result = result.split(secret).join("[redacted]");
-  }
-  return result
-    .replace(PEM_BLOCK, "[private key redacted]")
-    .replace(JWT_LIKE, "[token redacted]")
-    .replace(BEARER, "$1[redacted]")
-    .replace(SECRET_PARAMS, "$1[redacted]");
-}
-
-/** A redactor bound to known secrets, for passing down into code that formats error texts. */
-export function redactorFor(secrets: ReadonlyArray<string | null | undefined>): (text: string) => string {
-  return (text) => redact(text, secrets);
-}
+export { redact, redactorFor } from "../shared/redact";
 
 function mark(check: CheckResult): string {
   if (!check.ok) return "✘";

@@ -180,7 +180,13 @@ export async function runVerification(input: VerifyInput, hooks: VerifyHooks = {
     const outcome = await checkToken(token, expectationsOf(input), fetchJwks, Math.floor(now() / 1000));
     checks = outcome.decoded
       ? [
-          { id: "token", ok: true, detail: "token given: validated offline (only the JWKS is fetched; the token is sent nowhere)" },
+          {
+            id: "token",
+            ok: true,
+            detail: input.cmicUrl
+              ? `token given: validated here (only the JWKS is fetched), then sent to ${new URL(input.cmicUrl).host} as --cmic-url asks`
+              : "token given: validated offline (only the JWKS is fetched; the token is sent nowhere)",
+          },
           ...outcome.checks,
         ]
       : outcome.checks;

@@ -88,6 +88,9 @@ export function createJwksFetcher(options: { timeoutMs?: number | (() => number)
 }
 
 async function loadJwks(url: string, timeoutMs: number): Promise<JSONWebKeySet> {
+  // Keys fetched in clear text could be swapped on the way; Entra and CMiC only use https.
+  if (new URL(url).protocol !== "https:")
+    throw new JwksFetchError(url, `${url} is not https: signing keys are never fetched in clear text`);
   let response: Response;
   try {
     response = await fetch(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });

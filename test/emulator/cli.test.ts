@@ -1,5 +1,10 @@
 /** `npm run emulator` flag parsing and the printed instructions. */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { connectionInstructions, parseEmulatorArgs, UsageError } from "../../scripts/emulator/cli";
+import { compiledCli, PROJECT_ROOT } from "../support/runScript";
 
 describe("parseEmulatorArgs", () => {
   it("has defaults and reads every flag, in both --flag value and --flag=value forms", () => {
@@ -67,5 +72,35 @@ describe("connectionInstructions", () => {
     expect(text).toContain('export AZURE_CLIENT_SECRET="$(cat /x/.emulator/deployer-secret-t-id)"');
     expect(text).toContain("export CMIC_GRAPH_URL=https://localhost:8443");
     expect(text).toContain("npm run verify -- --authority-host https://localhost:8443");
+  });
+});
+
+describe("npm run emulator as a process", () => {
+  it("removes the deployer-secret file it wrote when stopped with Ctrl-C (SIGINT)", async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "cmic-emulator-home-"));
+    try {
+      const child = spawn(process.execPath, [compiledCli("emulator"), "--port", "0"], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, CMIC_EMULATOR_HOME: home },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      // The instructions name the file; once they are printed, the file exists.
+      const secretFile = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString("utf8");
+          const named = /cat ([^)]*deployer-secret-[^)]*)\)/.exec(stdout);
+          if (named) resolve(named[1]);
+        });
+        child.on("exit", (code) => reject(new Error(`the emulator exited (${code}) before printing its instructions: ${stdout}`)));
+      });
+      expect(fs.existsSync(secretFile)).toBe(true);
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(fs.existsSync(secretFile)).toBe(false);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });

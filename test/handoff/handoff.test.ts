@@ -2,7 +2,7 @@
  * `npm run handoff`: the sheet for the CMiC admin and the connector admin, from real program outputs
  * (the program under recording mocks), and the CLI's handling of the secret.
  */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
@@ -114,6 +114,18 @@ describe("npm run handoff", () => {
     expect(run.stdout).toBe("");
     expect(readFileSync(out, "utf8")).toContain(MOCK_SECRET_VALUE);
     expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it("never follows a symbolic link with --out: the secret cannot be steered into its target", async () => {
+    const target = path.join(directory, "elsewhere.txt");
+    writeFileSync(target, "someone else's file", { mode: 0o644 });
+    const link = path.join(directory, "sheet-link.md");
+    symlinkSync(target, link);
+    const run = await runHandoff(["--outputs", withSecret, "--reveal", "--out", link]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("it is a symbolic link");
+    expect(readFileSync(target, "utf8")).toBe("someone else's file");
+    expect(run.stdout + run.stderr).not.toContain(MOCK_SECRET_VALUE);
   });
 
   it("refuses --reveal when the outputs hold no secret, and says how to get it", async () => {
