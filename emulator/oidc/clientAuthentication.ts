@@ -20,6 +20,19 @@ export interface Client {
 export function requireClient(context: EmulatorContext, tenant: Tenant, clientId: string, correlation: Correlation): Client {
   const client = replicatedClient(context.store, tenant, clientId);
   if (client) return client;
+  // The app is registered in this tenant but its service principal is missing or still
+  // replicating: Entra says so with 7000229 ("The client application … is missing service
+  // principal in the tenant …"), seen right after an app is created; 700016 is for an unknown app.
+  const app = context.store.findApplicationByAppId(clientId);
+  if (app && app.tenantId === tenant.id) {
+    throw aadstsError({
+      status: 400,
+      error: "invalid_client",
+      code: 7000229,
+      message: `The client application ${clientId} is missing service principal in the tenant ${tenant.id}.`,
+      ...correlation,
+    });
+  }
   throw aadstsError({
     status: 400,
     error: "unauthorized_client",

@@ -63,11 +63,14 @@ export function parseTokenForm(request: EmulatorRequest, correlation: Correlatio
   const assertionType = fields.get("client_assertion_type");
   const assertion = fields.get("client_assertion") ?? undefined;
   if (assertion !== undefined && assertionType !== CLIENT_ASSERTION_TYPE) {
+    // Entra: "AADSTS90011: Unexpected client assertion type." (invalid_request), as reported in
+    // AzureAD/azure-activedirectory-library-for-ruby#53. 700025 is another error: a public client
+    // that presented a credential.
     throw aadstsError({
       status: 400,
       error: "invalid_request",
-      code: 700025,
-      message: `Client assertion type '${assertionType ?? ""}' is not supported; use '${CLIENT_ASSERTION_TYPE}'.`,
+      code: 90011,
+      message: `Unexpected client assertion type '${assertionType ?? ""}'; use '${CLIENT_ASSERTION_TYPE}'.`,
       ...correlation,
     });
   }

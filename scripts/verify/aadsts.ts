@@ -153,6 +153,14 @@ const entries: AadstsEntry[] = [
       `Request scope ${ctx.clientId}/.default (the app id itself) to confirm; keep the stack output \`scope\` for the connector if that works too.`,
   },
   {
+    code: "90011",
+    short: "unexpected client assertion type",
+    retry: "permanent",
+    cause: () => "The token request carried a client_assertion whose client_assertion_type is not the JWT bearer type Entra accepts.",
+    fix: () =>
+      "Send client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer with the signed certificate assertion (@azure/identity and MSAL do this; check a hand-written client).",
+  },
+  {
     code: "700025",
     short: "public client presented a credential",
     retry: "permanent",

@@ -55,13 +55,27 @@ describe("token endpoint errors", () => {
     expect(message).toContain(client.appId);
   });
 
-  it("AADSTS700016 for an unknown client and for an app without a service principal", async () => {
+  it("AADSTS700016 for an unknown client, AADSTS7000229 for an app of the tenant without a service principal", async () => {
     const f = fixture();
     const { scope } = await resourceAndClient();
     await expectAadsts(tokenWithSecret(f, "9f0e8b6a-0000-4000-8000-000000000001", "whatever", scope), 700016);
     const app = (await f.graph.api("/applications").post({ displayName: "no-sp" })) as { id: string; appId: string };
     const secret = await addSecret(f.graph, app.id);
-    await expectAadsts(tokenWithSecret(f, app.appId, secret, scope), 700016);
+    await expectAadsts(tokenWithSecret(f, app.appId, secret, scope), 7000229);
+  });
+
+  it("AADSTS90011 for an unexpected client_assertion_type", async () => {
+    const f = fixture();
+    const { scope, client } = await resourceAndClient();
+    const token = await postToken(f.emulator.url, f.tenant.tenantId, {
+      grant_type: "client_credentials",
+      client_id: client.appId,
+      scope,
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:saml2-bearer",
+      client_assertion: "not-a-jwt",
+    });
+    expect(token.status).toBe(400);
+    expect(JSON.stringify(token.body)).toContain("AADSTS90011");
   });
 
   it("AADSTS1002012 for a scope without /.default or with two resources", async () => {

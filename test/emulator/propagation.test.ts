@@ -21,11 +21,11 @@ describe("propagation delay", () => {
     await eventually(() => tokenWithSecret(f, client.appId, secret, "https://graph.microsoft.com/.default"));
   });
 
-  it("hides a new client service principal (AADSTS700016) and resource service principal (AADSTS500011) until replicated", async () => {
+  it("hides a new client service principal (AADSTS7000229) and resource service principal (AADSTS500011) until replicated", async () => {
     const f = fixture();
     const client = await createApplicationWithServicePrincipal(f.graph, { displayName: "client" });
     const secret = await addSecret(f.graph, client.id);
-    await expectAadsts(tokenWithSecret(f, client.appId, secret, "https://graph.microsoft.com/.default"), 700016);
+    await expectAadsts(tokenWithSecret(f, client.appId, secret, "https://graph.microsoft.com/.default"), 7000229);
     await eventually(() => tokenWithSecret(f, client.appId, secret, "https://graph.microsoft.com/.default"));
 
     const resource = await createApplicationWithServicePrincipal(f.graph, {

@@ -267,7 +267,7 @@ describe("propagation", () => {
     // One credential serves every failed try: MSAL reads the tenant's discovery document once, not once per try.
     expect(emulator.requests.filter((entry) => entry.path.includes("/.well-known/openid-configuration")).length).toBe(1);
     expect(progress[0]).toMatch(
-      /^waiting for Entra to propagate: AADSTS(700016|7000215|500011) \(.+\) — \d+\.\d s elapsed, retrying for up to \d+\.\d s more$/,
+      /^waiting for Entra to propagate: AADSTS(7000229|700016|7000215|500011) \(.+\) — \d+\.\d s elapsed, retrying for up to \d+\.\d s more$/,
     );
   });
 
