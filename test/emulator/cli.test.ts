@@ -95,9 +95,13 @@ describe("npm run emulator as a process", () => {
         child.on("exit", (code) => reject(new Error(`the emulator exited (${code}) before printing its instructions: ${stdout}`)));
       });
       expect(fs.existsSync(secretFile)).toBe(true);
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      const exited = new Promise<string>((resolve) =>
+        child.on("exit", (code, signal) => resolve(`code ${code} signal ${signal} ${stderr}`.trim())),
+      );
       child.kill("SIGINT");
-      expect(await exited).toBe(0);
+      expect(await exited).toBe("code 0 signal null");
       expect(fs.existsSync(secretFile)).toBe(false);
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
