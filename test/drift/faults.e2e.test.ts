@@ -6,15 +6,12 @@
  * for the bad path. Runs are in-process (the stand-in `pulumi` is a child, as in production).
  */
 import fs from "node:fs";
-import type { ServerResponse } from "node:http";
-import https from "node:https";
-import type { AddressInfo, Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { DriftReportJson } from "../../scripts/drift/report";
-import { ensureTlsMaterial } from "../../emulator/tls";
 import { FIXTURE_STACKS, runDriftInProcess } from "../support/drift";
 import { useEmulatorFixture } from "../support/emulatorFixture";
+import { startHttpsPeer } from "../support/httpsPeer";
 
 const fixture = useEmulatorFixture({ tenant: { initialDomain: "contoso-drift-faults.onmicrosoft.com" } });
 const REQUEST_TIMEOUT_S = 2;
@@ -39,31 +36,6 @@ function graphEnv(graphUrl: string): NodeJS.ProcessEnv {
     AZURE_CLIENT_SECRET: f.tenant.deployer.clientSecret,
     AZURE_AUTHORITY_HOST: f.emulator.url,
     CMIC_GRAPH_URL: graphUrl,
-  };
-}
-
-/** A local HTTPS peer trusted through the emulator CA, answering every request with `handler`. */
-async function peer(
-  handler: (response: ServerResponse) => void,
-): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
-  const tls = await ensureTlsMaterial();
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const server = https.createServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (_request, response) => handler(response));
-  server.on("secureConnection", (socket: Socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `https://localhost:${(server.address() as AddressInfo).port}`,
-    connections: () => connections,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
   };
 }
 
@@ -101,7 +73,7 @@ const AUDIT_DEADLINE_MS = REQUEST_TIMEOUT_S * 1000;
 
 describe("drift ends within its deadlines, never clean, whatever Graph does", () => {
   it("a Graph that accepts connections and never answers", async () => {
-    const silent = await peer(() => undefined);
+    const silent = await startHttpsPeer(() => undefined);
     try {
       expectCouldNotCheck(await auditOnly(silent.url), AUDIT_DEADLINE_MS, /did not finish within 2\.0 s/);
     } finally {
@@ -125,7 +97,9 @@ describe("drift ends within its deadlines, never clean, whatever Graph does", ()
   });
 
   it("an HTML page where Graph should answer", async () => {
-    const html = await peer((response) => response.writeHead(200, { "content-type": "text/html" }).end("<html>proxy login</html>"));
+    const html = await startHttpsPeer((response) =>
+      response.writeHead(200, { "content-type": "text/html" }).end("<html>proxy login</html>"),
+    );
     try {
       expectCouldNotCheck(await auditOnly(html.url), AUDIT_DEADLINE_MS, /the answer to the \$batch request is not a Graph batch response/);
     } finally {
@@ -134,7 +108,7 @@ describe("drift ends within its deadlines, never clean, whatever Graph does", ()
   });
 
   it("truncated JSON where Graph should answer", async () => {
-    const truncated = await peer((response) =>
+    const truncated = await startHttpsPeer((response) =>
       response.writeHead(200, { "content-type": "application/json" }).end('{"responses":[{"id":"app","sta'),
     );
     try {
@@ -145,7 +119,7 @@ describe("drift ends within its deadlines, never clean, whatever Graph does", ()
   });
 
   it("connections reset mid-request: retried with backoff, then reported with the cause", async () => {
-    const resetting = await peer((response) => response.socket?.destroy());
+    const resetting = await startHttpsPeer((response) => response.socket?.destroy());
     try {
       // 4 tries and 250 + 500 + 1000 ms of backoff, each try well inside the request deadline.
       const run = await auditOnly(resetting.url);

@@ -5,15 +5,11 @@
  * its deadline plus 5 s, failed, with a diagnosis. Runs are in-process: the bound is on verify's own
  * waiting, never on how fast a process starts.
  */
-import type { ServerResponse } from "node:http";
-import https from "node:https";
-import type { AddressInfo } from "node:net";
-import type { Socket } from "node:net";
-import { ensureTlsMaterial } from "../../emulator/tls";
 import { provisionVerifyApp, type ProvisionedApp } from "../../scripts/bench/verifyBench";
 import { runVerification, verifyInputFromOutputs, type VerifyOverrides } from "../../scripts/verify/runner";
 import type { VerifyReport } from "../../scripts/verify/report";
 import { startEmulator, uniqueDomain, type Emulator, type EmulatorTenant } from "../support/verifyEmulator";
+import { startHttpsPeer } from "../support/httpsPeer";
 
 const DEADLINE_MS = 3_000;
 const SLACK_MS = 5_000;
@@ -36,26 +32,6 @@ afterAll(async () => {
 afterEach(() => {
   emulator.setFaults({});
 });
-
-/** A local HTTPS peer (trusted through the emulator CA) that answers every request with `handler`. */
-async function peer(handler: (response: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
-  const tls = await ensureTlsMaterial();
-  const sockets = new Set<Socket>();
-  const server = https.createServer({ key: tls.serverKeyPem, cert: tls.serverCertPem }, (_request, response) => handler(response));
-  server.on("secureConnection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `https://localhost:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function timedVerify(overrides: VerifyOverrides): Promise<{ report: VerifyReport; elapsedMs: number }> {
   const started = Date.now();
@@ -81,7 +57,7 @@ function expectEndedWithDiagnosis({ report, elapsedMs }: { report: VerifyReport;
 
 describe("verify ends within its deadline, with a diagnosis, whatever the peer does", () => {
   it("a peer that accepts connections and never answers", async () => {
-    const silent = await peer(() => undefined);
+    const silent = await startHttpsPeer(() => undefined);
     try {
       expectEndedWithDiagnosis(await timedVerify({ authorityHost: silent.url }), /no answer|could not be reached|timeout/i);
     } finally {
@@ -105,7 +81,9 @@ describe("verify ends within its deadline, with a diagnosis, whatever the peer d
   });
 
   it("an HTML page where the discovery document should be", async () => {
-    const html = await peer((response) => response.writeHead(200, { "content-type": "text/html" }).end("<html>proxy login</html>"));
+    const html = await startHttpsPeer((response) =>
+      response.writeHead(200, { "content-type": "text/html" }).end("<html>proxy login</html>"),
+    );
     try {
       expectEndedWithDiagnosis(await timedVerify({ authorityHost: html.url }), /did not answer like Entra.*text\/html/);
     } finally {
@@ -114,7 +92,7 @@ describe("verify ends within its deadline, with a diagnosis, whatever the peer d
   });
 
   it("truncated JSON where the discovery document should be", async () => {
-    const truncated = await peer((response) =>
+    const truncated = await startHttpsPeer((response) =>
       response.writeHead(200, { "content-type": "application/json" }).end('{"issuer":"https://login.micro'),
     );
     try {
