@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import { generateSecretText, graphServicePrincipal } from "./graph/objects";
+import { graphDateTime } from "./graph/dates";
 import {
   DEPLOYER_GRAPH_ROLES,
   hashSecret,
@@ -66,13 +67,13 @@ function deployerApplication(tenantId: string, secret: string, created: Date): A
         keyId: crypto.randomUUID(),
         displayName: "emulator deployer secret",
         hint: secret.slice(0, 3),
-        startDateTime: created.toISOString(),
-        endDateTime: new Date(created.getTime() + 2 * 365 * 86_400_000).toISOString(),
+        startDateTime: graphDateTime(created),
+        endDateTime: graphDateTime(created.getTime() + 2 * 365 * 86_400_000),
         secretHash: hashSecret(secret),
         readyAt: 0,
       },
     ],
-    createdDateTime: created.toISOString(),
+    createdDateTime: graphDateTime(created),
     other: {},
     graphRoles: [...DEPLOYER_GRAPH_ROLES],
   };
@@ -89,7 +90,7 @@ function seedDeployer(store: DirectoryStore, tenantId: string): EmulatorTenant["
     id: crypto.randomUUID(),
     appId: deployer.appId,
     displayName: deployer.displayName,
-    createdDateTime: created.toISOString(),
+    createdDateTime: graphDateTime(created),
     readyAt: 0,
     claimsMappingPolicies: [],
     tokenSigningKeys: [],

@@ -18,6 +18,7 @@ import {
   type Tenant,
 } from "../store";
 import { sha1Thumbprint, sha256Thumbprint } from "../x509";
+import { graphDateTime } from "./dates";
 
 export const SIGN_IN_AUDIENCES = ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"];
 
@@ -94,10 +95,10 @@ export function servicePrincipalView(store: DirectoryStore, sp: ServicePrincipal
     keyCredentials: sp.tokenSigningKeys.map((key) => ({
       customKeyIdentifier: key.thumbprintHex,
       displayName: null,
-      endDateTime: key.notAfter.toISOString(),
+      endDateTime: graphDateTime(key.notAfter),
       key: null,
       keyId: key.kid,
-      startDateTime: key.notBefore.toISOString(),
+      startDateTime: graphDateTime(key.notBefore),
       type: "AsymmetricX509Cert",
       usage: "Verify",
     })),
@@ -119,7 +120,7 @@ export function organizationView(tenant: Tenant): Record<string, unknown> {
   return {
     id: tenant.id,
     displayName: tenant.displayName,
-    createdDateTime: new Date(tenant.createdAt).toISOString(),
+    createdDateTime: graphDateTime(tenant.createdAt),
     tenantType: "AAD",
     verifiedDomains: tenant.domains
       .filter((domain) => domain.isVerified)
@@ -163,7 +164,7 @@ function dateTime(value: unknown, name: string): string | undefined {
   if (typeof value !== "string" || Number.isNaN(Date.parse(value))) {
     throw badRequest(`Invalid value specified for property '${name}': expected an ISO 8601 date-time.`);
   }
-  return new Date(value).toISOString();
+  return graphDateTime(value);
 }
 
 /** Identifier URIs as Entra checks them: absolute, unique in the tenant, http(s) hosts on verified domains. */
@@ -253,8 +254,8 @@ export function parseKeyCredentials(store: DirectoryStore, value: unknown, exist
       usage: "Verify",
       key: der.toString("base64"),
       customKeyIdentifier: thumbprintSha1.toString("hex").toUpperCase(),
-      startDateTime: dateTime(entry.startDateTime, "startDateTime") ?? new Date(certificate.validFrom).toISOString(),
-      endDateTime: dateTime(entry.endDateTime, "endDateTime") ?? new Date(certificate.validTo).toISOString(),
+      startDateTime: dateTime(entry.startDateTime, "startDateTime") ?? graphDateTime(certificate.validFrom),
+      endDateTime: dateTime(entry.endDateTime, "endDateTime") ?? graphDateTime(certificate.validTo),
       thumbprintSha1,
       thumbprintSha256: sha256Thumbprint(der),
       publicKey: certificate.publicKey,
@@ -330,7 +331,7 @@ export function newApplication(store: DirectoryStore, tenant: Tenant, body: Reco
     api: { requestedAccessTokenVersion: null, acceptMappedClaims: null, oauth2PermissionScopes: [] },
     keyCredentials: [],
     passwordCredentials: [],
-    createdDateTime: new Date(store.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    createdDateTime: graphDateTime(store.now()),
     other: {},
     graphRoles: [],
   };
@@ -378,7 +379,7 @@ export function graphServicePrincipal(tenantId: string, readyAt: number): Servic
     id: crypto.randomUUID(),
     appId: GRAPH_APP_ID,
     displayName: "Microsoft Graph",
-    createdDateTime: new Date().toISOString(),
+    createdDateTime: graphDateTime(Date.now()),
     readyAt,
     claimsMappingPolicies: [],
     tokenSigningKeys: [],

@@ -6,6 +6,7 @@ import { hashSecret, type PasswordCredential } from "../store";
 import { findApplication } from "./applications";
 import { contextUrl, parseJsonBody, type GraphCall } from "./call";
 import { generateSecretText, isObject } from "./objects";
+import { graphDateTime } from "./dates";
 
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
@@ -35,8 +36,8 @@ export function addPassword(call: GraphCall): EmulatorResponse {
     keyId: crypto.randomUUID(),
     displayName: typeof input.displayName === "string" ? input.displayName : null,
     hint: secretText.slice(0, 3),
-    startDateTime: start.toISOString(),
-    endDateTime: end.toISOString(),
+    startDateTime: graphDateTime(start),
+    endDateTime: graphDateTime(end),
     secretHash: hashSecret(secretText),
     readyAt: store.readyAtFromNow(),
   };

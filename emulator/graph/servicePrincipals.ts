@@ -9,6 +9,7 @@ import { createSigningKey } from "../signingKeys";
 import type { Application, ServicePrincipal } from "../store";
 import { contextUrl, entityKey, entityResponse, listResponse, parseJsonBody, type GraphCall } from "./call";
 import { servicePrincipalView } from "./objects";
+import { graphDateTime } from "./dates";
 
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
@@ -64,7 +65,7 @@ export function createServicePrincipal(call: GraphCall): EmulatorResponse {
     id: crypto.randomUUID(),
     appId: app.appId,
     displayName: app.displayName,
-    createdDateTime: new Date(store.now()).toISOString(),
+    createdDateTime: graphDateTime(store.now()),
     readyAt: store.readyAtFromNow(),
     claimsMappingPolicies: [],
     tokenSigningKeys: [],
@@ -116,10 +117,10 @@ export function addTokenSigningCertificate(call: GraphCall): EmulatorResponse {
     "@odata.context": contextUrl(call, "microsoft.graph.selfSignedCertificate"),
     customKeyIdentifier: Buffer.from(key.thumbprintHex, "hex").toString("base64"),
     displayName,
-    endDateTime: key.notAfter.toISOString(),
+    endDateTime: graphDateTime(key.notAfter),
     key: key.certDer.toString("base64"),
     keyId: crypto.randomUUID(),
-    startDateTime: key.notBefore.toISOString(),
+    startDateTime: graphDateTime(key.notBefore),
     thumbprint: key.thumbprintHex,
     type: "AsymmetricX509Cert",
     usage: "Verify",

@@ -122,8 +122,9 @@ describe("applications", () => {
     expect(read.keyCredentials).toEqual([
       expect.objectContaining({
         customKeyIdentifier: certificate.thumbprintSha1Hex,
-        startDateTime: "2026-01-01T00:00:00.000Z",
-        endDateTime: "2027-01-01T00:00:00.000Z",
+        // Graph writes dates at whole seconds, without a fraction.
+        startDateTime: "2026-01-01T00:00:00Z",
+        endDateTime: "2027-01-01T00:00:00Z",
         type: "AsymmetricX509Cert",
         usage: "Verify",
         key: null,
