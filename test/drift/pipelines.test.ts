@@ -116,3 +116,21 @@ describe("Azure DevOps pipeline", () => {
     expect(publish.condition).toBe("succeededOrFailed()");
   });
 });
+
+describe("the Node.js the pipelines install", () => {
+  const engines = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { engines: { node: string } }).engines
+    .node;
+  const minimumMajor = Number(/>=\s*(\d+)/.exec(engines)?.[1]);
+
+  it("is a line package.json's engines allows", () => {
+    const workflowSteps = ((load(".github/workflows/drift.yml").jobs as Json).drift as Json).steps as Json[];
+    const setupNode = workflowSteps.find((step) => String(step.uses ?? "").startsWith("actions/setup-node@"));
+    const devopsSteps = (load("pipelines/azure-pipelines-drift.yml").steps ?? []) as Json[];
+    const nodeTool = devopsSteps.find((step) => String(step.task ?? "").startsWith("NodeTool@"));
+    const majors = [String((setupNode?.with as Json)["node-version"]), String((nodeTool?.inputs as Json).versionSpec)].map((version) =>
+      Number(/^(\d+)/.exec(version)?.[1]),
+    );
+    expect(minimumMajor).toBeGreaterThanOrEqual(22);
+    for (const major of majors) expect(major).toBeGreaterThanOrEqual(minimumMajor);
+  });
+});
