@@ -151,13 +151,15 @@ export const emulatorCommand = defineCommand({
       await emulator.close();
       throw new UsageError((error as Error).message, "change --tenant-id, --domain or --verified-domain as the message says.");
     }
+    // Listen for Ctrl-C before the secret file exists and before the instructions are printed: a
+    // pipe write is synchronous on Linux, so a reader may answer them before the next line runs.
+    const stopped = stopSignal();
     const secretFile = path.join(emulatorHome(), `deployer-secret-${tenant.tenantId}`);
-    writeFileAtomic(secretFile, tenant.deployer.clientSecret, 0o600);
-    io.stdout(`${connectionInstructions(emulator, tenant, secretFile, options.propagationDelayMs)}\n`);
-
     // The secret file lives as long as the emulator: a restarted emulator mints a new deployer.
     try {
-      const signal = await stopSignal();
+      writeFileAtomic(secretFile, tenant.deployer.clientSecret, 0o600);
+      io.stdout(`${connectionInstructions(emulator, tenant, secretFile, options.propagationDelayMs)}\n`);
+      const signal = await stopped;
       io.stdout(`\n${signal}: stopping the emulator.\n`);
     } finally {
       rmSync(secretFile, { force: true });
