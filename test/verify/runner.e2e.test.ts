@@ -193,7 +193,7 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
     const settled = await verify(app, { propagationWindowStart: new Date(), propagationWindowMs: 600 });
     await expectDiagnosis(settled, "50146", /acceptMappedClaims = true/);
     expect(tokenRequests(emulator)).toBe(1);
-    const justDeployed = await verify(app, { propagationWindowStart: new Date(), propagationWindowMs: 600, justDeployed: true });
+    const justDeployed = await verify(app, { propagationWindowStart: new Date(), propagationWindowMs: 2_000, justDeployed: true });
     await expectDiagnosis(justDeployed, "50146", /acceptMappedClaims = true/);
     expect(tokenRequests(emulator)).toBeGreaterThan(1);
   });
@@ -246,9 +246,12 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
 
   it("7000215 inside the window is retried until the window closes", async () => {
     const app = await provision();
+    // The window opens at the call (not at the secret's creation, which a busy machine may put
+    // further back than the window is long), and is long enough for a first retry after its backoff.
     const report = await verify(app, {
       credential: { kind: "secret", clientSecret: "Q~definitely-not-the-secret-value-000" },
-      propagationWindowMs: 600,
+      propagationWindowStart: new Date(),
+      propagationWindowMs: 2_000,
     });
     await expectDiagnosis(report, "7000215", /Secret ID/);
     expect(tokenRequests(emulator)).toBeGreaterThan(1);
