@@ -171,11 +171,7 @@ async function withinStackDeadline<T>(
   late: (check: DriftCheck) => T,
 ): Promise<T> {
   try {
-    return await withDeadline(
-      work,
-      timeoutMs,
-      `the ${layer === "pulumi" ? "Pulumi preview" : "Graph audit"} of stack ${stack} did not finish within its deadline;`,
-    );
+    return await withDeadline(work, timeoutMs, `the ${layer === "pulumi" ? "Pulumi preview" : "Graph audit"} of stack ${stack}`);
   } catch (error) {
     if (error instanceof DeadlineError) return late(deadlineCheck(stack, layer, error));
     throw error;

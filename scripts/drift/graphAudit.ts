@@ -17,7 +17,7 @@ import type { DriftCheck, DriftFinding } from "./report";
 import { DeadlineError, withDeadline } from "../shared/deadline";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "./defaults";
 import { CmicError } from "../../contract/errors";
-import { describeFetchFailure } from "../shared/graphClient";
+import { describeFetchFailure, NETWORK_FAILURE } from "../shared/networkFailure";
 
 export type { AuditContext, BatchResponse };
 export { constantClaims, type ConstantClaim } from "./audit/claimsPolicyRules";
@@ -66,10 +66,10 @@ const NETWORK_BACKOFF_MS = 250;
  * as the Graph client factory keeps it (`fetch failed (UND_ERR_SOCKET: other side closed)`);
  * null when the request had an HTTP answer, which resending would not change.
  */
-export function networkFailureCause(error: unknown): string | null {
+function networkFailureCause(error: unknown): string | null {
   if (isRecord(error) && typeof error.statusCode === "number" && error.statusCode > 0) return null;
   const text = describeFetchFailure(error);
-  return /fetch failed|ECONN|EPIPE|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|UND_ERR|socket hang up/i.test(text) ? text : null;
+  return NETWORK_FAILURE.test(text) ? text : null;
 }
 
 /** POST one `$batch`: bounded by the request timeout, resent after network failures (a batch of GETs is idempotent). */

@@ -10,6 +10,7 @@ import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-grap
 import type { TokenCredential } from "@azure/identity";
 
 import { GRAPH_URL } from "../../contract/entraEndpoints";
+import { describeFetchFailure } from "./networkFailure";
 
 export { GRAPH_URL };
 
@@ -17,23 +18,6 @@ export interface GraphClientOptions {
   credential: TokenCredential;
   /** Graph's origin; defaults to the public cloud. The emulator passes its own https://localhost:PORT. */
   graphUrl?: string;
-}
-
-/**
- * Why a request got no HTTP answer, from node's fetch error down its `cause` chain:
- * `fetch failed (UND_ERR_SOCKET: other side closed)`.
- */
-export function describeFetchFailure(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth += 1) {
-    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
-    const part = [typeof code === "string" ? code : "", typeof message === "string" ? message : ""].filter(Boolean).join(": ");
-    if (part && !parts.includes(part)) parts.push(part);
-    current = cause;
-  }
-  const [first = "fetch failed", ...causes] = parts;
-  return causes.length > 0 ? `${first} (${causes.join(" ← ")})` : first;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 
 import type { DiscoveryProbe } from "./discoveryProbe";
+import { NETWORK_FAILURE } from "../shared/networkFailure";
 
 /** How the verify runner treats an error. */
 export type RetryClass =
@@ -300,8 +301,6 @@ const INVALID_TENANT =
   /invalid_tenant|endpoints?_resolution_error|tenant .{0,80} not found|unable to resolve endpoints|openid-configuration.*(400|404)/i;
 /** OAuth's own "try again" signals, whatever the code. */
 const TRANSIENT_TEXT = /temporarily_unavailable|server_error|transient error/i;
-// MSAL spells its own code network_error (underscore); node's fetch says "fetch failed".
-const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_\w+|socket hang up|network[ _]error|fetch failed/i;
 const TLS =
   /self[- ]signed certificate|unable to verify the first certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|unable to get local issuer certificate/i;
 
@@ -351,7 +350,7 @@ export function classifyEntraError(error: unknown): { entry: AadstsEntry; code: 
   }
   // A network failure can carry MSAL's discovery wording too: the network is the cause to name.
   if (TLS.test(shape.message)) return { entry: tlsError, code: null, shape };
-  if (NETWORK.test(shape.message)) return { entry: networkError, code: null, shape };
+  if (NETWORK_FAILURE.test(shape.message)) return { entry: networkError, code: null, shape };
   if (INVALID_TENANT.test(shape.message)) return { entry: AADSTS_CATALOGUE.get("90002")!, code: "90002", shape };
   if (shape.statusCode === 429 || /\b429\b|too many requests|throttl/i.test(shape.message)) return { entry: throttled, code: "429", shape };
   if (

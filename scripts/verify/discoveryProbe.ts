@@ -6,6 +6,7 @@
  * fixing the tenant id cannot help an admin whose proxy blocks the host, so verify asks the same
  * URL itself, once, and names the failure and the host.
  */
+import { describeFetchFailure } from "../shared/networkFailure";
 
 /** The outcome of one GET of `<authority>/<tenant>/v2.0/.well-known/openid-configuration`. */
 export type DiscoveryProbe =
@@ -18,27 +19,15 @@ export type DiscoveryProbe =
   /** The document is there: the failure lies elsewhere. */
   | { kind: "ok"; host: string };
 
-export const MIN_PROBE_MS = 1_000;
+const MIN_PROBE_MS = 1_000;
 
-export function discoveryUrl(authorityHost: string, tenantId: string): string {
+function discoveryUrl(authorityHost: string, tenantId: string): string {
   return `${new URL(authorityHost).origin}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`;
 }
 
-interface NetworkCause {
-  code?: unknown;
-  message?: unknown;
-  /** Node's happy-eyeballs connect wraps one error per address tried in an AggregateError. */
-  errors?: Array<{ code?: unknown }>;
-}
-
 function networkReason(error: unknown): string {
-  const cause = (error as { cause?: NetworkCause }).cause;
-  if (cause && typeof cause.code === "string") return cause.code;
-  const perAddress = cause?.errors?.map((each) => each.code).filter((code): code is string => typeof code === "string") ?? [];
-  if (perAddress.length > 0) return [...new Set(perAddress)].join(", ");
   if (error instanceof Error && error.name === "TimeoutError") return "no answer before the deadline";
-  if (cause && typeof cause.message === "string") return cause.message;
-  return error instanceof Error ? error.message : String(error);
+  return describeFetchFailure(error);
 }
 
 /**

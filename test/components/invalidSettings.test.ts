@@ -236,6 +236,3 @@ describe("the settings list", () => {
     expect(Object.keys(project.config).sort()).toEqual([...SETTING_KEYS].sort());
   });
 });
-
-/** The count the closing note reports. */
-export const INVALID_SETTINGS_TRIED = INVALID.length;

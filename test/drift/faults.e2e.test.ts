@@ -143,9 +143,7 @@ describe("drift ends within its deadlines, never clean, whatever Graph does", ()
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as DriftReportJson;
     expect(report.stacks[0].status).toBe("error");
-    expect(report.stacks[0].findings.map((finding) => finding.message).join("\n")).toMatch(
-      /did not finish within 10 s|did not finish within its deadline/,
-    );
+    expect(report.stacks[0].findings.map((finding) => finding.message).join("\n")).toMatch(/did not finish within 10(\.0)? s/);
     expect(elapsedMs).toBeLessThan(10_000 + SLACK_MS);
   });
 });
