@@ -17,9 +17,10 @@ import { renderChecklist, type VerifyReport } from "../verify/report";
 import type { ClientCredentialSecret } from "../shared/credentials";
 import { unwrapMockInputs } from "./runProgram";
 import type { BreakName } from "./breaks";
-import { CmicError, EXIT_FAILED } from "../../contract/errors";
+import { ResourceApplyError } from "./provider/errors";
 
 export { BREAKS, UNVERIFIED_DOMAIN, type BreakName } from "./breaks";
+export { ResourceApplyError } from "./provider/errors";
 
 export interface GraphMocksOptions {
   graph: Client;
@@ -83,17 +84,6 @@ export function checkJustDeployed(
     }),
     target.hooks,
   );
-}
-
-/** A registration failure, shaped like a provider error in `pulumi up` output (`<resource>: <what>`). */
-export class ResourceApplyError extends CmicError {
-  constructor(
-    readonly resource: string,
-    message: string,
-    fix?: string,
-  ) {
-    super("ERR_RESOURCE_APPLY", `${resource}: ${message}`, { fix, exitCode: EXIT_FAILED });
-  }
 }
 
 export class GraphMocks implements pulumi.runtime.Mocks {
