@@ -23,6 +23,12 @@ export const CLIENT_CERTIFICATE_FILE_ENV = "CMIC_CLIENT_CERTIFICATE_FILE";
 export const AUTHORITY_HOST_ENV = "CMIC_AUTHORITY_HOST";
 /** Seconds of the propagation window, when `--propagation-window` is not given. */
 export const PROPAGATION_WINDOW_ENV = "CMIC_PROPAGATION_WINDOW";
+/**
+ * The instant (ISO 8601) the check's clock starts at, when `--at` is not given: the sandbox sets it
+ * to its simulated clock (`npm run sandbox -- --state DIR --at WHEN`), so tokens the emulator issues
+ * in the simulated future are judged at that time. Never set under a real `pulumi up`.
+ */
+export const CHECK_AT_ENV = "CMIC_CHECK_AT";
 
 /** What the post-deploy check hands `verify` through the environment; each value null when absent. */
 export interface PostDeployCheckEnv {
@@ -34,6 +40,8 @@ export interface PostDeployCheckEnv {
   authorityHost: string | null;
   /** The propagation window in seconds, as text (validated where it is used, like the flag). */
   propagationWindowSeconds: string | null;
+  /** The check's clock, as text (validated where it is used, like `--at`). */
+  checkAt: string | null;
 }
 
 /**
@@ -51,5 +59,6 @@ export function readPostDeployCheckEnv(env: Readonly<Record<string, string | und
     certificateFile: value(CLIENT_CERTIFICATE_FILE_ENV),
     authorityHost: value(AUTHORITY_HOST_ENV),
     propagationWindowSeconds: value(PROPAGATION_WINDOW_ENV),
+    checkAt: value(CHECK_AT_ENV),
   };
 }

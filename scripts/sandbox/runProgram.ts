@@ -43,16 +43,27 @@ export interface ProgramRunOptions {
   mocks: pulumi.runtime.Mocks;
   /** Loads index.ts once (tests wrap `require` in `jest.isolateModules` for a fresh program). */
   loadProgram: () => Record<string, unknown>;
+  /** Run as `pulumi preview` does (`pulumi.runtime.isDryRun()` true; unknown computed values). */
+  preview?: boolean;
+  /** Called once the mock monitor is in place, before the program loads (the engine reads resource options from it). */
+  onMocksInstalled?(): void;
 }
 
 export interface ProgramRun {
   outputs: Record<string, ResolvedOutput>;
 }
 
+/** What a preview reports for an output not known until the update (the SDK's own marker, runtime/rpc.ts `unknownValue`). */
+export const UNKNOWN_OUTPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 /** Resolve an Output (or a plain value holding Outputs) and record which parts are secret. */
 export async function resolveDeep(value: unknown, path = ""): Promise<ResolvedOutput> {
   if (pulumi.Output.isInstance(value)) {
     const output = value as pulumi.Output<unknown>;
+    // A value not known at preview never reaches `apply` callbacks: report the SDK's unknown marker.
+    if (!(await (output as unknown as { isKnown: Promise<boolean> }).isKnown)) {
+      return { value: UNKNOWN_OUTPUT, secretPaths: (await pulumi.isSecret(output)) ? [path] : [] };
+    }
     const [inner, secret] = await Promise.all([
       new Promise<unknown>((resolve) =>
         output.apply((v) => {
@@ -137,7 +148,8 @@ async function runRegistered(
   registrations: Promise<unknown>[],
 ): Promise<ProgramRun> {
   pulumi.runtime.setAllConfig(options.config);
-  await pulumi.runtime.setMocks(tracking, project, options.stack, false);
+  await pulumi.runtime.setMocks(tracking, project, options.stack, options.preview ?? false);
+  options.onMocksInstalled?.();
   const exported = options.loadProgram();
   const outputs: Record<string, ResolvedOutput> = {};
   const resolveAll = async (): Promise<void> => {
