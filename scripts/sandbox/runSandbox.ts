@@ -1,16 +1,24 @@
 /**
- * The whole flow offline: start the Entra emulator, run the real Pulumi program with its resources
- * applied to the emulator through Microsoft Graph, let the post-deploy check request and validate a
- * token exactly as under `pulumi up`, and hand back the outputs for the handoff sheet.
+ * The whole flow offline: start the Entra emulator, run the real Pulumi program as `pulumi up` does
+ * (refresh, then the steps the engine model decides, applied through Microsoft Graph), let the
+ * post-deploy check request and validate a token, and hand back the outputs for the handoff sheet.
+ *
+ * Without a state directory every run is a first `pulumi up` in a throwaway tenant. With one
+ * (`--state DIR`) the tenant, the clock and the stack's state live on in DIR: each run is the next
+ * `pulumi up` of the same stack, at the instant `--at` names.
  */
+import { randomUUID } from "node:crypto";
 import { CONFIG_NAMESPACE } from "../../contract/kinds";
 import { CmicError } from "../../contract/errors";
-import { randomUUID } from "node:crypto";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
 import { renderChecklist, type VerifyReport } from "../verify/report";
-import { checkJustDeployed, UNVERIFIED_DOMAIN, type BreakName } from "./graphMocks";
-import { DeployError, deployStack } from "./deployStack";
+import { runInstant, worldClock, type WorldClock } from "../world/clock";
+import { lockWorld, readWorld, writeWorld, type WorldData } from "../world/worldDir";
+import { UNVERIFIED_DOMAIN, type BreakName } from "./breaks";
+import { deployerGraph, updateStack, type EmulatorTenantAccess, type StackUpdate } from "./deployStack";
+import type { RefreshChange, Step } from "./engine/plan";
+import { checkJustDeployed } from "./postDeployCheck";
 
 export interface SandboxOptions {
   stack: string;
@@ -25,94 +33,201 @@ export interface SandboxOptions {
   loadProgram: () => Record<string, unknown>;
   /** Run the post-deploy check's real command line (the CLI) or in-process (default, gives `report`). */
   postDeployCheck?: "in-process" | "command";
-  /** Use this emulator instead of starting (and closing) one. */
+  /** Use this emulator instead of starting (and closing) one (throwaway worlds only). */
   emulator?: Emulator;
+  /** Keep the world (tenant, clock, stack state) in this directory. */
+  stateDir?: string;
+  /** `--at`: an ISO instant or +Nd/+Nh after the world's previous run. */
+  at?: string;
   /** Step and progress lines for the user. */
   log(line: string): void;
+  onStep?(step: Step): void;
+  onRefresh?(change: RefreshChange): void;
+}
+
+interface SandboxRun {
+  stack: string;
+  /** The world's clock at the start of the run. */
+  at: Date;
+  steps: Step[];
+  refreshed: RefreshChange[];
+  /** Who checked the token: the post-deploy check (the Command ran in this update) or the sandbox. */
+  checkedBy: "post-deploy check" | "sandbox" | null;
 }
 
 export type SandboxResult =
-  | { ok: true; outputs: StackOutputs; checklist: string; report: VerifyReport | null; created: number }
-  | { ok: false; error: Error; report: VerifyReport | null };
+  | (SandboxRun & { ok: true; outputs: StackOutputs; checklist: string; report: VerifyReport | null; created: number })
+  | (SandboxRun & { ok: false; error: Error; report: VerifyReport | null; outputs: StackOutputs | null });
+
+/** The emulated tenant has verified the stack's domain, as the customer's tenant must have. */
+function verifiedDomainOf(options: SandboxOptions): string | undefined {
+  return options.breakName === "domain" ? undefined : options.config[`${CONFIG_NAMESPACE}:verifiedDomain`] || undefined;
+}
+
+/** `--break domain` moves the stack to a domain the tenant has not verified. */
+function effectiveConfig(options: SandboxOptions): Record<string, string> {
+  return options.breakName === "domain" ? { ...options.config, [`${CONFIG_NAMESPACE}:verifiedDomain`]: UNVERIFIED_DOMAIN } : options.config;
+}
+
+async function openTenant(emulator: Emulator, world: WorldData | null, options: SandboxOptions): Promise<EmulatorTenantAccess> {
+  const verifiedDomain = verifiedDomainOf(options);
+  if (world) {
+    const tenant = { tenantId: world.tenantId, deployer: world.deployer };
+    // A setting that moves the stack to a domain the world has not verified yet: the admin verifies it first.
+    if (verifiedDomain) {
+      const domains = (await deployerGraph(emulator.url, tenant).api("/domains").get()) as { value: { id: string }[] };
+      if (!domains.value.some((domain) => domain.id.toLowerCase() === verifiedDomain.toLowerCase())) {
+        emulator.addDomain(world.tenantId, verifiedDomain, { verified: true });
+      }
+    }
+    return tenant;
+  }
+  const tenantId = options.config["azuread:tenantId"] || randomUUID();
+  return emulator.addTenant({
+    tenantId,
+    initialDomain: `sandbox${tenantId.slice(0, 8)}.onmicrosoft.com`,
+    verifiedDomains: verifiedDomain ? [verifiedDomain] : [],
+    displayName: `Sandbox tenant for stack ${options.stack}`,
+  });
+}
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
-  const tenantId = options.config["azuread:tenantId"] || randomUUID();
-  // The emulated tenant has verified the stack's domain, as the customer's tenant must have;
-  // `--break domain` moves the stack to a domain it has not verified instead.
-  const config =
-    options.breakName === "domain" ? { ...options.config, [`${CONFIG_NAMESPACE}:verifiedDomain`]: UNVERIFIED_DOMAIN } : options.config;
-  const verifiedDomain = options.breakName === "domain" ? undefined : options.config[`${CONFIG_NAMESPACE}:verifiedDomain`];
-  const emulator = options.emulator ?? (await startEmulator({ propagationDelayMs: options.propagationDelayMs }));
+  const release = options.stateDir ? lockWorld(options.stateDir) : () => undefined;
   try {
-    options.emulator?.setPropagationDelay(options.propagationDelayMs);
-    const tenant = emulator.addTenant({
-      tenantId,
-      initialDomain: `sandbox${tenantId.slice(0, 8)}.onmicrosoft.com`,
-      verifiedDomains: verifiedDomain ? [verifiedDomain] : [],
-      displayName: `Sandbox tenant for stack ${options.stack}`,
-    });
-    options.log(
-      `Entra emulator at ${emulator.url}: tenant ${tenant.tenantId}, verified domains ${tenant.verifiedDomains.join(", ")} (not ${UNVERIFIED_DOMAIN}).`,
-    );
-    options.log(
-      `Deploying stack '${options.stack}': the Pulumi program (index.ts) applies its resources through Microsoft Graph` +
-        (options.breakName ? `, broken on purpose: ${options.breakName}` : "") +
-        ". The post-deploy token check waits for the simulated propagation" +
-        ` (${(options.propagationDelayMs / 1000).toFixed(0)} s).`,
-    );
-    const deployed = await deployStack({
-      emulatorUrl: emulator.url,
-      tenant,
-      settings: config,
-      stack: options.stack,
-      breakName: options.breakName,
-      propagationWindowMs: options.propagationWindowMs,
-      postDeployCheck: options.postDeployCheck,
-      onProgress: (line) => options.log(`  … ${line}`),
-      loadProgram: options.loadProgram,
-    });
-    for (const created of deployed.created) options.log(`  + ${created.type.split(":").pop()} ${created.name}`);
-
-    if (deployed.checklist !== null) {
-      return {
-        ok: true,
-        outputs: deployed.outputs,
-        checklist: deployed.checklist,
-        report: deployed.checkReport,
-        created: deployed.created.length,
-      };
+    const world = options.stateDir ? readWorld(options.stateDir) : null;
+    const at = runInstant(options.at, world?.lastRunAt ? new Date(world.lastRunAt) : null, new Date());
+    const clock = worldClock(at);
+    const emulator =
+      options.emulator ??
+      (await startEmulator({
+        propagationDelayMs: options.propagationDelayMs,
+        clock: () => clock.now().getTime(),
+        ...(world ? { snapshot: world.emulator } : {}),
+      }));
+    try {
+      if (options.emulator) {
+        options.emulator.setPropagationDelay(options.propagationDelayMs);
+        options.emulator.setClock(() => clock.now().getTime());
+      }
+      return await deployAndCheck(options, emulator, world, clock);
+    } finally {
+      if (!options.emulator) await emulator.close();
     }
-    // The stack turns the post-deploy check off, or cannot run it (certificate without its key): the
-    // sandbox still proves a token before it says "green", or says why it cannot.
-    if (!deployed.outputs.clientSecret) {
-      return {
-        ok: false,
-        error: new CmicError(
-          "ERR_NO_TOKEN_CHECK",
-          "No token was checked: the stack has only a certificate credential and no private key for the check.",
-          { fix: "set cmic-entra-oauth:postDeployCertificateFile to a PEM with the connector's certificate and private key." },
-        ),
-        report: null,
-      };
-    }
-    options.log("Checking a token as CMiC will (the stack turns the post-deploy check off)…");
-    const report = await checkJustDeployed(deployed.outputs, null, {
-      authorityHost: emulator.url,
-      propagationWindowMs: options.propagationWindowMs,
-      hooks: { onProgress: (line) => options.log(`  … ${line}`) },
-    });
-    if (!report.ok)
-      return {
-        ok: false,
-        error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`),
-        report,
-      };
-    return { ok: true, outputs: deployed.outputs, checklist: renderChecklist(report), report, created: deployed.created.length };
-  } catch (error) {
-    // A failed deployment carries the post-deploy check's report, when there was one.
-    const report = error instanceof DeployError ? error.report : null;
-    return { ok: false, error: error instanceof Error ? error : new Error(String(error)), report };
   } finally {
-    if (!options.emulator) await emulator.close();
+    release();
   }
+}
+
+async function deployAndCheck(
+  options: SandboxOptions,
+  emulator: Emulator,
+  world: WorldData | null,
+  clock: WorldClock,
+): Promise<SandboxResult> {
+  const tenant = await openTenant(emulator, world, options);
+  const prior = world?.stacks[options.stack];
+  options.log(
+    `Entra emulator at ${emulator.url}: tenant ${tenant.tenantId}` +
+      (options.stateDir ? `, world ${options.stateDir} at ${clock.at.toISOString()}` : ` (not ${UNVERIFIED_DOMAIN})`) +
+      ".",
+  );
+  options.log(
+    `${prior ? "Updating" : "Deploying"} stack '${options.stack}': refresh, then the Pulumi program (index.ts) applies its changes through Microsoft Graph` +
+      (options.breakName ? `, broken on purpose: ${options.breakName}` : "") +
+      `. A new credential or policy waits for the simulated propagation (${(options.propagationDelayMs / 1000).toFixed(0)} s).`,
+  );
+  const update = await updateStack({
+    emulatorUrl: emulator.url,
+    tenant,
+    settings: effectiveConfig(options),
+    stack: options.stack,
+    state: prior?.state,
+    clock,
+    breakName: options.breakName,
+    propagationWindowMs: options.propagationWindowMs,
+    postDeployCheck: options.postDeployCheck,
+    onProgress: (line) => options.log(`  … ${line}`),
+    onStep: options.onStep,
+    onRefresh: options.onRefresh,
+    loadProgram: options.loadProgram,
+  });
+  if (options.stateDir) saveWorld(options.stateDir, world, emulator, tenant, options, clock, update);
+  return checkResult(options, emulator, clock, update);
+}
+
+/** The world after this run, also after a failed one: the state keeps every completed step. */
+function saveWorld(
+  dir: string,
+  world: WorldData | null,
+  emulator: Emulator,
+  tenant: EmulatorTenantAccess,
+  options: SandboxOptions,
+  clock: WorldClock,
+  update: StackUpdate,
+): void {
+  const at = clock.at.toISOString();
+  writeWorld(dir, {
+    format: "cmic-entra-oauth/world@1",
+    tenantId: tenant.tenantId,
+    deployer: tenant.deployer,
+    lastRunAt: at,
+    emulator: emulator.snapshot(),
+    stacks: { ...(world?.stacks ?? {}), [options.stack]: { config: options.config, lastRunAt: at, state: update.state } },
+  });
+}
+
+async function checkResult(options: SandboxOptions, emulator: Emulator, clock: WorldClock, update: StackUpdate): Promise<SandboxResult> {
+  const run = { stack: options.stack, at: clock.at, steps: update.steps, refreshed: update.refreshed };
+  const created = update.steps.filter((step) => step.op === "create").length;
+  if (!update.ok || !update.outputs) {
+    const error = update.error ?? new Error("The update produced no outputs.");
+    return {
+      ...run,
+      ok: false,
+      error,
+      report: update.checkReport,
+      outputs: null,
+      checkedBy: update.checklist !== null ? "post-deploy check" : null,
+    };
+  }
+  const outputs = update.outputs;
+  if (update.checklist !== null) {
+    return { ...run, ok: true, outputs, checklist: update.checklist, report: update.checkReport, created, checkedBy: "post-deploy check" };
+  }
+  // The post-deploy check did not run in this update (nothing it checks changed, or the stack
+  // turns it off, or it cannot sign in): the sandbox still proves a token before it says "green".
+  if (!outputs.clientSecret) {
+    return {
+      ...run,
+      ok: false,
+      outputs,
+      checkedBy: null,
+      error: new CmicError(
+        "ERR_NO_TOKEN_CHECK",
+        "No token was checked: the stack has only a certificate credential and no private key for the check.",
+        {
+          fix: "set cmic-entra-oauth:postDeployCertificateFile to a PEM with the connector's certificate and private key.",
+        },
+      ),
+      report: null,
+    };
+  }
+  options.log("Checking a token as CMiC will (the post-deploy check did not run in this update)…");
+  const report = await checkJustDeployed(outputs, null, {
+    authorityHost: emulator.url,
+    propagationWindowMs: options.propagationWindowMs,
+    now: () => clock.now(),
+    hooks: { onProgress: (line) => options.log(`  … ${line}`) },
+  });
+  if (!report.ok) {
+    return {
+      ...run,
+      ok: false,
+      outputs,
+      checkedBy: "sandbox",
+      error: new Error(`The token check failed: CMiC would reject this app's tokens.\n${renderChecklist(report)}`),
+      report,
+    };
+  }
+  return { ...run, ok: true, outputs, checklist: renderChecklist(report), report, created, checkedBy: "sandbox" };
 }
