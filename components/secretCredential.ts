@@ -2,6 +2,20 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as time from "@pulumiverse/time";
+import { graphDate } from "./graphDate";
+
+/**
+ * Days the secret stays valid after its rotation date. time.Rotating is re-read only when a run
+ * refreshes (every `pulumi up` here), so the new secret is issued by the first scheduled run after
+ * the rotation date, not at that instant: a secret ending ON the rotation date would have expired
+ * before that run (an outage between the two). Thirty days cover a monthly schedule with room.
+ */
+export const SECRET_OVERLAP_DAYS = 30;
+
+/** The secret's end date: the rotation date plus the overlap, as Graph writes dates (no fractional seconds). */
+export function secretEndDate(rotationRfc3339: string): string {
+  return graphDate(new Date(Date.parse(rotationRfc3339) + SECRET_OVERLAP_DAYS * 86_400_000));
+}
 
 export interface SecretCredential {
   rotation: time.Rotating;
@@ -23,7 +37,7 @@ export function createSecretCredential(
     {
       applicationId: input.applicationId,
       displayName: "CMiC connector (managed by Pulumi)",
-      endDate: rotation.rotationRfc3339,
+      endDate: rotation.rotationRfc3339.apply(secretEndDate),
       rotateWhenChanged: { rotation: rotation.id },
     },
     parent,

@@ -42,6 +42,10 @@ Checks that a deployed stack still matches Entra ID, in two layers:
 Which stacks:
   --stack NAME           one stack (repeat for several)
   --all                  every stack \`pulumi stack ls --json\` lists
+  --state DIR            the stacks of the local world of \`npm run sandbox -- --state DIR\` (all of
+                         them unless --stack names some): its emulated tenant is audited and the
+                         sandbox engine's preview is the Pulumi layer; no Pulumi CLI or tenant needed
+  --at WHEN              with --state: judge at this instant (ISO date or +Nd after the world's last run)
   --cwd DIR              the Pulumi project directory (default: current directory)
   --concurrency N        Pulumi previews at once (default ${DEFAULT_CONCURRENCY})
   --audit-concurrency N  Graph audits at once (default ${DEFAULT_AUDIT_CONCURRENCY})
@@ -86,14 +90,21 @@ const OPTIONS = {
   junit: { type: "string" },
   "request-timeout": { type: "string" },
   "stack-timeout": { type: "string" },
+  state: { type: "string" },
+  at: { type: "string" },
 } as const satisfies OptionSpecs;
 
 /** The engine's options from parsed flags; throws UsageError naming the mistake. */
 export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: NodeJS.ProcessEnv): DriftOptions {
   const stacks = (values.stack ?? []).map((s) => s.trim()).filter((s) => s !== "");
-  const all = values.all === true;
+  if (values.at !== undefined && values.state === undefined)
+    throw new UsageError("--at sets a local world's clock: give --state DIR with it.");
+  // A world's stacks are few and known: without --stack, check them all.
+  const all = values.all === true || (values.state !== undefined && stacks.length === 0);
   if (all && stacks.length > 0) throw new UsageError("Give either --stack NAME or --all, not both.");
   if (!all && stacks.length === 0) throw new UsageError("Say which stacks to check: --stack NAME (repeatable) or --all.");
+  if (values.state !== undefined && values.cwd !== undefined)
+    throw new UsageError("--cwd names a Pulumi project; a --state world needs none.");
   if (values["skip-preview"] && values["skip-audit"]) {
     throw new UsageError("--skip-preview and --skip-audit together leave nothing to check; drop one of them.");
   }
@@ -121,6 +132,7 @@ export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: Nod
     stackTimeoutMs:
       (numberOption("stack-timeout", values["stack-timeout"], { min: 10, max: 86_400, unit: "seconds" }) ??
         DEFAULT_STACK_TIMEOUT_MS / 1000) * 1000,
+    ...(values.state !== undefined ? { world: { dir: values.state, ...(values.at !== undefined ? { at: values.at } : {}) } } : {}),
   };
 }
 
@@ -159,6 +171,12 @@ export const driftCommand = defineCommand({
   async run(values, io) {
     const options = driftOptionsFrom(values, io.env);
     if (options.junitFile) prepareJunitDirectory(path.resolve(options.junitFile));
+    if (options.world) {
+      // The world's emulator serves HTTPS in this process: node must trust its CA from the start.
+      const { rerunTrustingEmulator } = await import("../shared/emulatorTrust");
+      const rerun = await rerunTrustingEmulator(io.env);
+      if (rerun !== null) return rerun;
+    }
     const { runDrift } = await import("./engine");
     const now = new Date();
     const { results, exitCode } = await runDrift(options, { env: io.env, progress: (line) => io.stderr(`${line}\n`), now });

@@ -6,11 +6,10 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { CmicError } from "../../contract/errors";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import { createDeployerCredential } from "../shared/credentials";
-import { createGraphClient } from "../shared/graphClient";
 import { createLimiter, type Limiter } from "../shared/limiter";
-import { readStackOutputsFromPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
-import { listStacks, previewStack, type PreviewOutcome } from "./pulumiPreview";
+import type { PulumiInvocation } from "../shared/stackOutputSources";
+import type { PreviewOutcome } from "./pulumiPreview";
+import { pulumiSource, type DriftStackSource } from "./stackSource";
 import { evaluateAudit, fetchAudit, type AuditFetch } from "./graphAudit";
 import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_STACK_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS } from "./defaults";
 import { DeadlineError, withDeadline } from "../shared/deadline";
@@ -44,9 +43,11 @@ export interface DriftOptions {
   requestTimeoutMs?: number;
   /** Each stack, both layers, must be judged within this long, else it is "could not check" (default 15 min). */
   stackTimeoutMs?: number;
+  /** Check the stacks of a local world (`--state DIR`) instead of Pulumi's, at the world's clock or `atWhen`. */
+  world?: { dir: string; at?: string };
 }
 
-function outputsErrorCheck(stack: string, error: unknown): DriftCheck {
+function outputsErrorCheck(stack: string, error: unknown, upCommand: string): DriftCheck {
   // Errors of this project carry their fix as a field; anything else gets the generic next step.
   const known = error instanceof CmicError;
   const message = known ? error.message : `reading the stack outputs failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -59,7 +60,7 @@ function outputsErrorCheck(stack: string, error: unknown): DriftCheck {
     message: `the Graph audit needs the stack outputs: ${message.split("\n")[0]}`,
     fix:
       (known ? error.fix : undefined) ??
-      `run \`pulumi stack output --json --stack ${stack}\` yourself to see why, or run \`pulumi up\` with this project's current version`,
+      `run \`pulumi stack output --json --stack ${stack}\` yourself to see why, or run \`${upCommand}\` with this project's current version`,
   };
   return {
     layer: "graph",
@@ -72,12 +73,11 @@ function outputsErrorCheck(stack: string, error: unknown): DriftCheck {
 
 export interface StackCheckContext {
   options: DriftOptions;
-  invocation: PulumiInvocation;
+  /** Where stacks, outputs, previews and Graph come from. */
+  source: DriftStackSource;
   /** Separate limits: a slow preview must not hold back the quick Graph audits, nor the reverse. */
   previewLimit: Limiter;
   auditLimit: Limiter;
-  /** Built once per run, only when the audit runs. */
-  graphClient: () => Client;
   now: Date;
 }
 
@@ -87,13 +87,12 @@ export interface StackCheckContext {
  * URN, which the preview knows.
  */
 export async function checkStack(stack: string, context: StackCheckContext): Promise<StackDriftResult> {
-  const { options, invocation } = context;
+  const { options, source } = context;
   const timeoutMs = options.stackTimeoutMs ?? DEFAULT_STACK_TIMEOUT_MS;
   const preview: Promise<PreviewOutcome | null> = options.skipPreview
     ? Promise.resolve(null)
     : context.previewLimit(() =>
-        // The child is stopped at the deadline too, so an abandoned preview does not run on.
-        withinStackDeadline(stack, "pulumi", timeoutMs, previewStack(stack, { ...invocation, timeoutMs }), (check) => ({
+        withinStackDeadline(stack, "pulumi", timeoutMs, source.preview(stack, timeoutMs), (check) => ({
           checks: [check],
           error: check.findings[0].message,
         })),
@@ -128,10 +127,10 @@ async function fetchForAudit(stack: string, context: StackCheckContext): Promise
   let outputs: StackOutputs;
   let client: Client;
   try {
-    outputs = await readStackOutputsFromPulumi(stack, { ...context.invocation, timeoutMs: requestTimeoutMs });
-    client = context.graphClient();
+    outputs = await context.source.readOutputs(stack, requestTimeoutMs);
+    client = context.source.graphClient();
   } catch (error) {
-    return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error)] } };
+    return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.upCommand(stack))] } };
   }
   return { outputs, result: await fetchAudit(stack, outputs, { client, requestTimeoutMs }) };
 }
@@ -194,12 +193,40 @@ export async function runDrift(
   io: { env?: NodeJS.ProcessEnv; progress?: (line: string) => void; now?: Date } = {},
 ): Promise<DriftRun> {
   const env = io.env ?? process.env;
+  let source: DriftStackSource;
+  if (options.world) {
+    const { openWorldSource } = await import("./worldSource");
+    try {
+      source = await openWorldSource(options.world.dir, options.world.at);
+    } catch (error) {
+      const results = [
+        error instanceof CmicError
+          ? fleetError(error.message, error.fix)
+          : fleetError(error instanceof Error ? error.message : String(error)),
+      ];
+      return { results, exitCode: fleetExitCode(results) };
+    }
+  } else {
+    const invocation: PulumiInvocation = { cwd: options.cwd, env };
+    source = pulumiSource(invocation, options.graphUrl, env);
+  }
+  try {
+    return await checkStacks(options, source, io);
+  } finally {
+    await source.close();
+  }
+}
+
+async function checkStacks(
+  options: DriftOptions,
+  source: DriftStackSource,
+  io: { progress?: (line: string) => void; now?: Date },
+): Promise<DriftRun> {
   const progress = io.progress ?? (() => undefined);
-  const invocation: PulumiInvocation = { cwd: options.cwd, env };
   let stacks = options.stacks;
   if (options.all) {
     try {
-      stacks = await listStacks(invocation);
+      stacks = await source.listStacks();
     } catch (error) {
       const results = [
         error instanceof CmicError
@@ -211,21 +238,21 @@ export async function runDrift(
     if (stacks.length === 0) {
       const results = [
         fleetError(
-          "`pulumi stack ls --json` lists no stacks.",
-          "run drift in the project directory (--cwd) with the backend the stacks live in (PULUMI_BACKEND_URL / `pulumi login`).",
+          options.world ? `The world in ${options.world.dir} holds no stack.` : "`pulumi stack ls --json` lists no stacks.",
+          options.world
+            ? `run \`npm run sandbox -- --state ${options.world.dir}\` first.`
+            : "run drift in the project directory (--cwd) with the backend the stacks live in (PULUMI_BACKEND_URL / `pulumi login`).",
         ),
       ];
       return { results, exitCode: fleetExitCode(results) };
     }
   }
-  let client: Client | undefined;
   const context: StackCheckContext = {
     options,
-    invocation,
+    source,
     previewLimit: createLimiter(options.concurrency),
     auditLimit: createLimiter(options.auditConcurrency),
     now: io.now ?? new Date(),
-    graphClient: () => (client ??= createGraphClient({ credential: createDeployerCredential(env), graphUrl: options.graphUrl })),
   };
   let done = 0;
   const pending = new Set(stacks);

@@ -199,19 +199,27 @@ const STACK_TYPE = "pulumi:pulumi:Stack";
  * `--refresh` matters: a change made in the portal is not in the state, so a plain `pulumi up`
  * compares the program with the stale state, sees nothing to do and leaves the drift in place.
  */
-function upCommand(stack: string): string {
-  return `pulumi up --refresh --stack ${stack}`;
+/** The commands a finding's fix names: a real stack's, or a local world's (`--state DIR`). */
+export interface FixCommands {
+  up(stack: string): string;
+  handoff(stack: string): string;
 }
 
-function handoffHint(stack: string, type: string): string {
+export const PULUMI_FIX_COMMANDS: FixCommands = {
+  up: (stack) => `pulumi up --refresh --stack ${stack}`,
+  handoff: (stack) => `npm run handoff -- --stack ${stack}`,
+};
+
+function handoffHint(stack: string, type: string, commands: FixCommands): string {
   // A new application or secret means new values for CMiC and the connector.
   return /application:Application$|applicationPassword|applicationCertificate|servicePrincipal:ServicePrincipal$/.test(type)
-    ? `, then give CMiC and the connector the new values (\`npm run handoff -- --stack ${stack}\`)`
+    ? `, then give CMiC and the connector the new values (\`${commands.handoff(stack)}\`)`
     : "";
 }
 
 /** The findings of one changed step: one per changed property where the digest names them. */
-export function findingsForStep(stack: string, step: PreviewStep): DriftFinding[] {
+export function findingsForStep(stack: string, step: PreviewStep, commands: FixCommands = PULUMI_FIX_COMMANDS): DriftFinding[] {
+  const upCommand = commands.up;
   const { type } = parseUrn(step.urn);
   const resource = resourceLabel(step.urn);
   const base = { stack, layer: "pulumi" as const, severity: "drift" as const, resource };
@@ -227,7 +235,7 @@ export function findingsForStep(stack: string, step: PreviewStep): DriftFinding[
             id: "pulumi.rotationDue",
             message:
               "the client secret's rotation date has passed: the next `pulumi up` issues a new secret (the current one has expired or is about to)",
-            fix: `run \`pulumi up --stack ${stack}\` to issue the new secret, then give it to the connector admin (\`npm run handoff -- --stack ${stack} --reveal\`)`,
+            fix: `run \`${commands.up(stack)}\` to issue the new secret, then give it to the connector admin (\`${commands.handoff(stack)} --reveal\`)`,
           },
         ];
       }
@@ -236,7 +244,7 @@ export function findingsForStep(stack: string, step: PreviewStep): DriftFinding[
           ...base,
           id: "pulumi.missing",
           message: "is in the program but no longer exists in Entra (deleted outside Pulumi); `pulumi up` would create it again",
-          fix: `find out who deleted it (Entra audit log), then run \`${upCommand(stack)}\`${handoffHint(stack, type)}`,
+          fix: `find out who deleted it (Entra audit log), then run \`${upCommand(stack)}\`${handoffHint(stack, type, commands)}`,
         },
       ];
     case "delete":
@@ -262,7 +270,7 @@ export function findingsForStep(stack: string, step: PreviewStep): DriftFinding[
     : [...new Set([...(step.replaceReasons ?? []), ...(step.diffReasons ?? [])])].sort();
   const rootStack = type === STACK_TYPE;
   const fix = replacing
-    ? `run \`${upCommand(stack)}\` to recreate it as the program says${handoffHint(stack, type)}`
+    ? `run \`${upCommand(stack)}\` to recreate it as the program says${handoffHint(stack, type, commands)}`
     : rootStack
       ? `run \`${upCommand(stack)}\` so the stack outputs match the program`
       : `run \`${upCommand(stack)}\` to restore the value from the program (if the change was wanted, put it in the stack config or program first)`;
@@ -324,7 +332,7 @@ function errorCheck(stack: string, message: string, fix: string): DriftCheck {
  * Turn a finished `pulumi preview --refresh --expect-no-changes --json` into checks. Decides from the
  * digest, uses the exit code only to tell "the CLI failed" from "the CLI found changes".
  */
-export function interpretPreview(stack: string, run: PreviewRun): PreviewOutcome {
+export function interpretPreview(stack: string, run: PreviewRun, commands: FixCommands = PULUMI_FIX_COMMANDS): PreviewOutcome {
   const digest = parsePreviewDigest(run.stdout);
   const stderr = lastLines(run.stderr);
   if (digest === null) {
@@ -339,7 +347,7 @@ export function interpretPreview(stack: string, run: PreviewRun): PreviewOutcome
   let changed = 0;
   for (const step of digest.steps) {
     // `--show-replacement-steps` or refresh can list one URN twice; one check per resource.
-    const findings = UNCHANGED_OPS.has(step.op) ? [] : findingsForStep(stack, step);
+    const findings = UNCHANGED_OPS.has(step.op) ? [] : findingsForStep(stack, step, commands);
     changed += findings.length > 0 ? 1 : 0;
     const existing = checks.find((c) => c.id === "pulumi.resource" && c.resource === resourceLabel(step.urn));
     if (existing) {
@@ -372,7 +380,7 @@ export function interpretPreview(stack: string, run: PreviewRun): PreviewOutcome
           severity: "drift",
           resource: `stack ${stack}`,
           message: `the preview reports changes (${what}) without naming the resources`,
-          fix: `run \`pulumi preview --refresh --diff --stack ${stack}\` to see them, then \`${upCommand(stack)}\``,
+          fix: `run \`pulumi preview --refresh --diff --stack ${stack}\` to see them, then \`${commands.up(stack)}\``,
         },
       ],
     });

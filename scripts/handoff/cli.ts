@@ -3,17 +3,19 @@
  * for the CMiC admin and the connector admin, from a stack's outputs. The secret is masked unless
  * --reveal is given; a revealed sheet written with --out is created readable by its owner only.
  */
-import { closeSync, constants, fchmodSync, openSync, writeSync } from "node:fs";
 import { CmicError, UsageError } from "../../contract/errors";
 import { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 import type { StackOutputs } from "../../contract/stackOutputs";
+import { writeOwnerOnly } from "../shared/ownerOnlyFile";
 import { defineCommand, runWhenMain } from "../shared/cli";
 import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi } from "../shared/stackOutputSources";
 import { renderHandoffSheet } from "./sheet";
 
-const HELP = `Usage: npm run handoff -- (--stack NAME | --outputs FILE) [--reveal] [--out FILE]
+const HELP = `Usage: npm run handoff -- (--stack NAME | --outputs FILE | --state DIR [--stack NAME]) [--reveal] [--out FILE]
 
   --stack NAME     read the outputs of a Pulumi stack (pulumi stack output --json)
+  --state DIR      read them from the local world of npm run sandbox -- --state DIR
+                   (--stack names its stack when it holds several)
   --outputs FILE   read outputs saved with: pulumi stack output --json --show-secrets > FILE
                    (without either, $${STACK_OUTPUTS_ENV} holds the outputs JSON)
   --reveal         print the client secret (otherwise: its 3-character hint from a saved
@@ -32,12 +34,20 @@ export const handoffCommand = defineCommand({
     outputs: { type: "string" },
     reveal: { type: "boolean" },
     out: { type: "string" },
+    state: { type: "string" },
   },
   async run(values, io, context) {
     if (values.stack && values.outputs) throw new UsageError("Give either --stack or --outputs, not both.");
+    if (values.state && values.outputs) throw new UsageError("Give either --state or --outputs, not both.");
     const reveal = values.reveal === true;
     let outputs: StackOutputs | null;
-    if (values.stack) outputs = await readStackOutputsFromPulumi(values.stack, { showSecrets: reveal, env: io.env });
+    let stack = values.stack ?? null;
+    if (values.state) {
+      const { requireWorld, worldStackOutputs } = await import("../world/worldDir");
+      const selected = worldStackOutputs(requireWorld(values.state), values.state, values.stack);
+      outputs = selected.outputs;
+      stack = selected.name;
+    } else if (values.stack) outputs = await readStackOutputsFromPulumi(values.stack, { showSecrets: reveal, env: io.env });
     else if (values.outputs) outputs = await readStackOutputsFromFile(values.outputs);
     else outputs = readStackOutputsFromEnv(io.env);
     if (!outputs) {
@@ -54,9 +64,9 @@ export const handoffCommand = defineCommand({
     }
     // Masked unless revealed: without --reveal the secret must not appear anywhere, not even in an error.
     if (!reveal) context.addSecret(secret);
-    const sheet = renderHandoffSheet(outputs, { stack: values.stack ?? null, reveal, generatedAt: new Date() });
+    const sheet = renderHandoffSheet(outputs, { stack, stateDir: values.state ?? null, reveal, generatedAt: new Date() });
     if (values.out) {
-      writeOwnerOnly(values.out, sheet);
+      writeOwnerOnly(values.out, sheet, "--out");
       io.stderr(`Handoff sheet written to ${values.out}${reveal ? " (contains the client secret)" : ""}.\n`);
     } else {
       io.stdout(sheet);
@@ -64,29 +74,5 @@ export const handoffCommand = defineCommand({
     return 0;
   },
 });
-
-/**
- * Write a file readable by its owner only. The mode given to open() applies only when the file is
- * created, so an existing (e.g. 0644) file is narrowed before the secret is written into it. A
- * symbolic link is refused (O_NOFOLLOW), so the secret cannot be steered into the link's target.
- */
-function writeOwnerOnly(file: string, contents: string): void {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CmicError("ERR_OUT_FILE", `cannot write --out ${file} (${code === "ELOOP" ? "it is a symbolic link" : (code ?? "error")}).`, {
-      fix: "pass a regular file path you own; an existing symbolic link is never followed.",
-      cause: error,
-    });
-  }
-  try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, contents);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 runWhenMain(module, handoffCommand);

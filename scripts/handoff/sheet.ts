@@ -7,6 +7,8 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 export interface HandoffSheetOptions {
   /** Stack the values come from, to name it and to print follow-up commands. */
   stack: string | null;
+  /** The local world the stack lives in (`--state DIR`): follow-up commands then read it, not the Pulumi CLI. */
+  stateDir?: string | null;
   /** Print the client secret; otherwise only Entra's 3-character hint is shown. */
   reveal: boolean;
   generatedAt: Date;
@@ -23,12 +25,14 @@ function row(field: string, value: string): string {
 }
 
 export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetOptions): string {
-  const stackArg = options.stack ? ` -- --stack ${options.stack}` : "";
+  const worldArg = options.stateDir ? ` --state ${options.stateDir}` : "";
+  const stackArg = options.stack ? ` --${worldArg} --stack ${options.stack}` : worldArg ? ` --${worldArg}` : "";
   const registration = outputs.cmicRegistration;
   const lines: string[] = [
     `# CMiC integration handoff: ${registration.description}`,
     "",
-    `Generated ${options.generatedAt.toISOString()}${options.stack ? ` from Pulumi stack \`${options.stack}\`` : ""}. ` +
+    `Generated ${options.generatedAt.toISOString()}${options.stack ? ` from ${options.stateDir ? "sandbox" : "Pulumi"} stack \`${options.stack}\`` : ""}` +
+      `${options.stateDir ? ` of the local world \`${options.stateDir}\`` : ""}. ` +
       `Entra tenant \`${outputs.tenantId}\`.`,
     "",
     "## 1. CMiC administrator: API Security → Application Registration",

@@ -14,10 +14,12 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
 import { renderChecklist, type VerifyReport } from "../verify/report";
 import { runInstant, worldClock, type WorldClock } from "../world/clock";
-import { lockWorld, readWorld, writeWorld, type WorldData } from "../world/worldDir";
+import { openWorld } from "../world/session";
+import type { WorldData } from "../world/worldDir";
 import { UNVERIFIED_DOMAIN, type BreakName } from "./breaks";
 import { deployerGraph, updateStack, type EmulatorTenantAccess, type StackUpdate } from "./deployStack";
 import type { RefreshChange, Step } from "./engine/plan";
+import type { StackState } from "./engine/state";
 import { checkJustDeployed } from "./postDeployCheck";
 
 export interface SandboxOptions {
@@ -92,40 +94,44 @@ async function openTenant(emulator: Emulator, world: WorldData | null, options: 
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
-  const release = options.stateDir ? lockWorld(options.stateDir) : () => undefined;
-  try {
-    const world = options.stateDir ? readWorld(options.stateDir) : null;
-    const at = runInstant(options.at, world?.lastRunAt ? new Date(world.lastRunAt) : null, new Date());
-    const clock = worldClock(at);
-    const emulator =
-      options.emulator ??
-      (await startEmulator({
-        propagationDelayMs: options.propagationDelayMs,
-        clock: () => clock.now().getTime(),
-        ...(world ? { snapshot: world.emulator } : {}),
-      }));
+  if (options.stateDir) {
+    const session = await openWorld(options.stateDir, { at: options.at, write: true, propagationDelayMs: options.propagationDelayMs });
     try {
-      if (options.emulator) {
-        options.emulator.setPropagationDelay(options.propagationDelayMs);
-        options.emulator.setClock(() => clock.now().getTime());
-      }
-      return await deployAndCheck(options, emulator, world, clock);
+      const tenant = await openTenant(session.emulator, session.world, options);
+      return await deployAndCheck(options, session.emulator, tenant, session.world?.stacks[options.stack]?.state, session.clock, (update) =>
+        // Saved after a failed update too: the state keeps every completed step.
+        session.save(tenant, {
+          ...(session.world?.stacks ?? {}),
+          [options.stack]: { config: options.config, lastRunAt: session.clock.at.toISOString(), state: update.state },
+        }),
+      );
     } finally {
-      if (!options.emulator) await emulator.close();
+      await session.close();
     }
+  }
+  const clock = worldClock(runInstant(options.at, null, new Date()));
+  const emulator =
+    options.emulator ?? (await startEmulator({ propagationDelayMs: options.propagationDelayMs, clock: () => clock.now().getTime() }));
+  try {
+    if (options.emulator) {
+      options.emulator.setPropagationDelay(options.propagationDelayMs);
+      options.emulator.setClock(() => clock.now().getTime());
+    }
+    const tenant = await openTenant(emulator, null, options);
+    return await deployAndCheck(options, emulator, tenant, undefined, clock, () => undefined);
   } finally {
-    release();
+    if (!options.emulator) await emulator.close();
   }
 }
 
 async function deployAndCheck(
   options: SandboxOptions,
   emulator: Emulator,
-  world: WorldData | null,
+  tenant: EmulatorTenantAccess,
+  prior: StackState | undefined,
   clock: WorldClock,
+  save: (update: StackUpdate) => void,
 ): Promise<SandboxResult> {
-  const tenant = await openTenant(emulator, world, options);
-  const prior = world?.stacks[options.stack];
   options.log(
     `Entra emulator at ${emulator.url}: tenant ${tenant.tenantId}` +
       (options.stateDir ? `, world ${options.stateDir} at ${clock.at.toISOString()}` : ` (not ${UNVERIFIED_DOMAIN})`) +
@@ -141,7 +147,7 @@ async function deployAndCheck(
     tenant,
     settings: effectiveConfig(options),
     stack: options.stack,
-    state: prior?.state,
+    state: prior,
     clock,
     breakName: options.breakName,
     propagationWindowMs: options.propagationWindowMs,
@@ -151,29 +157,8 @@ async function deployAndCheck(
     onRefresh: options.onRefresh,
     loadProgram: options.loadProgram,
   });
-  if (options.stateDir) saveWorld(options.stateDir, world, emulator, tenant, options, clock, update);
+  save(update);
   return checkResult(options, emulator, clock, update);
-}
-
-/** The world after this run, also after a failed one: the state keeps every completed step. */
-function saveWorld(
-  dir: string,
-  world: WorldData | null,
-  emulator: Emulator,
-  tenant: EmulatorTenantAccess,
-  options: SandboxOptions,
-  clock: WorldClock,
-  update: StackUpdate,
-): void {
-  const at = clock.at.toISOString();
-  writeWorld(dir, {
-    format: "cmic-entra-oauth/world@1",
-    tenantId: tenant.tenantId,
-    deployer: tenant.deployer,
-    lastRunAt: at,
-    emulator: emulator.snapshot(),
-    stacks: { ...(world?.stacks ?? {}), [options.stack]: { config: options.config, lastRunAt: at, state: update.state } },
-  });
 }
 
 async function checkResult(options: SandboxOptions, emulator: Emulator, clock: WorldClock, update: StackUpdate): Promise<SandboxResult> {

@@ -93,7 +93,7 @@ export const withEmulatorCaCommand = defineCommand({
 });
 
 /** Start the command with the inherited terminal and wait for it; a signal it dies of is passed on. */
-function runChild(command: readonly string[], env: NodeJS.ProcessEnv): Promise<ExitStatus> {
+export function runChild(command: readonly string[], env: NodeJS.ProcessEnv): Promise<ExitStatus> {
   const [program, ...args] = command;
   const child = spawn(resolveCommand(program), args, { stdio: "inherit", shell: false, env });
 

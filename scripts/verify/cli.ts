@@ -37,6 +37,9 @@ claim, and a note on CMiC's IP check. Each failure names its cause and the fix.
 
 Where the app's values come from: one of
   --stack NAME                 read \`pulumi stack output --json --show-secrets\` of the stack
+  --state DIR                  a local world of \`npm run sandbox -- --state DIR\` (--stack names its
+                               stack when it holds several): the token is requested from that
+                               world's emulated tenant, at its clock
   --outputs FILE               a saved copy of that JSON
   $CMIC_STACK_OUTPUTS          the same JSON in the environment (used by the post-deploy check;
                                read only without --stack and --outputs)
@@ -69,6 +72,8 @@ Other options:
   --just-deployed              the app, a credential or the policy changed just now: start the
                                propagation window now (the post-deploy check of \`pulumi up\` sets it)
   --timeout SECONDS            overall time limit (default: rest of the window + 60)
+  --at WHEN                    judge the token as at this instant (ISO date, or +Nd after the
+                               world's last run with --state; or $CMIC_CHECK_AT)
   --json                       print { ok, checks: [{ id, ok, detail, fix? }], token: { header, claims } }
 
 Exit status: 0 every check passed, 1 a check failed (including Entra errors) or the stack's
@@ -96,6 +101,8 @@ const OPTIONS = {
   timeout: { type: "string" },
   "propagation-window": { type: "string" },
   "just-deployed": { type: "boolean" },
+  state: { type: "string" },
+  at: { type: "string" },
 } as const satisfies OptionSpecs;
 
 type Flags = ParsedOptions<typeof OPTIONS>;
@@ -148,8 +155,16 @@ function httpsUrl(flag: string, value: string | undefined): string | undefined {
   return value;
 }
 
-async function loadOutputs(flags: Flags, env: NodeJS.ProcessEnv): Promise<StackOutputs | null> {
+/** A local world opened for this check (`--state DIR`): its outputs, emulator and clock. */
+export interface VerifyWorld {
+  outputs: StackOutputs;
+  authorityHost: string;
+  now(): Date;
+}
+
+async function loadOutputs(flags: Flags, env: NodeJS.ProcessEnv, world: VerifyWorld | null): Promise<StackOutputs | null> {
   if (flags.stack && flags.outputs) throw new UsageError("Pass either --stack or --outputs, not both.");
+  if (world) return world.outputs;
   if (flags.stack) return readStackOutputsFromPulumi(flags.stack, { showSecrets: true, env });
   if (flags.outputs) return readStackOutputsFromFile(flags.outputs);
   return readStackOutputsFromEnv(env);
@@ -203,6 +218,8 @@ export async function verifyInputFromFlags(
   flags: Flags,
   env: NodeJS.ProcessEnv,
   stdin: NodeJS.ReadableStream,
+  world: VerifyWorld | null = null,
+  now: () => Date = () => new Date(),
 ): Promise<{ input: VerifyInput; json: boolean }> {
   if (flags["expect-cmicuser"] !== undefined && flags["no-cmicuser"]) {
     throw new UsageError("Pass either --expect-cmicuser VALUE or --no-cmicuser, not both.");
@@ -210,7 +227,7 @@ export async function verifyInputFromFlags(
   if (flags.deployment !== undefined && !isOneOf(DEPLOYMENTS, flags.deployment)) {
     throw new UsageError(`--deployment must be enterprise or cloud, got "${flags.deployment}".`);
   }
-  const outputs = await loadOutputs(flags, env);
+  const outputs = await loadOutputs(flags, env, world);
   const handedOver = readPostDeployCheckEnv(env);
 
   const tenantId = required("the tenant id", flags["tenant-id"] ?? outputs?.tenantId, "--tenant-id");
@@ -243,7 +260,7 @@ export async function verifyInputFromFlags(
     claimName: flags["claim-name"],
     credential,
     token,
-    authorityHost: httpsUrl("authority-host", flags["authority-host"] || handedOver.authorityHost || undefined),
+    authorityHost: world?.authorityHost ?? httpsUrl("authority-host", flags["authority-host"] || handedOver.authorityHost || undefined),
     cmicUrl: httpsUrl("cmic-url", flags["cmic-url"]),
     timeoutMs: positiveSeconds("timeout", flags.timeout),
     propagationWindowMs: positiveSeconds(
@@ -251,7 +268,7 @@ export async function verifyInputFromFlags(
       flags["propagation-window"] || handedOver.propagationWindowSeconds || undefined,
       true,
     ),
-    propagationWindowStart: flags["just-deployed"] ? new Date() : undefined,
+    propagationWindowStart: flags["just-deployed"] ? now() : undefined,
   };
   if (outputs) {
     const { verifyInputFromOutputs } = await import("./runner");
@@ -288,13 +305,47 @@ export const verifyCommand = defineCommand({
     redact: (text, secrets) => redact(text, secrets),
   },
   async run(flags, io, context) {
-    const { input, json } = await verifyInputFromFlags(flags, io.env, io.stdin);
-    context.addSecret(input.credential?.kind === "secret" ? input.credential.clientSecret : null);
-    context.addSecret(input.token);
-    const { runVerification } = await import("./runner");
-    const report = await runVerification(input, { onProgress: (line) => io.stderr(`${line}\n`) });
-    io.stdout(`${json ? renderJson(report) : renderChecklist(report)}\n`);
-    return report.ok ? 0 : 1;
+    if (flags.state !== undefined) {
+      for (const flag of ["outputs", "authority-host"] as const) {
+        if (flags[flag] !== undefined)
+          throw new UsageError(`--${flag} does not go with --state (the world holds the outputs and serves Entra).`);
+      }
+      // The world's emulator serves HTTPS in this process: node must trust its CA from the start.
+      const { rerunTrustingEmulator } = await import("../shared/emulatorTrust");
+      const rerun = await rerunTrustingEmulator(io.env);
+      if (rerun !== null) return rerun;
+    }
+    const session = flags.state !== undefined ? await (await import("../world/session")).openWorldForReading(flags.state, flags.at) : null;
+    try {
+      let world: VerifyWorld | null = null;
+      let now: () => Date;
+      if (session) {
+        const { worldStackOutputs } = await import("../world/worldDir");
+        const { outputs } = worldStackOutputs(session.world, session.dir, flags.stack);
+        world = { outputs, authorityHost: session.emulator.url, now: () => session.clock.now() };
+        now = world.now;
+      } else {
+        const at = flags.at ?? readPostDeployCheckEnv(io.env).checkAt ?? undefined;
+        const { runInstant, worldClock } = await import("../world/clock");
+        const clock = worldClock(runInstant(at, null, new Date()));
+        now = () => clock.now();
+      }
+      const { input, json } = await verifyInputFromFlags(
+        { ...flags, stack: session ? undefined : flags.stack },
+        io.env,
+        io.stdin,
+        world,
+        now,
+      );
+      context.addSecret(input.credential?.kind === "secret" ? input.credential.clientSecret : null);
+      context.addSecret(input.token);
+      const { runVerification } = await import("./runner");
+      const report = await runVerification(input, { onProgress: (line) => io.stderr(`${line}\n`), now: () => now().getTime() });
+      io.stdout(`${json ? renderJson(report) : renderChecklist(report)}\n`);
+      return report.ok ? 0 : 1;
+    } finally {
+      await session?.close();
+    }
   },
 });
 

@@ -11,6 +11,7 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
 import { CmicError, EXIT_FAILED, EXIT_USAGE } from "../../contract/errors";
+import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
 import { parseStackState, StackStateFormatError, type StackState } from "../sandbox/engine/state";
 
 export const WORLD_FORMAT = "cmic-entra-oauth/world@1";
@@ -70,7 +71,8 @@ export function readWorld(dir: string): WorldData | null {
   if (data === null || typeof data !== "object") throw formatError(dir, "not an object.");
   if (data.format !== WORLD_FORMAT) throw formatError(dir, `format is ${JSON.stringify(data.format)}, expected "${WORLD_FORMAT}".`);
   if (typeof data.tenantId !== "string") throw formatError(dir, "tenantId is missing.");
-  if (typeof data.deployer?.clientId !== "string" || typeof data.deployer.clientSecret !== "string") throw formatError(dir, "deployer is missing.");
+  if (typeof data.deployer?.clientId !== "string" || typeof data.deployer.clientSecret !== "string")
+    throw formatError(dir, "deployer is missing.");
   if (data.lastRunAt !== null && (typeof data.lastRunAt !== "string" || Number.isNaN(Date.parse(data.lastRunAt)))) {
     throw formatError(dir, "lastRunAt is not a date.");
   }
@@ -86,7 +88,14 @@ export function readWorld(dir: string): WorldData | null {
       throw error;
     }
   }
-  return { format: WORLD_FORMAT, tenantId: data.tenantId, deployer: data.deployer, lastRunAt: data.lastRunAt ?? null, emulator: data.emulator, stacks };
+  return {
+    format: WORLD_FORMAT,
+    tenantId: data.tenantId,
+    deployer: data.deployer,
+    lastRunAt: data.lastRunAt ?? null,
+    emulator: data.emulator,
+    stacks,
+  };
 }
 
 /** Read a world that must exist (verify, handoff, drift, the emulator). */
@@ -174,4 +183,17 @@ export function lockWorld(dir: string): () => void {
     }
   }
   throw new WorldError("ERR_WORLD_LOCKED", `Could not take the lock ${lock}.`, `delete ${lock} if no run is using the world.`);
+}
+
+/** A stack of the world with its last outputs, for verify, handoff, drift and portal changes. */
+export function worldStackOutputs(world: WorldData, dir: string, stack: string | undefined): { name: string; outputs: StackOutputs } {
+  const selected = selectWorldStack(world, dir, stack);
+  if (Object.keys(selected.stack.state.outputs).length === 0) {
+    throw new WorldError(
+      "ERR_WORLD_STACK",
+      `Stack '${selected.name}' in ${dir} has no outputs: its first run did not finish.`,
+      `run \`npm run sandbox -- --state ${dir} --stack ${selected.name}\` until it is green.`,
+    );
+  }
+  return { name: selected.name, outputs: parseStackOutputs(selected.stack.state.outputs) };
 }

@@ -53,6 +53,13 @@ async function deploy(
 
 const types = (resources: RecordedResource[]) => resources.map((resource) => resource.type).sort();
 
+
+/** The instant 30 days after an RFC 3339 date, written as Graph writes dates (whole seconds). */
+function thirtyDaysAfter(rfc3339: string): string {
+  const [date, time] = new Date(Date.parse(rfc3339) + 30 * 24 * 3600 * 1000).toISOString().split("T");
+  return `${date}T${time.slice(0, 8)}Z`;
+}
+
 describe("an enterprise stack with a client secret (the default shape)", () => {
   let run: ProgramRun;
   let mocks: RecordingMocks;
@@ -107,15 +114,17 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
     expect(mocks.only(T.sp).inputs).toMatchObject({ clientId: mocks.only(T.app).state.clientId, owners: [OWNER] });
   });
 
-  it("anchors the secret's end date on a rotation resource, not on the clock", () => {
+  it("anchors the secret's end date on a rotation resource, 30 days past the rotation date, not on the clock", () => {
     const rotation = mocks.only(T.rotation);
     expect(rotation.inputs).toEqual({ rotationDays: 180 });
     const password = mocks.only(T.password);
+    // Still valid when the first scheduled run after the rotation date issues the next secret.
     expect(password.inputs).toMatchObject({
       applicationId: mocks.only(T.app).id,
-      endDate: rotation.state.rotationRfc3339,
+      endDate: thirtyDaysAfter(String(rotation.state.rotationRfc3339)),
       rotateWhenChanged: { rotation: rotation.id },
     });
+    expect(String(password.inputs.endDate)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
   it("assigns a claims-mapping policy emitting cmicuser = the plain username", () => {
@@ -161,7 +170,7 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
       },
       claimsMappingPolicyId: String(mocks.only(T.policy).id).split("/").pop(),
       credentialKeyIds: [mocks.only(T.password).state.keyId],
-      secretExpiresAt: mocks.only(T.rotation).state.rotationRfc3339,
+      secretExpiresAt: thirtyDaysAfter(String(mocks.only(T.rotation).state.rotationRfc3339)),
     });
     // The outputs are exactly what verify, handoff and drift read back.
     expect(parseStackOutputs(outputs).scope).toBe(`${identifierUri}/.default`);

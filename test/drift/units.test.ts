@@ -21,6 +21,7 @@ import {
 import { claimsMappingDefinition } from "../../components/claimsMapping";
 import { FIXTURE_STACKS, parseXml } from "../support/drift";
 import { createLimiter } from "../../scripts/shared/limiter";
+import { pulumiSource } from "../../scripts/drift/stackSource";
 import { checkStack, type DriftOptions } from "../../scripts/drift/engine";
 import { PulumiNotFoundError } from "../../scripts/shared/pulumiCli";
 
@@ -316,14 +317,17 @@ describe("checkStack (the engine)", () => {
   };
 
   test("unreadable outputs are 'could not check', with the fix taken from the error's field", async () => {
+    const source = pulumiSource({ pulumiCommand: path.join(FIXTURE_STACKS, "no-such-pulumi-binary") }, "https://graph.microsoft.com", {});
     const result = await checkStack("acme", {
       options,
-      invocation: { pulumiCommand: path.join(FIXTURE_STACKS, "no-such-pulumi-binary") },
+      source: {
+        ...source,
+        graphClient: () => {
+          throw new Error("the audit must not reach Graph without outputs");
+        },
+      },
       previewLimit: createLimiter(1),
       auditLimit: createLimiter(1),
-      graphClient: () => {
-        throw new Error("the audit must not reach Graph without outputs");
-      },
       now: new Date(),
     });
     expect(result.status).toBe("error");
