@@ -7,7 +7,8 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { CmicError } from "../../contract/errors";
-import { deployerGraph, updateStack } from "../sandbox/deployStack";
+import { updateStack } from "../sandbox/deployStack";
+import { deployerGraph } from "../world/deployerGraph";
 import { changeSummary, type Step } from "../sandbox/engine/plan";
 import type { ResourceRecord } from "../sandbox/engine/state";
 import { loadProjectProgram } from "../sandbox/programLoader";

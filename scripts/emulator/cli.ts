@@ -26,6 +26,10 @@ Serves a local stand-in for Entra ID and Microsoft Graph over HTTPS with one ten
   --tenant-id GUID             tenant id (default: random)
   --domain NAME                initial domain (default contoso.onmicrosoft.com)
   --verified-domain NAME       an extra verified domain (repeatable)
+  --state DIR                  serve the local world of \`npm run sandbox -- --state DIR\` (its tenant,
+                               apps and clock) instead of a new tenant; changes made through it
+                               are saved to DIR. Not with --tenant-id / --domain / --verified-domain.
+  --at WHEN                    with --state: the world's clock (ISO date or +Nd after its last run)
 `;
 
 const OPTIONS = {
@@ -34,6 +38,8 @@ const OPTIONS = {
   "tenant-id": { type: "string" },
   domain: { type: "string" },
   "verified-domain": { type: "string", multiple: true },
+  state: { type: "string" },
+  at: { type: "string" },
 } as const satisfies OptionSpecs;
 
 export interface EmulatorCliOptions {
@@ -42,6 +48,8 @@ export interface EmulatorCliOptions {
   tenantId?: string;
   domain: string;
   verifiedDomains: string[];
+  /** Serve this local world (`--state DIR`) at its clock or `at`. */
+  world?: { dir: string; at?: string };
   help: boolean;
 }
 
@@ -74,6 +82,14 @@ function emulatorOptionsFrom(values: ParsedOptions<typeof OPTIONS>, help: boolea
   for (const raw of values["verified-domain"] ?? []) {
     if (!DOMAIN.test(raw)) throw new UsageError(`--verified-domain must be a domain name such as contoso.com (got "${raw}").`);
     options.verifiedDomains.push(raw.toLowerCase());
+  }
+  if (values.state !== undefined) {
+    for (const flag of ["tenant-id", "domain", "verified-domain"] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --state: the world already has its tenant.`);
+    }
+    options.world = { dir: values.state, ...(values.at !== undefined ? { at: values.at } : {}) };
+  } else if (values.at !== undefined) {
+    throw new UsageError("--at sets a local world's clock: give --state DIR with it.");
   }
   return options;
 }
@@ -131,6 +147,7 @@ export const emulatorCommand = defineCommand({
   options: OPTIONS,
   async run(values, io) {
     const options = emulatorOptionsFrom(values, false);
+    if (options.world) return serveWorld(options, options.world, io.stdout);
     const { startEmulator } = await import("../../emulator");
     let emulator: Emulator;
     try {
@@ -168,5 +185,59 @@ export const emulatorCommand = defineCommand({
     return 0;
   },
 });
+
+/** `--state DIR`: the world's emulator until Ctrl-C, saving what is changed through it. */
+async function serveWorld(
+  options: EmulatorCliOptions,
+  world: { dir: string; at?: string },
+  print: (text: string) => void,
+): Promise<number> {
+  const { openWorld, tenantOf } = await import("../world/session");
+  const session = await openWorld(world.dir, {
+    at: world.at,
+    write: true,
+    port: options.port,
+    propagationDelayMs: options.propagationDelayMs,
+  });
+  const saved = session.world;
+  if (!saved) {
+    await session.close();
+    throw new CmicError("ERR_WORLD_MISSING", `${world.dir} holds no local world yet.`, {
+      fix: `create it with \`npm run sandbox -- --state ${world.dir}\`.`,
+    });
+  }
+  const tenant = tenantOf(saved);
+  const save = () => session.save(tenant, saved.stacks);
+  let pending: NodeJS.Timeout | undefined;
+  // Saved a moment after a change, not on every request of a burst; and once more at the end.
+  const unsubscribe = session.emulator.onChange(() => {
+    clearTimeout(pending);
+    pending = setTimeout(save, 200);
+  });
+  const stopped = stopSignal();
+  const secretFile = path.join(emulatorHome(), `deployer-secret-${tenant.tenantId}`);
+  try {
+    writeFileAtomic(secretFile, tenant.deployer.clientSecret, 0o600);
+    const { deployerGraph } = await import("../world/deployerGraph");
+    const listed = (await deployerGraph(session.emulator.url, tenant).api("/domains").get()) as { value: { id: string }[] };
+    const domains = listed.value.map((domain) => domain.id);
+    print(
+      `${connectionInstructions(session.emulator, { ...tenant, initialDomain: domains[0] ?? "", verifiedDomains: domains }, secretFile, options.propagationDelayMs)}\n` +
+        `World ${world.dir} at ${session.clock.at.toISOString()}; its stacks: ${Object.keys(saved.stacks).join(", ") || "none"}.\n`,
+    );
+    const signal = await stopped;
+    print(`\n${signal}: stopping the emulator and saving the world.\n`);
+  } finally {
+    unsubscribe();
+    clearTimeout(pending);
+    rmSync(secretFile, { force: true });
+    try {
+      save();
+    } finally {
+      await session.close();
+    }
+  }
+  return 0;
+}
 
 runWhenMain(module, emulatorCommand);

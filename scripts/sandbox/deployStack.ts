@@ -9,8 +9,7 @@ import { CONFIG_NAMESPACE } from "../../contract/kinds";
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { defineCmicStack } from "../../components/stack";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
-import { createClientCredential } from "../shared/credentials";
-import { createGraphClient } from "../shared/graphClient";
+import { deployerGraph, type EmulatorTenantAccess } from "../world/deployerGraph";
 import type { VerifyReport } from "../verify/report";
 import { worldClock, type WorldClock } from "../world/clock";
 import { atWorldTime } from "../world/programClock";
@@ -23,10 +22,7 @@ import { modelFor } from "./provider";
 import type { ProviderContext } from "./provider/types";
 import { plainOutputs } from "./runProgram";
 
-export interface EmulatorTenantAccess {
-  tenantId: string;
-  deployer: { clientId: string; clientSecret: string };
-}
+export { deployerGraph, type EmulatorTenantAccess } from "../world/deployerGraph";
 
 export interface DeployStackOptions {
   /** The emulator's origin (authority host and Graph). */
@@ -98,18 +94,6 @@ export class DeployError extends CmicError {
       cause,
     });
   }
-}
-
-export function deployerGraph(emulatorUrl: string, tenant: EmulatorTenantAccess): Client {
-  return createGraphClient({
-    credential: createClientCredential({
-      tenantId: tenant.tenantId,
-      clientId: tenant.deployer.clientId,
-      credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
-      authorityHost: emulatorUrl,
-    }),
-    graphUrl: emulatorUrl,
-  });
 }
 
 export function stackConfig(tenantId: string, settings: Record<string, string>): Record<string, string> {

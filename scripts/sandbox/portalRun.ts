@@ -1,7 +1,7 @@
 /** `--portal CHANGE` on a world: open it at its clock, make the change through Graph, save it. */
 import { openWorld, tenantOf } from "../world/session";
 import { worldStackOutputs, WorldError } from "../world/worldDir";
-import { deployerGraph } from "./deployStack";
+import { deployerGraph } from "../world/deployerGraph";
 import { applyPortalChange, type PortalChange } from "./portal";
 
 export interface PortalRunOptions {

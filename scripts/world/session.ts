@@ -4,13 +4,11 @@
  * readers (verify, handoff, drift, the emulator CLI) never lock and never save.
  */
 import { startEmulator, type Emulator } from "../../emulator";
+import type { EmulatorTenantAccess } from "./deployerGraph";
 import { runInstant, worldClock, type WorldClock } from "./clock";
 import { lockWorld, readWorld, requireWorld, writeWorld, type WorldData, type WorldStack } from "./worldDir";
 
-export interface WorldTenantAccess {
-  tenantId: string;
-  deployer: { clientId: string; clientSecret: string };
-}
+export type WorldTenantAccess = EmulatorTenantAccess;
 
 export interface WorldSession {
   dir: string;

@@ -11,7 +11,7 @@ import { assertEmulatorCaTrusted } from "../support/emulatorFixture";
 import { startEmulator, type Emulator } from "../../emulator";
 import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
 import { readStackConfig } from "../../scripts/sandbox/stackFile";
-import type { BreakName } from "../../scripts/sandbox/graphMocks";
+import type { BreakName } from "../../scripts/sandbox/breaks";
 
 let emulator: Emulator;
 beforeAll(async () => {

@@ -1,0 +1,203 @@
+/**
+ * A stack's life in a persistent local world (`npm run sandbox -- --state DIR`), through the real
+ * program (index.ts), the engine and provider models, the emulator and the real clients: the
+ * second run changes nothing, a portal change is found by drift and undone by the next run (after
+ * which a run changes nothing again), and time passing (the secret's rotation date) never leaves
+ * the connector without a valid secret. For `secret`, `certificate` and `both`, and for the claim
+ * in the token or in CMiC's registration.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runDrift, type DriftOptions } from "../../scripts/drift/engine";
+import { findingsOf } from "../../scripts/drift/report";
+import { changeInPortal } from "../../scripts/sandbox/portalRun";
+import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
+import { runCaptured, type CapturedRun } from "../../scripts/shared/cli";
+import { verifyCommand } from "../../scripts/verify/cli";
+import { readWorld } from "../../scripts/world/worldDir";
+import { generateTestCertificate } from "../support/certificates";
+
+const CERTIFICATE = generateTestCertificate({ commonName: "arcoro-connector" });
+const KEY_FILE = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-key-")), "connector.pem");
+writeFileSync(KEY_FILE, CERTIFICATE.certificateWithKeyPem, { mode: 0o600 });
+
+function loadIndex(): Record<string, unknown> {
+  let program: Record<string, unknown> = {};
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    program = require("../..");
+  });
+  return program;
+}
+
+function newWorld(): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+}
+
+type Settings = Record<string, string>;
+
+function qualified(settings: Settings): Record<string, string> {
+  return Object.fromEntries(Object.entries(settings).map(([key, value]) => [key.includes(":") ? key : `cmic-entra-oauth:${key}`, value]));
+}
+
+async function up(dir: string, settings: Settings, at?: string): Promise<SandboxResult> {
+  return runSandbox({
+    stack: "acme",
+    config: qualified(settings),
+    propagationDelayMs: 300,
+    propagationWindowMs: 6_000,
+    loadProgram: loadIndex,
+    stateDir: dir,
+    at,
+    log: () => undefined,
+  });
+}
+
+function green(result: SandboxResult): Extract<SandboxResult, { ok: true }> {
+  if (!result.ok) throw result.error;
+  return result;
+}
+
+/** The resources an update changed, by name, with the op. */
+function changes(result: SandboxResult): Record<string, string> {
+  return Object.fromEntries(result.steps.filter((step) => step.op !== "same").map((step) => [step.name, step.op]));
+}
+
+async function drift(dir: string): Promise<string[]> {
+  const options: DriftOptions = {
+    stacks: ["acme"],
+    all: false,
+    concurrency: 1,
+    auditConcurrency: 1,
+    expiryDays: 30,
+    skipPreview: false,
+    skipAudit: false,
+    graphUrl: "https://graph.microsoft.com",
+    json: true,
+    world: { dir },
+  };
+  const { results } = await runDrift(options);
+  return findingsOf(results[0]).map((finding) => `${finding.id}${finding.property ? ` ${finding.property}` : ""}`);
+}
+
+const BASE: Settings = { deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "contoso.com", protect: "true" };
+
+const COMBINATIONS: [string, Settings][] = [
+  ["secret, claim in the token", { credential: "secret" }],
+  ["secret, claim in CMiC's registration", { credential: "secret", claimSource: "registration" }],
+  ["certificate, claim in the token", { credential: "certificate", certificate: CERTIFICATE.certPem, postDeployCertificateFile: KEY_FILE }],
+  [
+    "certificate, claim in CMiC's registration",
+    { credential: "certificate", certificate: CERTIFICATE.certPem, postDeployCertificateFile: KEY_FILE, claimSource: "registration" },
+  ],
+  ["both, claim in the token", { credential: "both", certificate: CERTIFICATE.certPem }],
+  ["both, claim in CMiC's registration", { credential: "both", certificate: CERTIFICATE.certPem, claimSource: "registration" }],
+];
+
+describe.each(COMBINATIONS)("%s", (_label, extra) => {
+  const settings = { ...BASE, ...extra };
+
+  it("runs a second time with every step `same`, finds a portal change by drift, undoes it, and is `same` again", async () => {
+    const dir = newWorld();
+    const first = green(await up(dir, settings));
+    expect(first.steps.every((step) => step.op === "create")).toBe(true);
+
+    const second = green(await up(dir, settings, "+1d"));
+    expect(changes(second)).toEqual({});
+    expect(second.refreshed).toEqual([]);
+    // Nothing changed, so the post-deploy check did not run; the sandbox still proved a token.
+    expect(second.checkedBy).toBe("sandbox");
+    expect(await drift(dir)).toEqual([]);
+
+    await changeInPortal({ stateDir: dir, change: "token-version-1" });
+    expect(await drift(dir)).toEqual(expect.arrayContaining(["pulumi.update api", "graph.tokenVersion"]));
+    const undone = green(await up(dir, settings, "+1d"));
+    expect(changes(undone)).toMatchObject({ "cmic-app": "update" });
+    expect(undone.refreshed).toMatchObject([{ name: "cmic-app", change: "changed", properties: ["api"] }]);
+    expect(changes(green(await up(dir, settings, "+1d")))).toEqual({});
+    expect(await drift(dir)).toEqual([]);
+
+    // The same client id throughout: CMiC's registration never needed a change.
+    expect(undone.outputs.clientId).toBe(first.outputs.clientId);
+  });
+});
+
+describe("portal changes on a secret stack with the claim in the token", () => {
+  it.each([
+    ["mapped-claims-off", { "cmic-app": "update" }, "graph.mappedClaims"],
+    ["unassign-policy", { "cmic-claims-policy-assignment": "create" }, "graph.claimsPolicy"],
+    ["delete-identifier-uri", { "cmic-identifier-uri": "create" }, "graph.identifierUri"],
+  ] as const)("%s: drift finds it, the next run undoes it, the run after is all `same`", async (change, expected, graphFinding) => {
+    const dir = newWorld();
+    green(await up(dir, BASE));
+    await changeInPortal({ stateDir: dir, change });
+    const found = await drift(dir);
+    expect(found.some((id) => id.startsWith(graphFinding))).toBe(true);
+    expect(found.some((id) => id.startsWith("pulumi."))).toBe(true);
+    expect(changes(green(await up(dir, BASE)))).toMatchObject(expected);
+    expect(changes(green(await up(dir, BASE)))).toEqual({});
+    expect(await drift(dir)).toEqual([]);
+  });
+
+  it("delete-app: the next run creates the application again, with a new client id CMiC must be given", async () => {
+    const dir = newWorld();
+    const first = green(await up(dir, BASE));
+    await changeInPortal({ stateDir: dir, change: "delete-app" });
+    expect(await drift(dir)).toEqual(expect.arrayContaining(["pulumi.missing"]));
+    const recreated = green(await up(dir, BASE));
+    expect(changes(recreated)["cmic-app"]).toBe("create");
+    expect(recreated.outputs.clientId).not.toBe(first.outputs.clientId);
+    expect(changes(green(await up(dir, BASE)))).toEqual({});
+  });
+
+  it("add-secret: drift reports the secret nobody manages; pulumi up does not own it, so it stays until removed by hand", async () => {
+    const dir = newWorld();
+    green(await up(dir, BASE));
+    await changeInPortal({ stateDir: dir, change: "add-secret" });
+    expect((await drift(dir)).some((id) => id.startsWith("graph.unknownCredential"))).toBe(true);
+    expect(changes(green(await up(dir, BASE)))).toEqual({});
+    expect((await drift(dir)).some((id) => id.startsWith("graph.unknownCredential"))).toBe(true);
+  });
+});
+
+/** `npm run verify -- --state DIR --at WHEN` with this secret, in-process. */
+async function verifyWith(dir: string, secret: string | null, at: string): Promise<CapturedRun> {
+  return runCaptured(verifyCommand, ["--state", dir, "--at", at, "--propagation-window", "0"], {
+    env: { ...process.env, CMIC_CLIENT_SECRET: secret ?? "" },
+  });
+}
+
+describe("time passing", () => {
+  it("keeps the secret valid after its rotation date until the next run issues the new one", async () => {
+    const dir = newWorld();
+    const settings = { ...BASE, secretLifetimeDays: "30" };
+    const first = green(await up(dir, settings, "2027-01-01T00:00:00Z"));
+    const firstSecret = first.outputs.clientSecret;
+    // A week before the rotation date: nothing to do.
+    expect(changes(green(await up(dir, settings, "+23d")))).toEqual({});
+    // A week after it, before the next scheduled run: the connector's secret still gets a token.
+    expect(await verifyWith(dir, firstSecret, "2027-02-07T00:00:00Z")).toMatchObject({ code: 0 });
+    // That run issues the new secret: a new rotation anchor, dated from the run.
+    const rotated = green(await up(dir, settings, "+14d"));
+    expect(changes(rotated)).toMatchObject({ "cmic-secret-rotation": "create", "cmic-secret": "replace" });
+    expect(rotated.outputs.clientSecret).not.toBe(firstSecret);
+    expect(rotated.outputs.secretExpiresAt).toBe("2027-04-08T00:00:00Z");
+    expect(readWorld(dir)?.lastRunAt).toBe("2027-02-07T00:00:00.000Z");
+    // Pulumi's replacement deletes the old secret in the same update: the connector must switch
+    // now. (A handover window after a rotation is issue #11.)
+    expect(await verifyWith(dir, rotated.outputs.clientSecret, "+1h")).toMatchObject({ code: 0 });
+    const old = await verifyWith(dir, firstSecret, "+1h");
+    expect(old.code).toBe(1);
+    expect(old.stdout).toContain("AADSTS7000215");
+    // Left alone, the old secret would have lasted 30 days past its rotation date: never a gap.
+    expect(first.outputs.secretExpiresAt).toBe("2027-03-02T00:00:00Z");
+  });
+
+  it("a second run of a certificate stack does not replace the certificate (dates in Graph's format)", async () => {
+    const dir = newWorld();
+    const settings = { ...BASE, credential: "certificate", certificate: CERTIFICATE.certPem, postDeployCertificateFile: KEY_FILE };
+    green(await up(dir, settings));
+    expect(changes(green(await up(dir, settings, "+30d")))).toEqual({});
+  });
+});
