@@ -36,7 +36,8 @@ export interface EmulatorOptions {
   tlsDir?: string;
   /**
    * The directory's time in epoch ms (default Date.now): token times, credential validity, creation
-   * dates, replication, error time stamps. TLS alone keeps the host's clock (the OS checks it).
+   * dates, replication, error time stamps, the request log. TLS keeps the host's clock (the OS checks
+   * it), and a client assertion's own lifetime may hold at either (oidc/clientAssertion.ts).
    */
   clock?: Clock;
   /** What `snapshot()` returned (here or in another process, JSON round trip allowed): continue that world. */

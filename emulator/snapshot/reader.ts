@@ -4,12 +4,18 @@
  */
 import { EmulatorSnapshotError, type JsonValue } from "./format";
 
-/** A short, secret-free description of what was found: its type, and the text of short plain strings. */
+/**
+ * Short strings of ids, dates and names only: an Entra-shaped secret always has a `~` (`abc8Q~…`), so
+ * a secret put in the wrong field is described, never shown.
+ */
+const SHOWN_STRING = /^[A-Za-z0-9.:@/+_-]{1,64}$/;
+
+/** A secret-free description of what was found: its type, and the text of plain short strings. */
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return value.length <= 40 && !/\s/.test(value) ? `"${value}"` : `a string of ${value.length} characters`;
+  if (typeof value === "string") return SHOWN_STRING.test(value) ? `"${value}"` : `a string of ${value.length} characters`;
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }
@@ -37,10 +43,10 @@ export class SnapshotField {
     return this.value === expected;
   }
 
-  /** An object holding exactly these fields (an unknown one is a typo or a newer format). */
-  object(fields: readonly string[]): void {
+  /** An object holding exactly these fields (an unknown one is a typo or a newer format); `expected` names the alternatives. */
+  object(fields: readonly string[], expected = "an object"): void {
     const value = this.value;
-    if (typeof value !== "object" || value === null || Array.isArray(value)) this.fail("an object");
+    if (typeof value !== "object" || value === null || Array.isArray(value)) this.fail(expected);
     for (const name of Object.keys(value)) {
       if (!fields.includes(name)) {
         throw new EmulatorSnapshotError(this.child(name).path, `absent (fields here: ${fields.join(", ")})`, "");

@@ -170,7 +170,7 @@ function readApplication(field: SnapshotField): Application {
 
 function readFirstParty(field: SnapshotField): ServicePrincipal["firstParty"] {
   if (field.is(null)) return undefined;
-  field.object(["names", "ownerTenantId"]);
+  field.object(["names", "ownerTenantId"], "an object or null");
   return { names: field.get("names").strings(), ownerTenantId: field.get("ownerTenantId").guid() };
 }
 

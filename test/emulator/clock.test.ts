@@ -3,6 +3,7 @@
  * credential validity, creation dates, replication, error time stamps, the request log), while TLS
  * keeps the host's. Tests move a frozen clock instead of waiting.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import { jwtVerify, createRemoteJWKSet } from "jose";
 import { startEmulator } from "../../emulator";
@@ -43,6 +44,15 @@ describe("the emulator's clock", () => {
     expect(payload).toMatchObject({ iat: START / 1000, nbf: START / 1000, exp: START / 1000 + 3600 });
     const jwks = createRemoteJWKSet(new URL(`${f.emulator.url}/common/discovery/keys`));
     await expect(jwtVerify(token, jwks, { currentDate: new Date(START) })).resolves.toBeDefined();
+  });
+
+  it("publishes a signing key whose certificate is valid from the day before its clock's start for ten years", async () => {
+    const f = fixture();
+    const { body } = await rawRequest(`${f.emulator.url}/common/discovery/keys`);
+    const [key] = body.keys as Array<{ x5c: string[] }>;
+    const certificate = new crypto.X509Certificate(Buffer.from(key.x5c[0], "base64"));
+    expect(Date.parse(certificate.validFrom)).toBe(START - DAY_MS);
+    expect(Date.parse(certificate.validTo)).toBe(START + 10 * 365 * DAY_MS);
   });
 
   it("dates new objects and secrets on its clock (createdDateTime, default secret window)", async () => {

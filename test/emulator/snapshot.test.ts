@@ -273,6 +273,14 @@ describe("a snapshot that cannot be restored", () => {
       'Emulator snapshot: tenants[0].createdAt must be a time in epoch milliseconds (a finite number) (found "yesterday").',
     );
 
+    const swapped = await refusal((snapshot) => {
+      const { clientId, clientSecret } = snapshot.tenants[0].deployer;
+      snapshot.tenants[0].deployer = { clientId: clientSecret, clientSecret: clientId };
+    });
+    expect(swapped.field).toBe("tenants[0].deployer.clientId");
+    expect(swapped.message).not.toContain(world.tenant.deployer.clientSecret);
+    expect(swapped.message).toContain("must be a lower-case GUID (found a string of");
+
     const unknown = await refusal((snapshot) => {
       (snapshot.applications[0] as unknown as Record<string, unknown>).secretText = "kept by mistake";
     });
