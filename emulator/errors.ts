@@ -34,13 +34,24 @@ export interface AadstsErrorInput {
   headers?: Record<string, string>;
 }
 
-/** An Entra token/discovery error: the body MSAL and @azure/identity wrap into their messages. */
+/**
+ * An Entra token/discovery error: the body MSAL and @azure/identity wrap into their messages. Its
+ * time stamp is the directory's clock at answer time, so the body is written by {@link errorResponse}.
+ */
 export function aadstsError(input: AadstsErrorInput): HttpError {
-  const now = new Date();
+  return new HttpError(input.status, { ...input, aadsts: true }, input.headers);
+}
+
+function isPendingAadstsError(body: unknown): body is AadstsErrorInput & { aadsts: true } {
+  return typeof body === "object" && body !== null && (body as { aadsts?: unknown }).aadsts === true;
+}
+
+/** Entra's error body, stamped `now` (epoch ms on the directory's clock). */
+export function aadstsErrorBody(input: AadstsErrorInput, now: number): unknown {
   const traceId = crypto.randomUUID();
   const correlationId = input.correlationId ?? crypto.randomUUID();
-  const timestamp = entraTimestamp(now);
-  const body = {
+  const timestamp = entraTimestamp(new Date(now));
+  return {
     error: input.error,
     error_description:
       `AADSTS${input.code}: ${input.message}\r\n` + `Trace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
@@ -50,7 +61,6 @@ export function aadstsError(input: AadstsErrorInput): HttpError {
     correlation_id: correlationId,
     error_uri: `https://login.microsoftonline.com/error?code=${input.code}`,
   };
-  return new HttpError(input.status, body, input.headers);
 }
 
 export interface ODataErrorInput {
@@ -62,7 +72,8 @@ export interface ODataErrorInput {
   headers?: Record<string, string>;
 }
 
-export function odataErrorBody(input: ODataErrorInput): unknown {
+/** Graph's OData error body; `innerError.date` is `now` (epoch ms on the directory's clock). */
+export function odataErrorBody(input: ODataErrorInput, now: number): unknown {
   const requestId = crypto.randomUUID();
   return {
     error: {
@@ -70,7 +81,7 @@ export function odataErrorBody(input: ODataErrorInput): unknown {
       message: input.message,
       ...(input.details ? { details: input.details } : {}),
       innerError: {
-        date: new Date().toISOString().slice(0, 19),
+        date: new Date(now).toISOString().slice(0, 19),
         "request-id": requestId,
         "client-request-id": input.clientRequestId ?? requestId,
       },
@@ -101,19 +112,32 @@ export const badRequest = (message: string, details?: ODataErrorInput["details"]
 /** The wire shape an unexpected (non-{@link HttpError}) failure is reported in: the faked service's. */
 export type ErrorDialect = "oauth" | "odata";
 
+/** What an error response is written with: the directory's time, and the caller's client-request-id. */
+export interface Answering {
+  dialect: ErrorDialect;
+  /** Epoch ms on the directory's clock: the time stamp of the body. */
+  now: number;
+  /** Echoed in Graph errors. */
+  clientRequestId?: string;
+}
+
 /**
  * The one place a thrown error becomes a wire response. An {@link HttpError} keeps its status, body
- * and headers, a pending Graph error becoming Graph's OData body with the caller's client-request-id;
- * anything else is an emulator bug, answered 500 in the given dialect.
+ * and headers, a pending AADSTS or Graph error becoming Entra's or Graph's body stamped with the
+ * directory's time (Graph's with the caller's client-request-id); anything else is an emulator bug,
+ * answered 500 in the given dialect.
  */
-export function errorResponse(error: unknown, dialect: ErrorDialect, clientRequestId?: string): EmulatorResponse {
+export function errorResponse(error: unknown, answering: Answering): EmulatorResponse {
+  const { dialect, now, clientRequestId } = answering;
   if (error instanceof HttpError) {
-    const body = isPendingGraphError(error.body) ? odataErrorBody({ ...error.body, clientRequestId }) : error.body;
+    let body = error.body;
+    if (isPendingGraphError(body)) body = odataErrorBody({ ...body, clientRequestId }, now);
+    else if (isPendingAadstsError(body)) body = aadstsErrorBody(body, now);
     return { status: error.status, body, headers: error.headers };
   }
   const message = `Emulator bug: ${(error as Error).message}`;
   if (dialect === "odata") {
-    return { status: 500, body: odataErrorBody({ status: 500, code: "generalException", message, clientRequestId }) };
+    return { status: 500, body: odataErrorBody({ status: 500, code: "generalException", message, clientRequestId }, now) };
   }
   return { status: 500, body: { error: "server_error", error_description: message } };
 }

@@ -2,7 +2,7 @@
  * Injected faults: latency on every matching request, then throttling (429 + Retry-After) and
  * server errors for the next N matching requests, so retry logic can be exercised.
  */
-import { aadstsError, odataErrorBody } from "./errors";
+import { aadstsErrorBody, odataErrorBody } from "./errors";
 import type { EmulatorResponse } from "./http";
 
 export interface Faults {
@@ -63,10 +63,11 @@ export class FaultInjector {
   }
 }
 
-/** The response a fault produces, in the shape of the service being faked (Graph or Entra). */
+/** The response a fault produces, in the shape of the service being faked (Graph or Entra), stamped `now` (the directory's clock). */
 export function faultResponse(
   decision: Exclude<FaultDecision, { kind: "none" }>,
   isGraph: boolean,
+  now: number,
   clientRequestId?: string,
 ): EmulatorResponse {
   if (decision.kind === "throttle") {
@@ -75,36 +76,40 @@ export function faultResponse(
       return {
         status: 429,
         headers,
-        body: odataErrorBody({ status: 429, code: "TooManyRequests", message: "Too many requests", clientRequestId }),
+        body: odataErrorBody({ status: 429, code: "TooManyRequests", message: "Too many requests", clientRequestId }, now),
       };
     }
-    const error = aadstsError({
-      status: 429,
-      error: "temporarily_unavailable",
-      code: 50196,
-      message: "The server terminated an operation because it encountered a client request loop. Please contact your app vendor.",
-      correlationId: clientRequestId,
-    });
-    return { status: 429, headers, body: error.body };
+    const body = aadstsErrorBody(
+      {
+        status: 429,
+        error: "temporarily_unavailable",
+        code: 50196,
+        message: "The server terminated an operation because it encountered a client request loop. Please contact your app vendor.",
+        correlationId: clientRequestId,
+      },
+      now,
+    );
+    return { status: 429, headers, body };
   }
   if (isGraph) {
     const code = decision.status === 503 ? "serviceNotAvailable" : "generalException";
     return {
       status: decision.status,
-      body: odataErrorBody({
-        status: decision.status,
-        code,
-        message: "The service is temporarily unavailable (emulator fault).",
-        clientRequestId,
-      }),
+      body: odataErrorBody(
+        { status: decision.status, code, message: "The service is temporarily unavailable (emulator fault).", clientRequestId },
+        now,
+      ),
     };
   }
-  const error = aadstsError({
-    status: decision.status,
-    error: "temporarily_unavailable",
-    code: 90033,
-    message: "A transient error has occurred. Please try again.",
-    correlationId: clientRequestId,
-  });
-  return { status: decision.status, body: error.body };
+  const body = aadstsErrorBody(
+    {
+      status: decision.status,
+      error: "temporarily_unavailable",
+      code: 90033,
+      message: "A transient error has occurred. Please try again.",
+      correlationId: clientRequestId,
+    },
+    now,
+  );
+  return { status: decision.status, body };
 }

@@ -10,6 +10,7 @@ import {
   DEPLOYER_GRAPH_ROLES,
   hashSecret,
   type Application,
+  type DeployerCredentials,
   type DirectoryStore,
   type Domain,
   type ServicePrincipal,
@@ -30,7 +31,7 @@ export interface EmulatorTenant {
   initialDomain: string;
   verifiedDomains: string[];
   /** An app that may call Graph in this tenant; its secret works at once, whatever the delay. */
-  deployer: { clientId: string; clientSecret: string };
+  deployer: DeployerCredentials;
 }
 
 const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -52,7 +53,16 @@ function newTenantDomains(store: DirectoryStore, input: AddTenantInput): Domain[
   return names.map((name) => ({ name, isVerified: true, isInitial: name === initialDomain, isDefault: name === initialDomain }));
 }
 
-function deployerApplication(tenantId: string, secret: string, created: Date): Application {
+/**
+ * Ten years, not the two Entra gives a secret by default: the deployer is the emulator's fixture,
+ * and a persistent world whose clock jumps years ahead must still be able to deploy with it.
+ * (A password credential's endDateTime is the caller's choice,
+ * https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential, unless an app management
+ * policy sets a maxLifetime: https://learn.microsoft.com/en-us/graph/api/resources/passwordcredentialconfiguration.)
+ */
+const DEPLOYER_SECRET_LIFETIME_MS = 10 * 365 * 86_400_000;
+
+function deployerApplication(tenantId: string, secret: string, created: number): Application {
   return {
     tenantId,
     id: crypto.randomUUID(),
@@ -68,7 +78,7 @@ function deployerApplication(tenantId: string, secret: string, created: Date): A
         displayName: "emulator deployer secret",
         hint: secret.slice(0, 3),
         startDateTime: graphDateTime(created),
-        endDateTime: graphDateTime(created.getTime() + 2 * 365 * 86_400_000),
+        endDateTime: graphDateTime(created + DEPLOYER_SECRET_LIFETIME_MS),
         secretHash: hashSecret(secret),
         readyAt: 0,
       },
@@ -82,7 +92,7 @@ function deployerApplication(tenantId: string, secret: string, created: Date): A
 /** The deployer exists "from before": usable at once, whatever the propagation delay. */
 function seedDeployer(store: DirectoryStore, tenantId: string): EmulatorTenant["deployer"] {
   const secret = generateSecretText();
-  const created = new Date();
+  const created = store.now();
   const deployer = deployerApplication(tenantId, secret, created);
   store.applications.set(deployer.id, deployer);
   const deployerSp: ServicePrincipal = {
@@ -97,7 +107,9 @@ function seedDeployer(store: DirectoryStore, tenantId: string): EmulatorTenant["
     preferredTokenSigningKeyThumbprint: null,
   };
   store.servicePrincipals.set(deployerSp.id, deployerSp);
-  return { clientId: deployer.appId, clientSecret: secret };
+  const credentials = { clientId: deployer.appId, clientSecret: secret };
+  store.deployers.set(tenantId, credentials);
+  return { ...credentials };
 }
 
 export function addTenant(store: DirectoryStore, input: AddTenantInput): EmulatorTenant {
@@ -110,13 +122,26 @@ export function addTenant(store: DirectoryStore, input: AddTenantInput): Emulato
     id: tenantId,
     displayName: input.displayName ?? initialDomain.split(".")[0],
     domains,
-    createdAt: Date.now(),
+    createdAt: store.now(),
   };
   store.tenants.set(tenant.id, tenant);
-  const graph = graphServicePrincipal(tenant.id, 0);
+  const graph = graphServicePrincipal(tenant.id, tenant.createdAt, 0);
   store.servicePrincipals.set(graph.id, graph);
-  const deployer = seedDeployer(store, tenant.id);
-  return { tenantId: tenant.id, initialDomain, verifiedDomains: domains.map((domain) => domain.name), deployer };
+  seedDeployer(store, tenant.id);
+  return emulatorTenant(store, tenant);
+}
+
+/** What `addTenant` hands out, as of now: the tenant's verified domains (initial first) and its deployer. */
+function emulatorTenant(store: DirectoryStore, tenant: Tenant): EmulatorTenant {
+  const initial = tenant.domains.find((domain) => domain.isInitial) ?? tenant.domains[0];
+  const deployer = store.deployers.get(tenant.id);
+  if (!deployer) throw new Error(`Emulator bug: tenant ${tenant.id} has no seeded deployer.`);
+  return { tenantId: tenant.id, initialDomain: initial.name, verifiedDomains: store.verifiedDomains(tenant), deployer: { ...deployer } };
+}
+
+/** Every tenant with its deployer, in the order they were added (restored ones included). */
+export function listTenants(store: DirectoryStore): EmulatorTenant[] {
+  return [...store.tenants.values()].map((tenant) => emulatorTenant(store, tenant));
 }
 
 /** Add a domain to a tenant; unverified unless `verified` is true. */

@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ChangeNotifier } from "./changes";
 import type { EmulatorContext } from "./context";
 import { errorResponse, HttpError } from "./errors";
 import { faultResponse, type FaultInjector } from "./faults";
@@ -22,6 +23,7 @@ export interface ServerParts {
   tls: Pick<TlsMaterial, "serverKeyPem" | "serverCertPem">;
   faults: FaultInjector;
   log: RequestLog;
+  changes: ChangeNotifier;
 }
 
 export interface RunningServer {
@@ -37,6 +39,8 @@ interface Arrival {
   clientRequestId: string | undefined;
   /** Index of its entry in the request log. */
   logIndex: number;
+  /** Set when handling it wrote to the directory (itself, or a request its `$batch` carried). */
+  changedDirectory: boolean;
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -95,9 +99,16 @@ async function answer(parts: ServerParts, incoming: IncomingMessage, arrival: Ar
   const { url, method, isGraph } = arrival;
   const decision = faults.next(url.pathname);
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-  if (decision.kind !== "none") return faultResponse(decision, isGraph, arrival.clientRequestId);
+  if (decision.kind !== "none") return faultResponse(decision, isGraph, context.store.now(), arrival.clientRequestId);
   const request: EmulatorRequest = { method, path: decodedPath(url.pathname), query: url.searchParams, headers: incoming.headers, body };
-  if (isGraph) return handleGraph(context, request, (record) => log.batched(record, arrival.at, arrival.logIndex));
+  if (isGraph) {
+    return handleGraph(context, request, {
+      onBatched: (record) => log.batched(record, arrival.at, arrival.logIndex),
+      onDirectoryChanged: () => {
+        arrival.changedDirectory = true;
+      },
+    });
+  }
   return (
     (await handleLogin(context, request)) ?? {
       status: 404,
@@ -107,7 +118,8 @@ async function answer(parts: ServerParts, incoming: IncomingMessage, arrival: Ar
 }
 
 async function handle(parts: ServerParts, incoming: IncomingMessage, response: ServerResponse): Promise<void> {
-  const at = Date.now();
+  // On the directory's clock, like every other time the emulator reports.
+  const at = parts.context.store.now();
   const url = new URL(incoming.url ?? "/", parts.context.origin);
   const method = (incoming.method ?? "GET").toUpperCase();
   // Reserve the log slot now so batched entries can point at their batch.
@@ -119,6 +131,7 @@ async function handle(parts: ServerParts, incoming: IncomingMessage, response: S
     isGraph: url.pathname === "/v1.0" || url.pathname.startsWith("/v1.0/"),
     clientRequestId: header(incoming, "client-request-id") ?? url.searchParams.get("client-request-id") ?? undefined,
     logIndex: logged.index,
+    changedDirectory: false,
   };
   let result: EmulatorResponse;
   try {
@@ -126,9 +139,11 @@ async function handle(parts: ServerParts, incoming: IncomingMessage, response: S
   } catch (error) {
     // Graph answers its own errors (OData); what arrives here is a login endpoint's AADSTS error,
     // a body over the limit, a broken stream or a bug: all in the OAuth `{error, …}` shape.
-    result = errorResponse(error, "oauth");
+    result = errorResponse(error, { dialect: "oauth", now: parts.context.store.now() });
   }
   logged.entry.status = result.status;
+  // Before the answer goes out: a listener that saves the world has saved it when the client sees success.
+  if (arrival.changedDirectory) parts.changes.notify();
   if (!response.destroyed) send(response, result, graphResponseHeaders(arrival));
 }
 

@@ -37,14 +37,18 @@ export function createSigningKey(commonName: string, notBefore: Date, notAfter: 
     notBefore,
     notAfter,
   });
-  const certDer = certificateDer(certPem);
+  return signingKeyFromParts(crypto.createPrivateKey(pair.privateKeyPem), certificateDer(certPem), notBefore, notAfter);
+}
+
+/** A key from its private half and its certificate (a new key, or one restored from a snapshot). */
+export function signingKeyFromParts(privateKey: crypto.KeyObject, certDer: Buffer, notBefore: Date, notAfter: Date): SigningKey {
   const thumbprint = sha1Thumbprint(certDer);
   const x5t = thumbprint.toString("base64url");
   return {
     kid: x5t,
     x5t,
-    privateKey: crypto.createPrivateKey(pair.privateKeyPem),
-    publicKey: crypto.createPublicKey(pair.publicKeyPem),
+    privateKey,
+    publicKey: crypto.createPublicKey(privateKey),
     certDer,
     thumbprintHex: thumbprint.toString("hex").toUpperCase(),
     notBefore,

@@ -6,6 +6,10 @@
  * (credentials, service principals, policy assignments): the token endpoint ignores an object until
  * then, while Graph reads see everything at once. `readyAt` uses the propagation delay in force
  * when the object was created.
+ *
+ * Time is the store's clock ({@link DirectoryStore.now}), never the host's: a persistent world runs
+ * on a simulated clock that jumps ahead between runs, and every date the directory writes or checks
+ * (creation dates, credential validity, `readyAt`, token times) must agree with it.
  */
 import crypto from "node:crypto";
 import type { SigningKey } from "./signingKeys";
@@ -107,6 +111,12 @@ export interface ServicePrincipal {
   firstParty?: { names: string[]; ownerTenantId: string };
 }
 
+/** The seeded deployer of a tenant, as `addTenant` handed it out. */
+export interface DeployerCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
 export interface ClaimsMappingPolicy {
   tenantId: string;
   id: string;
@@ -136,16 +146,38 @@ export function hostOnVerifiedDomain(identifier: string, verifiedDomains: string
   return verifiedDomains.some((domain) => host === domain.toLowerCase() || host.endsWith(`.${domain.toLowerCase()}`));
 }
 
+/** Epoch milliseconds: the time of the emulated directory. */
+export type Clock = () => number;
+
 export class DirectoryStore {
   readonly tenants = new Map<string, Tenant>();
   readonly applications = new Map<string, Application>();
   readonly servicePrincipals = new Map<string, ServicePrincipal>();
   readonly policies = new Map<string, ClaimsMappingPolicy>();
+  /**
+   * Each tenant's seeded deployer, by tenant id, secret text included: the emulator's own fixture,
+   * not a directory object (the directory keeps only the secret's hash), kept so that whoever owns
+   * a persistent world can sign in as the deployer again after a restore.
+   */
+  readonly deployers = new Map<string, DeployerCredentials>();
 
   constructor(
     public propagationDelayMs = 0,
-    readonly now: () => number = Date.now,
+    private clock: Clock = Date.now,
   ) {}
+
+  /** The directory's time: every date the emulator stamps or checks comes from here. */
+  now(): number {
+    return this.clock();
+  }
+
+  /**
+   * Replace the clock. `readyAt` values are instants on the clock, so a clock that keeps the pace
+   * of real time (real time plus an offset) leaves pending replication pending for as long as before.
+   */
+  setClock(clock: Clock): void {
+    this.clock = clock;
+  }
 
   /** When an object created now becomes visible to the token endpoint. */
   readyAtFromNow(): number {

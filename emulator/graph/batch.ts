@@ -73,7 +73,11 @@ async function runItem(call: GraphCall, item: BatchItem): Promise<BatchItemRespo
     inner = innerRequest(call.request, item);
     response = await call.routeBatched(inner);
   } catch (error) {
-    response = errorResponse(error, "odata", header(inner ?? call.request, "client-request-id"));
+    response = errorResponse(error, {
+      dialect: "odata",
+      now: call.store.now(),
+      clientRequestId: header(inner ?? call.request, "client-request-id"),
+    });
   }
   call.onBatched?.({ method: item.method, path: inner?.path ?? item.url, status: response.status });
   return {

@@ -41,6 +41,8 @@ export interface GraphSession {
   caller: Caller;
   /** Told about every request a `$batch` carries, for the request log. */
   onBatched?: (record: BatchedRequestRecord) => void;
+  /** Told after each request (a `$batch`'s inner ones included) that wrote to the directory. */
+  onDirectoryChanged?: () => void;
 }
 
 export interface GraphCall extends GraphSession {

@@ -6,11 +6,12 @@
  * consistent; only the token endpoint models replication lag.
  */
 import type { EmulatorContext } from "../context";
+import { isDirectoryWrite } from "../changes";
 import { errorResponse } from "../errors";
 import { header, type EmulatorRequest, type EmulatorResponse } from "../http";
 import { authenticate } from "./authenticate";
-import type { BatchedRequestRecord, GraphSession } from "./call";
-import { findRoute } from "./router";
+import type { GraphSession } from "./call";
+import { findRoute, resourcePath } from "./router";
 import { COMPILED_GRAPH_ROUTES } from "./routes";
 
 export { BATCH_LIMIT } from "./batch";
@@ -20,7 +21,7 @@ async function route(session: GraphSession, request: EmulatorRequest, topLevel: 
   const found = findRoute(COMPILED_GRAPH_ROUTES, request, topLevel);
   // Unreachable: the table ends with a catch-all for every path.
   if (!found) throw new Error(`no Graph route for ${request.method} ${request.path}`);
-  return found.route.handler({
+  const response = await found.route.handler({
     ...session,
     store: session.context.store,
     tenant: session.caller.tenant,
@@ -28,18 +29,24 @@ async function route(session: GraphSession, request: EmulatorRequest, topLevel: 
     params: found.params,
     routeBatched: (inner) => route(session, inner, false),
   });
+  // A `$batch` writes nothing itself: the requests it carries come through here one by one.
+  if (resourcePath(request) !== "/$batch" && isDirectoryWrite(request.method, response.status)) session.onDirectoryChanged?.();
+  return response;
 }
+
+/** What the server wants to hear about while Graph handles a request (the request log, change notification). */
+export type GraphObserver = Pick<GraphSession, "onBatched" | "onDirectoryChanged">;
 
 /** Handle one Graph request (already under `/v1.0`); errors are answered as Graph's OData errors. */
 export async function handleGraph(
   context: EmulatorContext,
   request: EmulatorRequest,
-  onBatched?: (record: BatchedRequestRecord) => void,
+  observer: GraphObserver = {},
 ): Promise<EmulatorResponse> {
   try {
     const caller = await authenticate(context, request);
-    return await route({ context, caller, onBatched }, request, true);
+    return await route({ context, caller, ...observer }, request, true);
   } catch (error) {
-    return errorResponse(error, "odata", header(request, "client-request-id"));
+    return errorResponse(error, { dialect: "odata", now: context.store.now(), clientRequestId: header(request, "client-request-id") });
   }
 }

@@ -372,14 +372,14 @@ export function parseClaimsMappingPolicyBody(body: Record<string, unknown>, part
   return result;
 }
 
-/** Microsoft Graph's own service principal, present in every tenant. */
-export function graphServicePrincipal(tenantId: string, readyAt: number): ServicePrincipal {
+/** Microsoft Graph's own service principal, present in every tenant; `createdAt` is epoch ms on the directory's clock. */
+export function graphServicePrincipal(tenantId: string, createdAt: number, readyAt: number): ServicePrincipal {
   return {
     tenantId,
     id: crypto.randomUUID(),
     appId: GRAPH_APP_ID,
     displayName: "Microsoft Graph",
-    createdDateTime: graphDateTime(Date.now()),
+    createdDateTime: graphDateTime(createdAt),
     readyAt,
     claimsMappingPolicies: [],
     tokenSigningKeys: [],

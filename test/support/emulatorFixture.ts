@@ -37,20 +37,28 @@ export function assertEmulatorCaTrusted(caCertFile: string, env: NodeJS.ProcessE
   }
 }
 
+/**
+ * A fresh credential and Graph client for a tenant's deployer. Fresh matters when the emulator's
+ * clock jumps: a credential's cached token expires on the emulator's clock, while @azure/identity
+ * judges it on the host's and would keep sending it.
+ */
+export function signInAsDeployer(emulatorUrl: string, tenant: EmulatorTenant): Pick<EmulatorFixture, "deployerCredential" | "graph"> {
+  const deployerCredential = createClientCredential({
+    tenantId: tenant.tenantId,
+    clientId: tenant.deployer.clientId,
+    credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
+    authorityHost: emulatorUrl,
+  });
+  return { deployerCredential, graph: createGraphClient({ credential: deployerCredential, graphUrl: emulatorUrl }) };
+}
+
 export async function startEmulatorFixture(options: EmulatorFixtureOptions = {}): Promise<EmulatorFixture> {
   const { tenant: tenantInput, ...emulatorOptions } = options;
   const emulator = await startEmulator(emulatorOptions);
   try {
     assertEmulatorCaTrusted(emulator.caCertFile);
     const tenant = emulator.addTenant({ initialDomain: "contoso.onmicrosoft.com", ...tenantInput });
-    const deployerCredential = createClientCredential({
-      tenantId: tenant.tenantId,
-      clientId: tenant.deployer.clientId,
-      credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
-      authorityHost: emulator.url,
-    });
-    const graph = createGraphClient({ credential: deployerCredential, graphUrl: emulator.url });
-    return { emulator, tenant, authorityHost: emulator.url, deployerCredential, graph };
+    return { emulator, tenant, authorityHost: emulator.url, ...signInAsDeployer(emulator.url, tenant) };
   } catch (error) {
     await emulator.close();
     throw error;
