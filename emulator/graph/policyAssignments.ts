@@ -17,13 +17,27 @@ export function listAssignedPolicies(call: GraphCall): EmulatorResponse {
   return listResponse(call, "policies/claimsMappingPolicies", policies.map(policyView));
 }
 
+/**
+ * The `@odata.id` of an assignment: the policy's URL under either of the two paths Graph addresses
+ * it by. Microsoft's example (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-claimsmappingpolicies)
+ * uses `…/v1.0/policies/claimsMappingPolicies/{id}`; a claimsMappingPolicy is a directoryObject
+ * (https://learn.microsoft.com/en-us/graph/api/resources/claimsmappingpolicy: "Inherits from stsPolicy",
+ * itself a directoryObject), so `…/v1.0/directoryObjects/{id}` addresses the same object, the form
+ * Graph's own reference examples use (https://learn.microsoft.com/en-us/graph/api/application-post-owners)
+ * and the one terraform-provider-azuread v3.8.0 sends
+ * (service_principal_claims_mapping_policy_assignment_resource.go: `client.Client.BaseUri +
+ * stable.NewDirectoryObjectID(policyId).ID()`). The host is not checked: it names Graph, not this server.
+ */
+const POLICY_REFERENCE = /\/(?:policies\/claimsMappingPolicies|directoryObjects)\/([^/?#]+)\/?$/i;
+
 export function assignPolicy(call: GraphCall): EmulatorResponse {
   const sp = findServicePrincipal(call);
   const reference = parseJsonBody(call.request)["@odata.id"];
-  const match = typeof reference === "string" ? /claimsMappingPolicies\/([^/?#]+)\/?$/i.exec(reference) : null;
+  const match = typeof reference === "string" ? POLICY_REFERENCE.exec(reference) : null;
   if (!match) {
     throw badRequest(
-      "Property '@odata.id' must reference a claims-mapping policy: https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/{id}.",
+      "Property '@odata.id' must reference a claims-mapping policy: https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/{id} " +
+        "or https://graph.microsoft.com/v1.0/directoryObjects/{id}.",
     );
   }
   const policy = findPolicy(call, match[1]);
