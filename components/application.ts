@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import { identifierUriFor } from "./registrationValues";
+import { identifierUriOnDomain } from "./settingsRules";
 import type { ValidatedSettings } from "./settings";
 
 export interface ApplicationResources {
@@ -32,8 +33,12 @@ export function createApplication(
       api: {
         requestedAccessTokenVersion: 2,
         // Entra refuses to apply a claims-mapping policy to tokens of an app that does not accept
-        // mapped claims (AADSTS50146). Without a policy there is nothing to accept.
-        mappedClaimsEnabled: settings.claimSource === "token",
+        // mapped claims (AADSTS50146). It stays on after a switch to claimSource registration while
+        // the URI is on the verified domain (where accepting them is safe, AADSTS501461): Pulumi
+        // updates the app before it deletes the policy (deletes come last), so turning it off in the
+        // same update would fail every token request until the policy is gone — including the
+        // post-deploy check, which would then fail every later run too.
+        mappedClaimsEnabled: settings.claimSource === "token" || identifierUriOnDomain(settings.identifierUriFormat),
       },
     },
     {

@@ -242,6 +242,12 @@ function hostIsOnDomain(host: string): boolean {
   return /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i.test(labels);
 }
 
+/** The identifier URI form puts the URI on the verified domain (its host is `{domain}` or under it). */
+export function identifierUriOnDomain(format: string): boolean {
+  const host = identifierUriHost(format);
+  return host !== null && hostIsOnDomain(host);
+}
+
 /** A URI form problem beyond the basic shape: unknown placeholders, user info, query, fragment. */
 function uriFormProblem(format: string): string | null {
   const unknown = (format.match(/\{[^}]*\}?/g) ?? []).filter((placeholder) => !URI_PLACEHOLDERS.includes(placeholder));

@@ -44,7 +44,7 @@ export interface DriftOptions {
   /** Each stack, both layers, must be judged within this long, else it is "could not check" (default 15 min). */
   stackTimeoutMs?: number;
   /** Check the stacks of a local world (`--state DIR`) instead of Pulumi's, at the world's clock or `atWhen`. */
-  world?: { dir: string; at?: string };
+  world?: { dir: string; at?: string; loadProgram?: () => Record<string, unknown> };
 }
 
 function outputsErrorCheck(stack: string, error: unknown, upCommand: string): DriftCheck {
@@ -197,7 +197,7 @@ export async function runDrift(
   if (options.world) {
     const { openWorldSource } = await import("./worldSource");
     try {
-      source = await openWorldSource(options.world.dir, options.world.at);
+      source = await openWorldSource(options.world.dir, options.world.at, options.world.loadProgram);
     } catch (error) {
       const results = [
         error instanceof CmicError

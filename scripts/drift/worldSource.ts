@@ -36,7 +36,15 @@ function worldCommands(dir: string): FixCommands {
   };
 }
 
-export async function openWorldSource(dir: string, at: string | undefined): Promise<DriftStackSource> {
+/**
+ * `loadProgram` loads a fresh copy of the program per preview (default: the project's index.ts;
+ * tests isolate it with Jest's module registry).
+ */
+export async function openWorldSource(
+  dir: string,
+  at: string | undefined,
+  loadProgram: () => Record<string, unknown> = loadProjectProgram,
+): Promise<DriftStackSource> {
   const session = await openWorldForReading(dir, at);
   const { world } = session;
   const tenant = tenantOf(world);
@@ -54,9 +62,9 @@ export async function openWorldSource(dir: string, at: string | undefined): Prom
         state: saved.state,
         clock: session.clock,
         preview: true,
-        loadProgram: loadProjectProgram,
+        loadProgram,
       });
-      const before = new Map(saved.state.resources.map((record) => [record.urn, record]));
+      const before = new Map(update.refreshedState.resources.map((record) => [record.urn, record]));
       const after = new Map(update.state.resources.map((record) => [record.urn, record]));
       const digest: PreviewDigest = {
         steps: update.steps.map((step) => digestStep(step, before.get(step.urn), after.get(step.urn))),

@@ -57,6 +57,8 @@ export interface StackUpdate {
   /** The outputs after the run; null when it failed (the state keeps the previous ones). */
   outputs: StackOutputs | null;
   state: StackState;
+  /** The state as refresh read it back, before any step. */
+  refreshedState: StackState;
   steps: Step[];
   refreshed: RefreshChange[];
   /** Graph client signed in as the tenant's deployer, to inspect or change what was deployed. */
@@ -159,6 +161,7 @@ export async function updateStack(options: DeployStackOptions): Promise<StackUpd
     error,
     outputs,
     state: result.state,
+    refreshedState: result.refreshedState,
     steps: result.steps,
     refreshed: result.refreshed,
     graph,

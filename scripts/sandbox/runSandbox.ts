@@ -8,6 +8,8 @@
  * `pulumi up` of the same stack, at the instant `--at` names.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { ClientCredentialSecret } from "../shared/credentials";
 import { CONFIG_NAMESPACE } from "../../contract/kinds";
 import { CmicError } from "../../contract/errors";
 import type { StackOutputs } from "../../contract/stackOutputs";
@@ -180,8 +182,15 @@ async function checkResult(options: SandboxOptions, emulator: Emulator, clock: W
     return { ...run, ok: true, outputs, checklist: update.checklist, report: update.checkReport, created, checkedBy: "post-deploy check" };
   }
   // The post-deploy check did not run in this update (nothing it checks changed, or the stack
-  // turns it off, or it cannot sign in): the sandbox still proves a token before it says "green".
-  if (!outputs.clientSecret) {
+  // turns it off): the sandbox still proves a token before it says "green", with the credential
+  // the check would use (the secret, else the stack's postDeployCertificateFile).
+  const certificateFile = options.config[`${CONFIG_NAMESPACE}:postDeployCertificateFile`] || null;
+  const credential: ClientCredentialSecret | null = outputs.clientSecret
+    ? null
+    : certificateFile
+      ? { kind: "certificate", certificatePem: readFileSync(certificateFile, "utf8") }
+      : null;
+  if (!outputs.clientSecret && !credential) {
     return {
       ...run,
       ok: false,
@@ -198,7 +207,7 @@ async function checkResult(options: SandboxOptions, emulator: Emulator, clock: W
     };
   }
   options.log("Checking a token as CMiC will (the post-deploy check did not run in this update)…");
-  const report = await checkJustDeployed(outputs, null, {
+  const report = await checkJustDeployed(outputs, credential, {
     authorityHost: emulator.url,
     propagationWindowMs: options.propagationWindowMs,
     now: () => clock.now(),

@@ -230,11 +230,19 @@ describe("setting combinations", () => {
     expect(plainOutputs(run)).toMatchObject({ tenantId: TENANT, identifierUri: `api://${clientId}.contoso.onmicrosoft.com` });
   });
 
-  it("creates no claims policy and no mapped-claims acceptance with claimSource=registration", async () => {
+  it("creates no claims policy with claimSource=registration; mapped claims stay accepted only while the URI is on the verified domain", async () => {
     const { mocks, run } = await deploy({ deployment: "enterprise", serviceUser: "ARCORO_SVC", claimSource: "registration" });
     expect(mocks.byType(T.policy)).toHaveLength(0);
     expect(mocks.byType(T.assignment)).toHaveLength(0);
-    expect(mocks.only(T.app).inputs.api).toMatchObject({ requestedAccessTokenVersion: 2, mappedClaimsEnabled: false });
+    // Default form api://{clientId}.{domain}: on the domain, so a switch from token never turns them off mid-update.
+    expect(mocks.only(T.app).inputs.api).toMatchObject({ requestedAccessTokenVersion: 2, mappedClaimsEnabled: true });
+    const offDomain = await deploy({
+      deployment: "enterprise",
+      serviceUser: "ARCORO_SVC",
+      claimSource: "registration",
+      identifierUriFormat: "api://{clientId}",
+    });
+    expect(offDomain.mocks.only(T.app).inputs.api).toMatchObject({ mappedClaimsEnabled: false });
     expect(plainOutputs(run)).toMatchObject({ cmicUserClaim: null, claimsMappingPolicyId: null, claimSource: "registration" });
     expect((plainOutputs(run).cmicRegistration as { serviceUser: string }).serviceUser).toBe("ARCORO_SVC");
   });

@@ -27,6 +27,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { CmicError, EXIT_FAILED } from "../../../contract/errors";
 import type { ProviderContext, Properties, PropertyDiff, ResourceModel } from "../provider/types";
 import { ResourceApplyError } from "../provider/errors";
+import { renameResourceError } from "../provider/support";
 import { runProgram, unwrapMockInputs, type ResolvedOutput } from "../runProgram";
 import { invokeDataSource } from "./dataSources";
 import { RegistrationOptionsTap, type RegistrationOptions } from "./options";
@@ -59,6 +60,8 @@ export interface EngineResult {
   refreshed: RefreshChange[];
   /** The state after the update: after a failure, with every step that completed. */
   state: StackState;
+  /** The state as refresh read it back, before any step (what a preview's "old" values are). */
+  refreshedState: StackState;
   /** The program's exports; null when the update failed before they resolved. */
   outputs: Record<string, ResolvedOutput> | null;
 }
@@ -124,6 +127,7 @@ function sameRealm<T>(value: T): T {
 
 /** A provider's failure, named after the resource as `pulumi up` prints it. */
 function resourceError(name: string, error: unknown): Error {
+  if (error instanceof ResourceApplyError) return renameResourceError(error, name);
   if (error instanceof CmicError) return error;
   const graphError = error as { statusCode?: number; code?: string; message?: string };
   return new ResourceApplyError(
@@ -143,6 +147,7 @@ class Update {
   private readonly steps: Step[] = [];
   private readonly refreshed: RefreshChange[] = [];
   private tap: RegistrationOptionsTap | null = null;
+  private refreshedRecords: ResourceRecord[] = [];
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -152,6 +157,7 @@ class Update {
     let error: Error | null = null;
     try {
       this.prior = options.refresh ? await this.refresh(options.state.resources) : options.state.resources.map((r) => ({ ...r }));
+      this.refreshedRecords = [...this.prior];
       for (const record of this.prior) if (!record.pendingDelete) this.current.set(record.urn, record);
       const run = await runProgram({
         stack: options.stack,
@@ -168,7 +174,20 @@ class Update {
     } catch (caught) {
       error = caught instanceof Error ? caught : new Error(String(caught));
     }
-    return { ok: error === null, error, steps: this.steps, refreshed: this.refreshed, state: this.newState(outputs), outputs };
+    return {
+      ok: error === null,
+      error,
+      steps: this.steps,
+      refreshed: this.refreshed,
+      state: this.newState(outputs),
+      refreshedState: { resources: this.refreshedRecords, outputs: options.state.outputs },
+      outputs,
+    };
+  }
+
+  /** The provider context for one resource: its name travels with it, for errors and ids. */
+  private context(name: string): ProviderContext {
+    return { ...this.options.provider, resourceName: name };
   }
 
   private model(record: { type: string; name: string }): ResourceModel {
@@ -183,7 +202,7 @@ class Update {
         if (!record.custom) return { ...record };
         let live: Properties | null;
         try {
-          live = await this.model(record).read(record.id, record.state, this.options.provider);
+          live = await this.model(record).read(record.id, record.state, this.context(record.name));
         } catch (error) {
           throw resourceError(record.name, error);
         }
@@ -271,8 +290,9 @@ class Update {
     stepOf: (op: Step["op"]) => Step,
   ): Promise<ResourceRecord> {
     const model = this.model(base);
-    await model.check?.(inputs, this.options.provider, null);
-    const created = this.options.preview ? { id: "", state: inputs } : await model.create(inputs, this.options.provider);
+    const provider = this.context(base.name);
+    await model.check?.(inputs, provider, null);
+    const created = this.options.preview ? { id: "", state: inputs } : await model.create(inputs, provider);
     this.step(stepOf("create"));
     return { ...base, id: created.id, inputs, state: created.state };
   }
@@ -284,11 +304,12 @@ class Update {
     registration: RegistrationOptions,
     stepOf: (op: Step["op"], diffs?: PropertyDiff[]) => Step,
   ): Promise<ResourceRecord> {
-    const { provider, preview } = this.options;
+    const { preview } = this.options;
+    const provider = this.context(base.name);
     const model = this.model(base);
     const inputs = withIgnoredChanges(programInputs, old.state, registration.ignoreChanges);
     await model.check?.(inputs, provider, old.state);
-    const diffs = model.diff(old.state, inputs).map((diff) => ({
+    const diffs = model.diff(old.state, inputs, provider).map((diff) => ({
       ...diff,
       replace: diff.replace || registration.replaceOnChanges.includes(diff.property) || registration.replaceOnChanges.includes("*"),
     }));
@@ -344,7 +365,7 @@ class Update {
       }
       if (!this.options.preview && record.custom && !record.retainOnDelete) {
         try {
-          await this.model(record).delete(record.id, record.state, this.options.provider);
+          await this.model(record).delete(record.id, record.state, this.context(record.name));
         } catch (error) {
           throw resourceError(record.name, error);
         }

@@ -111,7 +111,7 @@ const changed = (prior: unknown, next: unknown) => canonical(absent(prior) ? nul
  * reads: the real provider calls time.Now() (the machine's clock, not the provider's), so a caller
  * running under a simulated clock passes that clock's time.
  */
-export function diffRotating(state: Properties, inputs: Properties, now: Date = new Date()): PropertyDiff[] {
+export function diffRotating(state: Properties, inputs: Properties, now: Date): PropertyDiff[] {
   const diffs: PropertyDiff[] = [];
   for (const argument of ROTATION_ARGUMENTS)
     if (changed(state[argument], inputs[argument])) diffs.push({ property: argument, replace: false });
@@ -166,9 +166,9 @@ export const rotatingModel: ResourceModel & { readonly schema: Schema } = {
     if (!absent(inputs.triggers) && !isRecord(inputs.triggers)) throw applyError(ctx, TF_TYPE, "triggers must be a map of strings");
   },
 
-  /** `now`: see diffRotating (an engine under a simulated clock passes it; the contract's diff has no context). */
-  diff(state, inputs, now?: Date) {
-    return diffRotating(state, inputs, now);
+  /** The plan at the run's clock (see diffRotating). */
+  diff(state, inputs, ctx) {
+    return diffRotating(state, inputs, ctx.now());
   },
 
   create(inputs, ctx): Promise<CreateResult> {

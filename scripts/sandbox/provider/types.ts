@@ -23,6 +23,8 @@ export interface ProviderContext {
   now(): Date;
   /** `npm run sandbox -- --break NAME`: deploy a broken app on purpose. */
   breakName?: BreakName;
+  /** The logical name of the resource being worked on (errors are named after it, as `pulumi up` prints them). */
+  resourceName?: string;
   /**
    * Run a command.local.Command's command line the way pulumi-command does under `pulumi up`
    * (the post-deploy token check). Resolves with its stdout; rejects with a ResourceApplyError
@@ -30,6 +32,9 @@ export interface ProviderContext {
    */
   runCommand(resourceName: string, commandLine: string, environment: Record<string, string>): Promise<{ stdout: string; stderr: string }>;
 }
+
+/** What a diff may read: the run's clock, nothing it could change. */
+export type PlanContext = Pick<ProviderContext, "now">;
 
 export interface CreateResult {
   /** The resource id the real provider gives (e.g. `/applications/<objectId>`). */
@@ -60,9 +65,10 @@ export interface ResourceModel {
    * The differences between the state and the program's new inputs, as the provider's Diff
    * reports them. Properties the program does not set and that the schema marks Optional+Computed
    * are not differences (the prior value is kept); properties listed in `ignoreChanges` have
-   * already been copied from the state into `inputs` by the engine.
+   * already been copied from the state into `inputs` by the engine. `ctx` gives the run's clock
+   * (time.Rotating's plan depends on it).
    */
-  diff(state: Properties, inputs: Properties): PropertyDiff[];
+  diff(state: Properties, inputs: Properties, ctx: PlanContext): PropertyDiff[];
   create(inputs: Properties, ctx: ProviderContext): Promise<CreateResult>;
   /** Refresh: the live state, normalised like the provider's Read; null when the object is gone. */
   read(id: string, state: Properties, ctx: ProviderContext): Promise<Properties | null>;

@@ -9,7 +9,7 @@ import { applicationIdentifierUriModel } from "../../../scripts/sandbox/provider
 import { ResourceApplyError } from "../../../scripts/sandbox/provider/errors";
 import { servicePrincipalModel } from "../../../scripts/sandbox/provider/servicePrincipal";
 import type { Properties } from "../../../scripts/sandbox/provider/types";
-import { uniqueName, useHarness, withInput, writes } from "./harness";
+import { uniqueName, useHarness, withInput, writes, PLAN_CLOCK } from "./harness";
 
 const harness = useHarness();
 const OWNER = "9a7b3c1d-2e4f-4a5b-8c6d-7e8f9a0b1c2d";
@@ -73,7 +73,7 @@ describe("Application", () => {
     });
 
     expect(await applicationModel.read(id, state, h.ctx)).toEqual(state);
-    expect(applicationModel.diff(state, inputs)).toEqual([]);
+    expect(applicationModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
   });
 
   it("diff: each input change, with the replace flag of its schema", async () => {
@@ -95,14 +95,16 @@ describe("Application", () => {
       // api left out: version 2 and mapped claims are not defaults, so it is a change (applicationDiffSuppress does not suppress it).
       ["api left out", withInput(inputs, "api", undefined), [{ property: "api", replace: false }]],
     ];
-    for (const [, changed, expected] of cases) expect(applicationModel.diff(state, changed)).toEqual(expected);
+    for (const [, changed, expected] of cases) expect(applicationModel.diff(state, changed, PLAN_CLOCK)).toEqual(expected);
     // owners is a set: order is no difference.
     const second = randomUUID();
-    expect(applicationModel.diff({ ...state, owners: [OWNER, second] }, withInput(inputs, "owners", [second, OWNER]))).toEqual([]);
+    expect(applicationModel.diff({ ...state, owners: [OWNER, second] }, withInput(inputs, "owners", [second, OWNER]), PLAN_CLOCK)).toEqual(
+      [],
+    );
     // An app holding only defaults equals one declared without `api`.
     const plain = { displayName: "plain" };
     const { state: plainState } = await applicationModel.create(withInput(plain, "displayName", uniqueName("plain")), h.ctx);
-    expect(applicationModel.diff(plainState, { displayName: plainState.displayName })).toEqual([]);
+    expect(applicationModel.diff(plainState, { displayName: plainState.displayName }, PLAN_CLOCK)).toEqual([]);
   });
 
   it("update PATCHes the configured properties; identifierUris only when it changed (pulumi-azuread#1036)", async () => {
@@ -117,7 +119,7 @@ describe("Application", () => {
     // The program's ignoreChanges: ["identifierUris"] (the engine copies the state's value into the inputs).
     const renamed = { ...inputs, displayName: `${String(inputs.displayName)}-renamed`, api: { requestedAccessTokenVersion: 1 } };
     const ignoring = { ...renamed, identifierUris: refreshed.identifierUris };
-    expect(applicationModel.diff(refreshed, ignoring)).toEqual([
+    expect(applicationModel.diff(refreshed, ignoring, PLAN_CLOCK)).toEqual([
       { property: "displayName", replace: false },
       { property: "api", replace: false },
     ]);
@@ -136,7 +138,7 @@ describe("Application", () => {
     expect(graphApp.api).toMatchObject({ acceptMappedClaims: false, requestedAccessTokenVersion: 1 });
 
     // Without ignoreChanges the URI is a difference, and the update removes it.
-    expect(applicationModel.diff(updated, renamed)).toEqual([{ property: "identifierUris", replace: false }]);
+    expect(applicationModel.diff(updated, renamed, PLAN_CLOCK)).toEqual([{ property: "identifierUris", replace: false }]);
     const stripped = await applicationModel.update(id, updated, renamed, h.ctx);
     expect(stripped.identifierUris).toEqual([]);
   });
@@ -220,11 +222,11 @@ describe("ApplicationIdentifierUri", () => {
     ]);
     expect(h.calls[1].body).toEqual({ identifierUris: [uri] });
     expect(await applicationIdentifierUriModel.read(id, state, h.ctx)).toEqual(state);
-    expect(applicationIdentifierUriModel.diff(state, inputs)).toEqual([]);
-    expect(applicationIdentifierUriModel.diff(state, { ...inputs, identifierUri: `${uri}/v2` })).toEqual([
+    expect(applicationIdentifierUriModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
+    expect(applicationIdentifierUriModel.diff(state, { ...inputs, identifierUri: `${uri}/v2` }, PLAN_CLOCK)).toEqual([
       { property: "identifierUri", replace: true },
     ]);
-    expect(applicationIdentifierUriModel.diff(state, { ...inputs, applicationId: `/applications/${randomUUID()}` })).toEqual([
+    expect(applicationIdentifierUriModel.diff(state, { ...inputs, applicationId: `/applications/${randomUUID()}` }, PLAN_CLOCK)).toEqual([
       { property: "applicationId", replace: true },
     ]);
 
@@ -286,12 +288,14 @@ describe("ServicePrincipal", () => {
     expect(h.calls.find((call) => call.method === "PATCH")?.body).toEqual({ description: null });
 
     expect(await servicePrincipalModel.read(id, state, h.ctx)).toEqual(state);
-    expect(servicePrincipalModel.diff(state, inputs)).toEqual([]);
-    expect(servicePrincipalModel.diff(state, { ...inputs, clientId: randomUUID() })).toEqual([{ property: "clientId", replace: true }]);
-    expect(servicePrincipalModel.diff(state, { ...inputs, appRoleAssignmentRequired: true })).toEqual([
+    expect(servicePrincipalModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
+    expect(servicePrincipalModel.diff(state, { ...inputs, clientId: randomUUID() }, PLAN_CLOCK)).toEqual([
+      { property: "clientId", replace: true },
+    ]);
+    expect(servicePrincipalModel.diff(state, { ...inputs, appRoleAssignmentRequired: true }, PLAN_CLOCK)).toEqual([
       { property: "appRoleAssignmentRequired", replace: false },
     ]);
-    expect(servicePrincipalModel.diff(state, { ...inputs, accountEnabled: false })).toEqual([
+    expect(servicePrincipalModel.diff(state, { ...inputs, accountEnabled: false }, PLAN_CLOCK)).toEqual([
       { property: "accountEnabled", replace: false },
     ]);
 

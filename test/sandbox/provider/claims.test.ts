@@ -6,7 +6,7 @@ import { claimsMappingPolicyModel } from "../../../scripts/sandbox/provider/clai
 import { claimsMappingPolicyAssignmentModel } from "../../../scripts/sandbox/provider/claimsMappingPolicyAssignment";
 import { servicePrincipalModel } from "../../../scripts/sandbox/provider/servicePrincipal";
 import type { Properties } from "../../../scripts/sandbox/provider/types";
-import { uniqueName, useHarness, writes, type Harness } from "./harness";
+import { PLAN_CLOCK, uniqueName, useHarness, writes, type Harness } from "./harness";
 
 const harness = useHarness();
 
@@ -35,11 +35,11 @@ describe("ClaimsMappingPolicy", () => {
     });
     expect(state).toEqual(inputs);
     expect(await claimsMappingPolicyModel.read(id, state, h.ctx)).toEqual(state);
-    expect(claimsMappingPolicyModel.diff(state, inputs)).toEqual([]);
+    expect(claimsMappingPolicyModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
 
     const changed = policyInputs("OTHER_SVC");
-    expect(claimsMappingPolicyModel.diff(state, changed)).toEqual([{ property: "definitions", replace: false }]);
-    expect(claimsMappingPolicyModel.diff(state, { ...inputs, displayName: "renamed" })).toEqual([
+    expect(claimsMappingPolicyModel.diff(state, changed, PLAN_CLOCK)).toEqual([{ property: "definitions", replace: false }]);
+    expect(claimsMappingPolicyModel.diff(state, { ...inputs, displayName: "renamed" }, PLAN_CLOCK)).toEqual([
       { property: "displayName", replace: false },
     ]);
     const updated = await claimsMappingPolicyModel.update(id, state, changed, h.ctx);
@@ -75,16 +75,20 @@ describe("ServicePrincipalClaimsMappingPolicyAssignment", () => {
     expect(assigned.value.map((p) => p.id)).toEqual([policyObjectId]);
 
     expect(await claimsMappingPolicyAssignmentModel.read(id, state, h.ctx)).toEqual(state);
-    expect(claimsMappingPolicyAssignmentModel.diff(state, inputs)).toEqual([]);
+    expect(claimsMappingPolicyAssignmentModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
     expect(
-      claimsMappingPolicyAssignmentModel.diff(state, {
-        ...inputs,
-        claimsMappingPolicyId: `/policies/claimsMappingPolicies/${randomUUID()}`,
-      }),
+      claimsMappingPolicyAssignmentModel.diff(
+        state,
+        {
+          ...inputs,
+          claimsMappingPolicyId: `/policies/claimsMappingPolicies/${randomUUID()}`,
+        },
+        PLAN_CLOCK,
+      ),
     ).toEqual([{ property: "claimsMappingPolicyId", replace: true }]);
-    expect(claimsMappingPolicyAssignmentModel.diff(state, { ...inputs, servicePrincipalId: `/servicePrincipals/${randomUUID()}` })).toEqual(
-      [{ property: "servicePrincipalId", replace: true }],
-    );
+    expect(
+      claimsMappingPolicyAssignmentModel.diff(state, { ...inputs, servicePrincipalId: `/servicePrincipals/${randomUUID()}` }, PLAN_CLOCK),
+    ).toEqual([{ property: "servicePrincipalId", replace: true }]);
 
     await claimsMappingPolicyAssignmentModel.delete(id, state, h.ctx);
     expect(writes(h.calls).at(-1)).toBe(`DELETE /servicePrincipals/${sp.objectId}/claimsMappingPolicies/${policyObjectId}/$ref`);

@@ -2,7 +2,7 @@
 import { commandModel } from "../../../scripts/sandbox/provider/command";
 import { ResourceApplyError } from "../../../scripts/sandbox/provider/errors";
 import type { Properties, ProviderContext } from "../../../scripts/sandbox/provider/types";
-import type { CommandRecord } from "./harness";
+import { PLAN_CLOCK, type CommandRecord } from "./harness";
 
 /** Commands need no tenant: a context whose runCommand records and answers. */
 function context(answer: (record: CommandRecord) => { stdout: string; stderr: string } = () => ({ stdout: "checked\n", stderr: "" })) {
@@ -37,17 +37,17 @@ describe("command.local.Command", () => {
     expect(commands).toEqual([{ resourceName: "cmic-token-check", commandLine: inputs.create, environment: inputs.environment }]);
     expect(state).toEqual({ ...inputs, stdout: "checked", stderr: "" });
     expect(await commandModel.read(id, state, ctx)).toBe(state);
-    expect(commandModel.diff(state, inputs)).toEqual([]);
+    expect(commandModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
   });
 
   it("a changed environment or command is an update; a changed trigger is a replacement", async () => {
     const { ctx } = context();
     const { state } = await commandModel.create(inputs, ctx);
-    expect(commandModel.diff(state, { ...inputs, environment: { CMIC_STACK_OUTPUTS: '{"clientId":"x"}' } })).toEqual([
+    expect(commandModel.diff(state, { ...inputs, environment: { CMIC_STACK_OUTPUTS: '{"clientId":"x"}' } }, PLAN_CLOCK)).toEqual([
       { property: "environment", replace: false },
     ]);
-    expect(commandModel.diff(state, { ...inputs, create: "true" })).toEqual([{ property: "create", replace: false }]);
-    expect(commandModel.diff(state, { ...inputs, triggers: ["client-id", "/applications/x/identifierUris/eQ=="] })).toEqual([
+    expect(commandModel.diff(state, { ...inputs, create: "true" }, PLAN_CLOCK)).toEqual([{ property: "create", replace: false }]);
+    expect(commandModel.diff(state, { ...inputs, triggers: ["client-id", "/applications/x/identifierUris/eQ=="] }, PLAN_CLOCK)).toEqual([
       { property: "triggers", replace: true },
     ]);
   });

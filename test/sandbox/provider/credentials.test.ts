@@ -10,7 +10,7 @@ import { ResourceApplyError } from "../../../scripts/sandbox/provider/errors";
 import { rotatingModel, diffRotating } from "../../../scripts/sandbox/provider/rotating";
 import type { Properties } from "../../../scripts/sandbox/provider/types";
 import { generateTestCertificate } from "../../support/certificates";
-import { uniqueName, useHarness, writes, type Harness } from "./harness";
+import { uniqueName, useHarness, writes, type Harness, PLAN_CLOCK } from "./harness";
 
 const harness = useHarness();
 const DAY_MS = 86_400_000;
@@ -53,7 +53,7 @@ describe("ApplicationPassword", () => {
     });
 
     expect(await applicationPasswordModel.read(id, state, h.ctx)).toEqual(state);
-    expect(applicationPasswordModel.diff(state, inputs)).toEqual([]);
+    expect(applicationPasswordModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
     const changes: [string, unknown][] = [
       ["applicationId", `/applications/${randomUUID()}`],
       ["displayName", "another name"],
@@ -63,10 +63,12 @@ describe("ApplicationPassword", () => {
       ["endDateRelative", "240h"],
     ];
     for (const [property, value] of changes) {
-      expect(applicationPasswordModel.diff(state, { ...inputs, [property]: value })).toEqual([{ property, replace: true }]);
+      expect(applicationPasswordModel.diff(state, { ...inputs, [property]: value }, PLAN_CLOCK)).toEqual([{ property, replace: true }]);
     }
     // Optional+Computed and left out: no difference.
-    expect(applicationPasswordModel.diff(state, { applicationId: app.id, rotateWhenChanged: inputs.rotateWhenChanged })).toEqual([]);
+    expect(
+      applicationPasswordModel.diff(state, { applicationId: app.id, rotateWhenChanged: inputs.rotateWhenChanged }, PLAN_CLOCK),
+    ).toEqual([]);
 
     await applicationPasswordModel.delete(id, state, h.ctx);
     expect(h.calls.at(-2)).toEqual({ method: "POST", path: `/applications/${app.objectId}/removePassword`, body: { keyId } });
@@ -82,7 +84,7 @@ describe("ApplicationPassword", () => {
       endDateTime: "2030-06-01T12:00:00Z",
     });
     expect(state.endDate).toBe("2030-06-01T12:00:00Z");
-    expect(applicationPasswordModel.diff(state, inputs)).toEqual([{ property: "endDate", replace: true }]);
+    expect(applicationPasswordModel.diff(state, inputs, PLAN_CLOCK)).toEqual([{ property: "endDate", replace: true }]);
   });
 
   it("--break secret hands out a value Entra never issued; read is null once the application is gone", async () => {
@@ -129,7 +131,7 @@ describe("ApplicationCertificate", () => {
     ]);
     expect(state).toMatchObject({ startDate: "2026-01-01T00:00:00Z", endDate: "2027-01-01T00:00:00Z" });
     expect(await applicationCertificateModel.read(id, state, h.ctx)).toEqual(state);
-    expect(applicationCertificateModel.diff(state, inputs)).toEqual([
+    expect(applicationCertificateModel.diff(state, inputs, PLAN_CLOCK)).toEqual([
       { property: "endDate", replace: true },
       { property: "startDate", replace: true },
     ]);
@@ -143,15 +145,17 @@ describe("ApplicationCertificate", () => {
     const { id, state } = await applicationCertificateModel.create(inputs, h.ctx);
     expect(id).toBe(`${app.objectId}/certificate/${String(state.keyId)}`);
     expect(state).toEqual({ ...inputs, keyId: state.keyId, applicationId: app.id });
-    expect(applicationCertificateModel.diff(state, inputs)).toEqual([]);
+    expect(applicationCertificateModel.diff(state, inputs, PLAN_CLOCK)).toEqual([]);
     // keyId is Optional+Computed: left out, it is no difference.
-    expect(applicationCertificateModel.diff(state, { ...inputs, keyId: undefined })).toEqual([]);
+    expect(applicationCertificateModel.diff(state, { ...inputs, keyId: undefined }, PLAN_CLOCK)).toEqual([]);
     const other = generateTestCertificate({ commonName: "other" });
-    expect(applicationCertificateModel.diff(state, { ...inputs, value: other.certPem })).toEqual([{ property: "value", replace: true }]);
+    expect(applicationCertificateModel.diff(state, { ...inputs, value: other.certPem }, PLAN_CLOCK)).toEqual([
+      { property: "value", replace: true },
+    ]);
     // type is Optional but not Computed: once Read stored it, leaving it out is a replacement.
     const { type: _type, ...withoutType } = inputs;
-    expect(applicationCertificateModel.diff(state, withoutType)).toEqual([{ property: "type", replace: true }]);
-    expect(applicationCertificateModel.diff(state, { ...inputs, encoding: undefined })).toEqual([]);
+    expect(applicationCertificateModel.diff(state, withoutType, PLAN_CLOCK)).toEqual([{ property: "type", replace: true }]);
+    expect(applicationCertificateModel.diff(state, { ...inputs, encoding: undefined }, PLAN_CLOCK)).toEqual([]);
   });
 
   it("a replacement's create keeps the old certificate (sent back with key null) and its delete keeps the new one", async () => {
@@ -213,7 +217,7 @@ describe("time.Rotating", () => {
       second: 30,
       unix: Math.floor(Date.parse("2026-06-08T08:15:30Z") / 1000),
     });
-    expect(rotatingModel.diff(state, { rotationDays: 90 })).toEqual([]);
+    expect(rotatingModel.diff(state, { rotationDays: 90 }, PLAN_CLOCK)).toEqual([]);
     expect(await rotatingModel.read(id, state, h.ctx)).toEqual(state);
   });
 

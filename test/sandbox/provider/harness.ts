@@ -116,3 +116,6 @@ export function withInput(inputs: Properties, property: string, value: unknown):
   else next[property] = value;
   return next;
 }
+
+/** The clock a diff reads when a test does not move it. */
+export const PLAN_CLOCK = { now: (): Date => new Date() };
