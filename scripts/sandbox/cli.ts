@@ -124,6 +124,10 @@ export const sandboxCommand = defineCommand({
       // Exactly what `pulumi up` runs: the Command's command line, in a shell, with its environment.
       postDeployCheck: "command",
       log,
+      // The plan as `pulumi up` prints it, once the update is done (before any check of the sandbox's own).
+      onUpdate: (steps, refreshed) => {
+        if (!json) log(renderPlan(steps, refreshed));
+      },
     });
     if (values["save-outputs"] && result.outputs) {
       const { writeOwnerOnly } = await import("../shared/ownerOnlyFile");
@@ -136,7 +140,6 @@ export const sandboxCommand = defineCommand({
       if (!result.ok) log(result.error instanceof CmicError ? describeError(result.error) : result.error.message);
       return exitCode;
     }
-    log(renderPlan(result.steps, result.refreshed));
     if (!result.ok) {
       log("");
       log(`✘ sandbox: stack '${stack}' is not ready for CMiC.`);

@@ -47,6 +47,8 @@ export interface SandboxOptions {
   log(line: string): void;
   onStep?(step: Step): void;
   onRefresh?(change: RefreshChange): void;
+  /** The update is done (or failed): its steps and what refresh found, before any token check of the sandbox's own. */
+  onUpdate?(steps: readonly Step[], refreshed: readonly RefreshChange[]): void;
 }
 
 interface SandboxRun {
@@ -160,6 +162,7 @@ async function deployAndCheck(
     loadProgram: options.loadProgram,
   });
   save(update);
+  options.onUpdate?.(update.steps, update.refreshed);
   return checkResult(options, emulator, clock, update);
 }
 

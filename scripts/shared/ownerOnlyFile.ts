@@ -14,10 +14,14 @@ export function writeOwnerOnly(file: string, contents: string, flag: string): vo
     fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CmicError("ERR_OUT_FILE", `cannot write ${flag} ${file} (${code === "ELOOP" ? "it is a symbolic link" : (code ?? "error")}).`, {
-      fix: "pass a regular file path you own; an existing symbolic link is never followed.",
-      cause: error,
-    });
+    throw new CmicError(
+      "ERR_OUT_FILE",
+      `cannot write ${flag} ${file} (${code === "ELOOP" ? "it is a symbolic link" : (code ?? "error")}).`,
+      {
+        fix: "pass a regular file path you own; an existing symbolic link is never followed.",
+        cause: error,
+      },
+    );
   }
   try {
     fchmodSync(fd, 0o600);

@@ -53,7 +53,6 @@ async function deploy(
 
 const types = (resources: RecordedResource[]) => resources.map((resource) => resource.type).sort();
 
-
 /** The instant 30 days after an RFC 3339 date, written as Graph writes dates (whole seconds). */
 function thirtyDaysAfter(rfc3339: string): string {
   const [date, time] = new Date(Date.parse(rfc3339) + 30 * 24 * 3600 * 1000).toISOString().split("T");

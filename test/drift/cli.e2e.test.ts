@@ -62,7 +62,8 @@ test("a fleet: clean, a hand-added secret Pulumi cannot see, an expiring secret 
     })) as { keyId: string };
 
   const junit = path.join(dir, "fleet-junit.xml");
-  const run = await runDriftCli(["--all", "--json", "--junit", junit], { ...graphEnv(), FAKE_PULUMI_DIR: fakeDir });
+  // A 7-day lifetime ends 37 days out (the secret outlives its rotation date by 30): inside 45.
+  const run = await runDriftCli(["--all", "--json", "--junit", junit, "--expiry-days", "45"], { ...graphEnv(), FAKE_PULUMI_DIR: fakeDir });
   expect(run.stderr).not.toMatch(/unexpected failure/);
   expect(run.code).toBe(3);
   const json = JSON.parse(run.stdout) as DriftReportJson;

@@ -1,6 +1,7 @@
 /** The one reader of the post-deploy check's environment (contract/postDeployCheck.ts). */
 import {
   AUTHORITY_HOST_ENV,
+  CHECK_AT_ENV,
   CLIENT_CERTIFICATE_FILE_ENV,
   CLIENT_SECRET_ENV,
   PROPAGATION_WINDOW_ENV,
@@ -17,6 +18,7 @@ describe("readPostDeployCheckEnv", () => {
         [CLIENT_CERTIFICATE_FILE_ENV]: "/tmp/connector.pem",
         [AUTHORITY_HOST_ENV]: "https://localhost:8443",
         [PROPAGATION_WINDOW_ENV]: "20",
+        [CHECK_AT_ENV]: "2027-06-01T09:00:00.000Z",
       }),
     ).toEqual({
       stackOutputsJson: '{"tenantId":"t"}',
@@ -24,6 +26,7 @@ describe("readPostDeployCheckEnv", () => {
       certificateFile: "/tmp/connector.pem",
       authorityHost: "https://localhost:8443",
       propagationWindowSeconds: "20",
+      checkAt: "2027-06-01T09:00:00.000Z",
     });
   });
 
@@ -34,6 +37,7 @@ describe("readPostDeployCheckEnv", () => {
       certificateFile: null,
       authorityHost: null,
       propagationWindowSeconds: null,
+      checkAt: null,
     };
     expect(readPostDeployCheckEnv({})).toEqual(empty);
     expect(
@@ -43,6 +47,7 @@ describe("readPostDeployCheckEnv", () => {
         [CLIENT_CERTIFICATE_FILE_ENV]: "",
         [AUTHORITY_HOST_ENV]: "",
         [PROPAGATION_WINDOW_ENV]: "",
+        [CHECK_AT_ENV]: "",
       }),
     ).toEqual(empty);
   });

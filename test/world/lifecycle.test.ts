@@ -172,6 +172,21 @@ describe("portal changes on a secret stack with the claim in the token", () => {
   });
 });
 
+const DAY_MS = 86_400_000;
+
+/** `to` is at or after `from`, by less than an hour (the run's own duration on the world's clock). */
+function expectShortlyAfter(from: string, to: string): void {
+  const seconds = (Date.parse(to) - Date.parse(from)) / 1000;
+  expect(seconds).toBeGreaterThanOrEqual(0);
+  expect(seconds).toBeLessThan(3600);
+}
+
+/** The secret's rotation date as the world's state holds it. */
+function rotationDate(dir: string): string {
+  const record = readWorld(dir)?.stacks.acme.state.resources.find((resource) => resource.name === "cmic-secret-rotation");
+  return String(record?.state.rotationRfc3339);
+}
+
 /** `npm run verify -- --state DIR --at WHEN` with this secret, in-process. */
 async function verifyWith(dir: string, secret: string | null, at: string): Promise<CapturedRun> {
   return runCaptured(verifyCommand, ["--state", dir, "--at", at, "--propagation-window", "0"], {
@@ -193,7 +208,9 @@ describe("time passing", () => {
     const rotated = green(await up(dir, settings, "+14d"));
     expect(changes(rotated)).toMatchObject({ "cmic-secret-rotation": "create", "cmic-secret": "replace" });
     expect(rotated.outputs.clientSecret).not.toBe(firstSecret);
-    expect(rotated.outputs.secretExpiresAt).toBe("2027-04-08T00:00:00Z");
+    // Rotation 30 days after that run (the world's clock runs on from the run's instant), the secret 30 more.
+    expectShortlyAfter("2027-03-09T00:00:00Z", rotationDate(dir));
+    expect(Date.parse(rotated.outputs.secretExpiresAt ?? "")).toBe(Date.parse(rotationDate(dir)) + 30 * DAY_MS);
     expect(readWorld(dir)?.lastRunAt).toBe("2027-02-07T00:00:00.000Z");
     // Pulumi's replacement deletes the old secret in the same update: the connector must switch
     // now. (A handover window after a rotation is issue #11.)
@@ -201,8 +218,8 @@ describe("time passing", () => {
     const old = await verifyWith(dir, firstSecret, "+1h");
     expect(old.code).toBe(1);
     expect(old.stdout).toContain("AADSTS7000215");
-    // Left alone, the old secret would have lasted 30 days past its rotation date: never a gap.
-    expect(first.outputs.secretExpiresAt).toBe("2027-03-02T00:00:00Z");
+    // Left alone, the old secret would have lasted 30 days past its rotation date (2027-01-31): never a gap.
+    expectShortlyAfter("2027-03-02T00:00:00Z", first.outputs.secretExpiresAt ?? "");
   });
 
   it("a second run of a certificate stack does not replace the certificate (dates in Graph's format)", async () => {

@@ -6,10 +6,10 @@ import { ResourceApplyError } from "./errors";
 import type { Properties, ProviderContext } from "./types";
 
 /**
- * Context the contract does not carry yet (proposed for types.ts): the logical name of the resource
- * being worked on, for error messages and command.local.Command's id, and the deployer's object id,
- * which the azuread provider adds as an initial owner. Read defensively so that an engine passing
- * only the contract's ProviderContext still works.
+ * The optional parts of the context: the logical name of the resource being worked on (the engine
+ * passes it; errors and command.local.Command's id use it), and the deployer's object id, which the
+ * azuread provider adds as an initial owner (not passed yet: the emulator has no owners routes, so
+ * no owner request is sent). Read defensively so that a caller passing neither still works.
  */
 export interface ContextExtras {
   resourceName?: string;
