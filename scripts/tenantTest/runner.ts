@@ -18,6 +18,7 @@
  *   stack.previewRefresh         pulumi refresh --preview-only [--expect-no-changes] … --event-log … --stack <stack>
  *   stack.destroy                pulumi destroy --yes --skip-preview … --stack <stack>, then `stack history …`
  *   workspace.removeStack        pulumi stack rm --yes <stack>
+ *   stack.refresh                pulumi refresh --yes --skip-preview … --stack <stack> (after up: changes expected)
  * `stack.refresh({ expectNoChanges })` is never used: without `--preview-only` a refresh writes the
  * refreshed state before it fails the expectation (pulumi/pulumi#10967); `previewRefresh` is the
  * Automation API's `refresh --preview-only` (pulumi/pulumi#19948, which deprecates `previewOnly`).
@@ -395,6 +396,15 @@ export async function runTenantTest(plan: TenantTestPlan, hooks: TenantTestHooks
       },
     ],
     [
+      "refresh-after-up",
+      async (signal, output) => {
+        // Changes are expected here (the identifier URI read back onto the app and its service
+        // principal); they are reported, not judged. The two steps after it judge.
+        const result = await requireStack().refresh({ ...operation(signal, output), showSecrets: false });
+        return `read back: ${changeText(result.summary?.resourceChanges)}`;
+      },
+    ],
+    [
       "preview-no-changes",
       async (signal, output) => {
         const events: EngineEvent[] = [];
@@ -561,6 +571,9 @@ const FIXES: Record<StepId, (stack: string) => string> = {
   up: (stack) =>
     "read the error above: a provider error names the resource and Graph's message, a failing post-deploy check prints verify's " +
     `diagnosis. With --keep the stack stays for \`pulumi up --stack ${stack}\`.`,
+  "refresh-after-up": (stack) =>
+    "reading the resources back from Entra failed: read the error above (an AADSTS code is a sign-in problem of ARM_* credentials; " +
+    `a 403 a missing Graph permission). With --keep, \`pulumi refresh --stack ${stack}\` to iterate.`,
   "preview-no-changes": (stack) =>
     "the program does not converge: right after `pulumi up`, a preview with refresh still wants to change what is listed. Compare the " +
     `program's inputs with what Entra stores for those properties (\`pulumi preview --diff --refresh --stack ${stack}\` with --keep) and make them agree.`,

@@ -34,7 +34,7 @@ function expectCleanupRanLast(commands: string[]): void {
   expect(commands.slice(-CLEANUP.length)).toEqual(CLEANUP);
 }
 
-it("a failing `pulumi up` is named, ends the run with exit 1, skips steps 4–7, still destroys and removes the stack, and prints no secret it echoed", async () => {
+it("a failing `pulumi up` is named, ends the run with exit 1, skips steps 4–8, still destroys and removes the stack, and prints no secret it echoed", async () => {
   const run = scratch();
   const result = await runTenantTestCli([], completeEnv(run, { FAKE_PULUMI_FAIL: "up", FAKE_PULUMI_LEAK: "1" }));
   const { stack, commands } = commandsOf(run.log);
@@ -45,17 +45,18 @@ it("a failing `pulumi up` is named, ends the run with exit 1, skips steps 4–7,
   ]);
   expectCleanupRanLast(commands);
   expect(progressLines(result.stderr)).toEqual([
-    expect.stringMatching(/^✔ 1\/9 create stack /),
-    expect.stringMatching(/^✔ 2\/9 preview /),
+    expect.stringMatching(/^✔ 1\/10 create stack /),
+    expect.stringMatching(/^✔ 2\/10 preview /),
     expect.stringMatching(
-      /^✘ 3\/9 up FAILED \(\d+\.\d s\): error: creating application: unexpected status 403 \(Authorization_RequestDenied\)/,
+      /^✘ 3\/10 up FAILED \(\d+\.\d s\): error: creating application: unexpected status 403 \(Authorization_RequestDenied\)/,
     ),
-    "– 4/9 second run changes nothing: skipped: step 3 (up) failed",
-    "– 5/9 refresh finds no drift: skipped: step 3 (up) failed",
-    "– 6/9 verify: skipped: step 3 (up) failed",
-    "– 7/9 drift: skipped: step 3 (up) failed",
-    expect.stringMatching(/^✔ 8\/9 destroy /),
-    expect.stringMatching(/^✔ 9\/9 remove stack /),
+    "– 4/10 refresh reads back what up could not: skipped: step 3 (up) failed",
+    "– 5/10 second run changes nothing: skipped: step 3 (up) failed",
+    "– 6/10 refresh finds no drift: skipped: step 3 (up) failed",
+    "– 7/10 verify: skipped: step 3 (up) failed",
+    "– 8/10 drift: skipped: step 3 (up) failed",
+    expect.stringMatching(/^✔ 9\/10 destroy /),
+    expect.stringMatching(/^✔ 10\/10 remove stack /),
   ]);
   // The failed command's own lines are shown under its progress line, and the exit code it gave.
   expect(result.stderr).toContain("    │ Diagnostics:");
@@ -71,22 +72,22 @@ it("a failing `pulumi up` is named, ends the run with exit 1, skips steps 4–7,
 });
 
 it.each([
-  ["preview#2", 4, "second run changes nothing", "update cmic-app (Application) [api]"],
-  ["refresh#1", 5, "refresh finds no drift", "update cmic-app (Application) [api]"],
+  ["preview#2", 5, "second run changes nothing", "update cmic-app (Application) [api]"],
+  ["refresh#2", 6, "refresh finds no drift", "update cmic-app (Application) [api]"],
 ])("a change found by %s fails step %i (%s), naming what changed; cleanup still runs", async (switched, number, title, change) => {
   const run = scratch();
   const result = await runTenantTestCli([], completeEnv(run, { FAKE_PULUMI_CHANGES: switched }));
   const { stack, commands } = commandsOf(run.log);
   const failed = progressLines(result.stderr).find((line) => line.startsWith("✘"));
   expect(failed).toMatch(
-    new RegExp(`^✘ ${number}/9 ${title} FAILED \\(\\d+\\.\\d s\\): changes found: ${change.replace(/[()[\]]/g, "\\$&")}$`),
+    new RegExp(`^✘ ${number}/10 ${title} FAILED \\(\\d+\\.\\d s\\): changes found: ${change.replace(/[()[\]]/g, "\\$&")}$`),
   );
   // The CLI's own complaint is in the output shown under it.
   expect(result.stderr).toMatch(/│ error: no changes were expected but changes (were proposed|occurred)/);
   expect(result.stdout).toContain(`FAILED at step ${number} (${title})`);
   expect(result.stdout).toContain("Fix: ");
   expectCleanupRanLast(commands);
-  expect(commands.some((command) => command.startsWith("refresh"))).toBe(number === 5);
+  expect(commands.some((command) => command.startsWith("refresh --preview-only"))).toBe(number === 6);
   expect(result.stdout).toContain(`stack ${stack} removed`);
   expect(result.code).toBe(1);
 });
@@ -96,7 +97,7 @@ it("a step still running after --step-timeout is stopped (SIGINT, the CLI cancel
   const result = await runTenantTestCli(["--step-timeout", "5"], completeEnv(run, { FAKE_PULUMI_HANG: "up" }));
   const { commands } = commandsOf(run.log);
   expect(progressLines(result.stderr)[2]).toMatch(
-    /^✘ 3\/9 up TIMED OUT \(\d+\.\d s\): did not finish within --step-timeout 5\.0 s and was stopped$/,
+    /^✘ 3\/10 up TIMED OUT \(\d+\.\d s\): did not finish within --step-timeout 5\.0 s and was stopped$/,
   );
   expect(result.stderr).toContain("│ error: update canceled");
   expect(result.stdout).toContain("FAILED at step 3 (up, timed out)");
@@ -111,11 +112,11 @@ it("Ctrl-C (SIGINT to the test) stops the running step, and the cleanup still ru
   });
   const { commands } = commandsOf(run.log);
   expect(result.stderr).toContain("test:tenant: SIGINT: stopping the current step, then cleaning up");
-  expect(progressLines(result.stderr).slice(3, 7)).toEqual([
-    expect.stringMatching(/^✘ 4\/9 second run changes nothing INTERRUPTED \(\d+\.\d s\): interrupted/),
-    "– 5/9 refresh finds no drift: skipped: step 4 (second run changes nothing) failed",
-    "– 6/9 verify: skipped: step 4 (second run changes nothing) failed",
-    "– 7/9 drift: skipped: step 4 (second run changes nothing) failed",
+  expect(progressLines(result.stderr).slice(4, 8)).toEqual([
+    expect.stringMatching(/^✘ 5\/10 second run changes nothing INTERRUPTED \(\d+\.\d s\): interrupted/),
+    "– 6/10 refresh finds no drift: skipped: step 5 (second run changes nothing) failed",
+    "– 7/10 verify: skipped: step 5 (second run changes nothing) failed",
+    "– 8/10 drift: skipped: step 5 (second run changes nothing) failed",
   ]);
   expectCleanupRanLast(commands);
   expect(result.signal).toBeNull();
@@ -128,10 +129,10 @@ it("a failed destroy leaves the stack in place (no stack rm) and says how to cle
   const { stack, commands } = commandsOf(run.log);
   expect(commands.some((command) => command.startsWith("stack rm"))).toBe(false);
   expect(progressLines(result.stderr).slice(-2)).toEqual([
-    expect.stringMatching(/^✘ 8\/9 destroy FAILED/),
-    "– 9/9 remove stack: skipped: destroy failed; removing a stack that still has resources would lose track of them",
+    expect.stringMatching(/^✘ 9\/10 destroy FAILED/),
+    "– 10/10 remove stack: skipped: destroy failed; removing a stack that still has resources would lose track of them",
   ]);
-  expect(result.stdout).toContain("FAILED at step 4 (second run changes nothing), step 8 (destroy)");
+  expect(result.stdout).toContain("FAILED at step 5 (second run changes nothing), step 9 (destroy)");
   expect(result.stdout).toContain(`Cleanup FAILED: stack ${stack} was not fully destroyed and removed`);
   expect(result.stdout).toContain(`pulumi destroy --yes --stack ${stack} && pulumi stack rm --yes ${stack}`);
   expect(result.stdout).toContain(`'CMiC tenant test (${stack})' (client id 1b4f0d5e-8c2a-4f7e-9d31-0000000001a1)`);
@@ -153,4 +154,13 @@ it("a Pulumi CLI older than v3.226.1 is refused with exit 2 after `pulumi versio
   expect(result.stderr).toContain("test:tenant: the Pulumi CLI on PATH is v3.200.0; the tenant test needs v3.226.1 or newer");
   expect(result.stdout).toBe("");
   expect(result.code).toBe(2);
+});
+
+it("what the refresh right after `up` reads back is reported, not judged: the run goes on to the steps that judge", async () => {
+  const run = scratch();
+  const result = await runTenantTestCli([], completeEnv(run, { FAKE_PULUMI_CHANGES: "refresh#1" }));
+  const lines = progressLines(result.stderr);
+  expect(lines[3]).toMatch(/^✔ 4\/10 refresh reads back what up could not \(\d+\.\d s\): read back: .*update 1/);
+  expect(lines[4]).toMatch(/^✔ 5\/10 second run changes nothing /);
+  expect(lines[5]).toMatch(/^✔ 6\/10 refresh finds no drift /);
 });

@@ -161,6 +161,8 @@ export function expectedLifecycle(): unknown[] {
     "stack output --json --stack <stack> --non-interactive",
     "stack output --json --show-secrets --stack <stack> --non-interactive",
     "stack history --json --page-size 1 --page 1 --stack <stack> --non-interactive",
+    `refresh --skip-preview --yes ${operation} --stack <stack> --non-interactive`,
+    "stack history --json --page-size 1 --page 1 --stack <stack> --non-interactive",
     `preview --expect-no-changes --refresh ${operation} --event-log tcp://<port> --stack <stack> --non-interactive`,
     `refresh --preview-only --expect-no-changes ${operation} --event-log tcp://<port> --stack <stack> --non-interactive`,
   ];
@@ -175,5 +177,5 @@ export const CLEANUP = [
 
 /** Progress lines on stderr (one per step), without the indented output blocks. */
 export function progressLines(stderr: string): string[] {
-  return stderr.split("\n").filter((line) => /^[✔✘–] \d\/9 /.test(line));
+  return stderr.split("\n").filter((line) => /^[✔✘–] \d+\/10 /.test(line));
 }

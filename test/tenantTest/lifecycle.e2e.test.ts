@@ -110,15 +110,16 @@ it("runs the whole life cycle in order, verify and drift pass, the stack is dest
   }
 
   expect(progressLines(result.stderr)).toEqual([
-    expect.stringMatching(/^✔ 1\/9 create stack \(\d+\.\d s\): created/),
-    expect.stringMatching(/^✔ 2\/9 preview \(\d+\.\d s\): create 10$/),
-    expect.stringMatching(/^✔ 3\/9 up \(\d+\.\d s\): create 10; app /),
-    expect.stringMatching(/^✔ 4\/9 second run changes nothing \(\d+\.\d s\): no changes$/),
-    expect.stringMatching(/^✔ 5\/9 refresh finds no drift \(\d+\.\d s\): no changes$/),
-    expect.stringMatching(/^✔ 6\/9 verify \(\d+\.\d s\): every check CMiC makes passed$/),
-    expect.stringMatching(/^✔ 7\/9 drift \(\d+\.\d s\): no drift/),
-    expect.stringMatching(/^✔ 8\/9 destroy \(\d+\.\d s\): delete 10$/),
-    expect.stringMatching(/^✔ 9\/9 remove stack \(\d+\.\d s\): removed/),
+    expect.stringMatching(/^✔ 1\/10 create stack \(\d+\.\d s\): created/),
+    expect.stringMatching(/^✔ 2\/10 preview \(\d+\.\d s\): create 10$/),
+    expect.stringMatching(/^✔ 3\/10 up \(\d+\.\d s\): create 10; app /),
+    expect.stringMatching(/^✔ 4\/10 refresh reads back what up could not \(\d+\.\d s\): read back: /),
+    expect.stringMatching(/^✔ 5\/10 second run changes nothing \(\d+\.\d s\): no changes$/),
+    expect.stringMatching(/^✔ 6\/10 refresh finds no drift \(\d+\.\d s\): no changes$/),
+    expect.stringMatching(/^✔ 7\/10 verify \(\d+\.\d s\): every check CMiC makes passed$/),
+    expect.stringMatching(/^✔ 8\/10 drift \(\d+\.\d s\): no drift/),
+    expect.stringMatching(/^✔ 9\/10 destroy \(\d+\.\d s\): delete 10$/),
+    expect.stringMatching(/^✔ 10\/10 remove stack \(\d+\.\d s\): removed/),
   ]);
   // --show-output printed each step's output (verify's checklist among them).
   expect(result.stderr).toContain("│ Updating (");
@@ -140,7 +141,7 @@ it("--keep skips destroy and stack rm and says how to remove the stack by hand",
   const stack = stackOf(calls);
   expect(automationCalls(calls).map((call) => normalized(call, stack))).toEqual(expectedLifecycle());
   expect(calls.some((call) => call.argv[0] === "destroy" || call.argv[1] === "rm")).toBe(false);
-  expect(progressLines(result.stderr).slice(-2)).toEqual(["– 8/9 destroy: skipped: --keep", "– 9/9 remove stack: skipped: --keep"]);
+  expect(progressLines(result.stderr).slice(-2)).toEqual(["– 9/10 destroy: skipped: --keep", "– 10/10 remove stack: skipped: --keep"]);
   expect(result.stdout).toContain(`pulumi destroy --yes --stack ${stack} && pulumi stack rm --yes ${stack}`);
   expect(result.code).toBe(0);
   expect(fs.readdirSync(path.join(run.state, "stacks"))).toEqual([`${stack}.json`]);

@@ -120,7 +120,7 @@ it("the summary names the failed step, and for a cleanup that failed the stack, 
     exitCode: 1,
   };
   const text = formatSummary(report);
-  expect(text).toContain("Tenant test of stack tenant-test-x: FAILED at step 3 (up), step 8 (destroy)");
+  expect(text).toContain("Tenant test of stack tenant-test-x: FAILED at step 3 (up), step 9 (destroy)");
   expect(text).toMatch(/\n {2}3 {2}up\s+failed\s+1\.2 s\s+error: boom \(exit 4\)\n/);
   expect(text).toContain("Step 3 (up) ran: pulumi up --yes --skip-preview --stack tenant-test-x\nFix: do this\n");
   expect(text).toContain("pulumi destroy --yes --stack tenant-test-x && pulumi stack rm --yes tenant-test-x");
