@@ -183,6 +183,14 @@ function fleetError(message: string, fix?: string): StackDriftResult {
   return { stack: "(all stacks)", status: "error", checks: [], error: fix ? `${message} Fix: ${fix}` : message };
 }
 
+/** A run that could not reach any stack: one errored result, exit 1. */
+function fleetFailure(error: unknown): DriftRun {
+  const results = [
+    error instanceof CmicError ? fleetError(error.message, error.fix) : fleetError(error instanceof Error ? error.message : String(error)),
+  ];
+  return { results, exitCode: fleetExitCode(results) };
+}
+
 export interface DriftRun {
   results: StackDriftResult[];
   exitCode: number;
@@ -199,12 +207,7 @@ export async function runDrift(
     try {
       source = await openWorldSource(options.world.dir, options.world.at, options.world.loadProgram);
     } catch (error) {
-      const results = [
-        error instanceof CmicError
-          ? fleetError(error.message, error.fix)
-          : fleetError(error instanceof Error ? error.message : String(error)),
-      ];
-      return { results, exitCode: fleetExitCode(results) };
+      return fleetFailure(error);
     }
   } else {
     const invocation: PulumiInvocation = { cwd: options.cwd, env };
@@ -228,12 +231,7 @@ async function checkStacks(
     try {
       stacks = await source.listStacks();
     } catch (error) {
-      const results = [
-        error instanceof CmicError
-          ? fleetError(error.message, error.fix)
-          : fleetError(error instanceof Error ? error.message : String(error)),
-      ];
-      return { results, exitCode: fleetExitCode(results) };
+      return fleetFailure(error);
     }
     if (stacks.length === 0) {
       const results = [
