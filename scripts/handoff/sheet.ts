@@ -7,8 +7,12 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 export interface HandoffSheetOptions {
   /** Stack the values come from, to name it and to print follow-up commands. */
   stack: string | null;
-  /** The local world the stack lives in (`--state DIR`): follow-up commands then read it, not the Pulumi CLI. */
+  /**
+   * The local world the stack lives in (`--state DIR`): follow-up commands then read it, not the
+   * Pulumi CLI. `throwaway`: a sandbox run without one, whose tenant is gone when it ends.
+   */
   stateDir?: string | null;
+  throwaway?: boolean;
   /** Print the client secret; otherwise only Entra's 3-character hint is shown. */
   reveal: boolean;
   generatedAt: Date;
@@ -70,7 +74,9 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
     row("Client ID", outputs.connector.clientId),
   );
   const secret = outputs.connector.clientSecret ?? outputs.clientSecret;
-  const revealCommand = `\`npm run handoff${stackArg || " --"} --reveal\``;
+  const revealCommand = options.throwaway
+    ? "`npm run sandbox -- --state DIR --save-outputs FILE` (a world that is kept), then `npm run handoff -- --outputs FILE --reveal`"
+    : `\`npm run handoff${stackArg || " --"} --reveal\``;
   const usesSecret = outputs.credential !== "certificate";
   if (usesSecret) {
     if (secret) {
@@ -89,8 +95,8 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
   }
   if (outputs.secretExpiresAt) {
     lines.push(
-      `The client secret expires ${outputs.secretExpiresAt}. The first \`pulumi up\` after that date issues a new one ` +
-        "(the project refreshes before every update), which must be handed over again; `npm run drift` warns 30 days ahead with the command that rotates it early.",
+      `The client secret expires ${outputs.secretExpiresAt}. From its rotation date, 30 days before that, the next \`pulumi up\` issues a new one ` +
+        "(the project refreshes before every update), which must be handed over again; `npm run drift` warns from the rotation date on, with the command that rotates it.",
     );
   }
   if (outputs.certificateExpiresAt) lines.push(`The certificate expires ${outputs.certificateExpiresAt}.`);
@@ -98,7 +104,10 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
     "",
     "## 3. Check before handing over",
     "",
-    `\`npm run verify${stackArg}\` requests a token exactly as the connector will and validates it as CMiC does.`,
+    options.throwaway
+      ? "This sandbox's tenant is gone now that the run ended: keep one with `npm run sandbox -- --state DIR`, then " +
+          "`npm run verify -- --state DIR` requests a token exactly as the connector will and validates it as CMiC does."
+      : `\`npm run verify${stackArg}\` requests a token exactly as the connector will and validates it as CMiC does.`,
     "",
   );
   return lines.join("\n");

@@ -154,7 +154,15 @@ export const sandboxCommand = defineCommand({
 
 function printGreen(result: Extract<SandboxResult, { ok: true }>, io: CliIo, stateDir: string | undefined): void {
   io.stdout(`${result.checklist}\n\n`);
-  io.stdout(renderHandoffSheet(result.outputs, { stack: result.stack, stateDir: stateDir ?? null, reveal: false, generatedAt: result.at }));
+  io.stdout(
+    renderHandoffSheet(result.outputs, {
+      stack: result.stack,
+      stateDir: stateDir ?? null,
+      throwaway: stateDir === undefined,
+      reveal: false,
+      generatedAt: result.at,
+    }),
+  );
   const changed = result.steps.filter((step) => step.op !== "same").length;
   io.stderr(
     `✔ sandbox: stack '${result.stack}' ${stateDir ? `updated in ${stateDir} at ${result.at.toISOString()} (${changed} change${changed === 1 ? "" : "s"})` : `deployed to the emulator (${result.created} objects)`}` +

@@ -1,7 +1,7 @@
 /**
  * `npm run sandbox` as a user runs it: exit codes, the green line, the diagnosis, nothing secret
  * printed. Usage errors run in-process; the deployments run the real process, whose post-deploy
- * check is itself a command line (`npm run verify`), as under `pulumi up`.
+ * check is itself a command line (`node dist/scripts/verify/cli.js --just-deployed`), as under `pulumi up`.
  */
 import { sandboxCommand } from "../../scripts/sandbox/cli";
 import { runCaptured } from "../../scripts/shared/cli";
@@ -10,7 +10,7 @@ import { runScript } from "../support/runScript";
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
 it("deploys Pulumi.dev.yaml, runs the post-deploy command through the propagation delay, prints the checklist and the handoff sheet, and exits 0", async () => {
-  // The delay must outlast the start-up of `npm run verify` (the post-deploy command) so the check
+  // The delay must outlast the start-up of the post-deploy command (the compiled verify CLI) so the check
   // has to wait for it; 6 s was not enough on a loaded machine (two Jest workers), hence 15.
   const run = await runScript("sandbox", ["--propagation-delay", "15", "--window", "40"]);
   expect(run.stderr).toContain("✔ sandbox: stack 'dev' deployed to the emulator");
@@ -18,6 +18,9 @@ it("deploys Pulumi.dev.yaml, runs the post-deploy command through the propagatio
   expect(run.stdout).toContain("OK: the token passes every check CMiC makes");
   expect(run.stdout).toContain("| Service user | `ARCORO_SVC` |");
   expect(run.stdout).toMatch(/\| Client Secret \| `.{3}•{8}` \|/);
+  // The throwaway tenant is gone: the sheet points at a world that is kept, never at the Pulumi CLI.
+  expect(run.stdout).toContain("keep one with `npm run sandbox -- --state DIR`");
+  expect(run.stdout).not.toContain("npm run verify -- --stack dev");
   expect(run.stdout + run.stderr).not.toMatch(JWT);
   expect(run.code).toBe(0);
 }, 120_000);

@@ -218,6 +218,10 @@ describe("time passing", () => {
     const old = await verifyWith(dir, firstSecret, "+1h");
     expect(old.code).toBe(1);
     expect(old.stdout).toContain("AADSTS7000215");
+    // A world nobody runs pulumi up in: once the new secret's end date has passed, Entra refuses it as expired.
+    const expired = await verifyWith(dir, rotated.outputs.clientSecret, "+65d");
+    expect(expired.code).toBe(1);
+    expect(expired.stdout).toContain("AADSTS7000222");
     // Left alone, the old secret would have lasted 30 days past its rotation date (2027-01-31): never a gap.
     expectShortlyAfter("2027-03-02T00:00:00Z", first.outputs.secretExpiresAt ?? "");
   });
