@@ -79,6 +79,10 @@ async function openTenant(emulator: Emulator, world: WorldData | null, options: 
   const verifiedDomain = verifiedDomainOf(options);
   if (world) {
     const tenant = { tenantId: world.tenantId, deployer: world.deployer };
+    const named = options.config["azuread:tenantId"];
+    if (named && named.toLowerCase() !== world.tenantId.toLowerCase()) {
+      options.log(`The stack file names tenant ${named}; a world has one tenant, so the stack runs in the world's, ${world.tenantId}.`);
+    }
     // A setting that moves the stack to a domain the world has not verified yet: the admin verifies it first.
     if (verifiedDomain) {
       const domains = (await deployerGraph(emulator.url, tenant).api("/domains").get()) as { value: { id: string }[] };
