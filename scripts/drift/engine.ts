@@ -116,7 +116,14 @@ async function auditLayer(stack: string, context: StackCheckContext, preview: Pr
   if (fetched.outputs === null || !fetched.result.ok) return fetched.result.ok ? [] : fetched.result.checks;
   const rotationUrn = (await preview)?.rotationUrn;
   return evaluateAudit(
-    { stack, outputs: fetched.outputs, expiryDays: context.options.expiryDays, now: context.now, rotationUrn },
+    {
+      stack,
+      outputs: fetched.outputs,
+      expiryDays: context.options.expiryDays,
+      now: context.now,
+      rotationUrn,
+      fixCommands: context.source.commands,
+    },
     fetched.result.responses,
   );
 }
@@ -130,7 +137,7 @@ async function fetchForAudit(stack: string, context: StackCheckContext): Promise
     outputs = await context.source.readOutputs(stack, requestTimeoutMs);
     client = context.source.graphClient();
   } catch (error) {
-    return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.upCommand(stack))] } };
+    return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.commands.up(stack))] } };
   }
   return { outputs, result: await fetchAudit(stack, outputs, { client, requestTimeoutMs }) };
 }

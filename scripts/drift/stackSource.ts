@@ -7,7 +7,7 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { createDeployerCredential } from "../shared/credentials";
 import { createGraphClient } from "../shared/graphClient";
 import { readStackOutputsFromPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
-import { listStacks, previewStack, type PreviewOutcome } from "./pulumiPreview";
+import { listStacks, previewStack, PULUMI_FIX_COMMANDS, type FixCommands, type PreviewOutcome } from "./pulumiPreview";
 
 export interface DriftStackSource {
   /** Every stack (`--all`). */
@@ -17,8 +17,8 @@ export interface DriftStackSource {
   preview(stack: string, timeoutMs: number): Promise<PreviewOutcome>;
   /** Graph for the audit, built once on first use. */
   graphClient(): Client;
-  /** How a finding's fix names the command that restores the stack. */
-  upCommand(stack: string): string;
+  /** The commands findings' fixes name (restore the stack, hand its values over). */
+  commands: FixCommands;
   close(): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ export function pulumiSource(invocation: PulumiInvocation, graphUrl: string, env
     // The child is stopped at the deadline too, so an abandoned preview does not run on.
     preview: (stack, timeoutMs) => previewStack(stack, { ...invocation, timeoutMs }),
     graphClient: () => (client ??= createGraphClient({ credential: createDeployerCredential(env), graphUrl })),
-    upCommand: (stack) => `pulumi up --refresh --stack ${stack}`,
+    commands: PULUMI_FIX_COMMANDS,
     close: () => Promise.resolve(),
   };
 }

@@ -11,21 +11,37 @@ import { updateStack } from "../sandbox/deployStack";
 import { deployerGraph } from "../world/deployerGraph";
 import { changeSummary, type Step } from "../sandbox/engine/plan";
 import type { ResourceRecord } from "../sandbox/engine/state";
+import type { Properties } from "../sandbox/provider/types";
 import { loadProjectProgram } from "../sandbox/programLoader";
 import { openWorldForReading, tenantOf } from "../world/session";
 import { selectWorldStack, worldStackOutputs } from "../world/worldDir";
 import { interpretPreview, type FixCommands, type PreviewDigest, type PreviewOutcome } from "./pulumiPreview";
 import type { DriftStackSource } from "./stackSource";
 
+/** How `pulumi preview --json` shows a secret value (pkg/display/json.go masks secrets). */
+const SECRET_MASK = "[secret]";
+
+/** A resource's values as the digest may show them: every property Pulumi keeps secret masked. */
+function shown(values: Properties, secret: ReadonlySet<string>): Properties {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, secret.has(key) ? SECRET_MASK : value]));
+}
+
 /** A step as `pulumi preview --json` prints it (pkg/display/json.go), from the engine's step and the states. */
 function digestStep(step: Step, before: ResourceRecord | undefined, after: ResourceRecord | undefined): PreviewDigest["steps"][number] {
+  // Secret in either state is secret in both: an input that became secret must not show its old value.
+  const secret = new Set([...(before?.secretProperties ?? []), ...(after?.secretProperties ?? [])]);
+  const state = (record: ResourceRecord) => ({
+    type: record.type,
+    inputs: shown(record.inputs, secret),
+    outputs: shown(record.state, secret),
+  });
   return {
     op: step.op,
     urn: step.urn,
     diffReasons: step.diffs,
     ...(step.replaceReasons ? { replaceReasons: step.replaceReasons } : {}),
-    ...(before ? { oldState: { type: before.type, inputs: before.inputs, outputs: before.state } } : {}),
-    ...(after ? { newState: { type: after.type, inputs: after.inputs, outputs: after.state } } : {}),
+    ...(before ? { oldState: state(before) } : {}),
+    ...(after ? { newState: state(after) } : {}),
   };
 }
 
@@ -83,7 +99,7 @@ export async function openWorldSource(
       );
     },
     graphClient: () => (client ??= deployerGraph(session.emulator.url, tenant)),
-    upCommand: (stack) => worldCommands(dir).up(stack),
+    commands: worldCommands(dir),
     close: () => session.close(),
   };
 }

@@ -163,11 +163,20 @@ function printGreen(result: Extract<SandboxResult, { ok: true }>, io: CliIo, sta
       generatedAt: result.at,
     }),
   );
-  const changed = result.steps.filter((step) => step.op !== "same").length;
   io.stderr(
-    `✔ sandbox: stack '${result.stack}' ${stateDir ? `updated in ${stateDir} at ${result.at.toISOString()} (${changed} change${changed === 1 ? "" : "s"})` : `deployed to the emulator (${result.created} objects)`}` +
+    `✔ sandbox: stack '${result.stack}' ${worldSummary(result, stateDir) ?? `deployed to the emulator (${result.created} objects)`}` +
       ` and its token passes every CMiC check (checked by the ${result.checkedBy ?? "sandbox"}).\n`,
   );
+}
+
+/** What a run did to a kept world, in words; undefined for a throwaway one. */
+function worldSummary(result: Extract<SandboxResult, { ok: true }>, stateDir: string | undefined): string | undefined {
+  if (stateDir === undefined) return undefined;
+  const at = result.at.toISOString();
+  const changed = result.steps.filter((step) => step.op !== "same").length;
+  if (result.steps.every((step) => step.op === "create")) return `created in the world ${stateDir} at ${at}`;
+  if (changed === 0) return `unchanged in the world ${stateDir} at ${at}`;
+  return `updated in the world ${stateDir} at ${at} (${changed} change${changed === 1 ? "" : "s"})`;
 }
 
 /** `--json`: one object, the shape the README documents. Never holds a secret. */

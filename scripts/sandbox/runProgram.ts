@@ -181,12 +181,15 @@ function isSecretEnvelope(value: unknown): value is { value: unknown } {
 }
 
 /**
- * Mock inputs with Pulumi's secret envelopes removed, plus the dotted paths that were secret, so
- * mocks can use the values and tests can assert what Pulumi would store encrypted.
+ * Mock inputs with Pulumi's secret envelopes removed (and preview's unknowns as UNKNOWN_OUTPUT),
+ * plus the dotted paths that were secret, so mocks can use the values and tests can assert what
+ * Pulumi would store encrypted.
  */
 export function unwrapMockInputs(inputs: Record<string, unknown>): { inputs: Record<string, unknown>; secretPaths: string[] } {
   const secretPaths: string[] = [];
   const unwrap = (value: unknown, path: string): unknown => {
+    // A value not known at preview arrives as the SDK's Unknown object: written as its marker string.
+    if (pulumi.isUnknown(value)) return UNKNOWN_OUTPUT;
     if (isSecretEnvelope(value)) {
       secretPaths.push(path);
       return unwrap(value.value, path);

@@ -14,6 +14,8 @@ export interface AuditContext {
   now: Date;
   /** URN of the secret's `time:Rotating` resource, when the Pulumi layer found it. */
   rotationUrn?: string;
+  /** The commands fixes name (default: a real stack's, `pulumi up --refresh --stack NAME`). */
+  fixCommands?: { up(stack: string): string; handoff(stack: string): string };
 }
 
 export interface GraphCredential {
@@ -87,7 +89,9 @@ export function readAuditSubject(context: AuditContext, responses: Map<string, B
   const domains = collectionBody(answers.domains);
   return {
     ...context,
-    commands: { up: `pulumi up --refresh --stack ${stack}`, handoff: `npm run handoff -- --stack ${stack}` },
+    commands: context.fixCommands
+      ? { up: context.fixCommands.up(stack), handoff: context.fixCommands.handoff(stack) }
+      : { up: `pulumi up --refresh --stack ${stack}`, handoff: `npm run handoff -- --stack ${stack}` },
     labels: { app: `application ${outputs.clientId}`, sp: `service principal ${outputs.servicePrincipalObjectId}` },
     answers,
     app,

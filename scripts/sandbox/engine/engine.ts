@@ -28,7 +28,7 @@ import { CmicError, EXIT_FAILED } from "../../../contract/errors";
 import type { ProviderContext, Properties, PropertyDiff, ResourceModel } from "../provider/types";
 import { ResourceApplyError } from "../provider/errors";
 import { renameResourceError } from "../provider/support";
-import { runProgram, unwrapMockInputs, type ResolvedOutput } from "../runProgram";
+import { runProgram, UNKNOWN_OUTPUT, unwrapMockInputs, type ResolvedOutput } from "../runProgram";
 import { invokeDataSource } from "./dataSources";
 import { RegistrationOptionsTap, type RegistrationOptions } from "./options";
 import type { RefreshChange, Step } from "./plan";
@@ -89,6 +89,23 @@ function canonical(value: unknown): string {
       ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
       : item,
   );
+}
+
+/** Inputs that hold a value only known after the update (a preview's unknowns). */
+function holdsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN_OUTPUT) return true;
+  if (Array.isArray(value)) return value.some(holdsUnknown);
+  if (value !== null && typeof value === "object") return Object.values(value).some(holdsUnknown);
+  return false;
+}
+
+/**
+ * The provider's plan-time validation, which, like Terraform's validators, cannot judge a value not
+ * known yet: at preview, inputs holding unknowns are not checked (the update checks them).
+ */
+async function checkKnown(model: ResourceModel, inputs: Properties, provider: ProviderContext, state: Properties | null): Promise<void> {
+  if (holdsUnknown(inputs)) return;
+  await model.check?.(inputs, provider, state);
 }
 
 /** Top-level properties whose values differ. */
@@ -230,8 +247,11 @@ class Update {
       newResource: async (args) => {
         if (!this.tap) throw new Error("The engine's registration tap is not installed.");
         const registration = this.tap.take(args.type, args.name);
-        const { inputs } = unwrapMockInputs(args.inputs as Properties);
-        const record = await this.register(args.type, args.name, args.custom !== false, inputs, registration);
+        const { inputs, secretPaths } = unwrapMockInputs(args.inputs as Properties);
+        const secretProperties = [
+          ...new Set([...secretPaths.map((path) => path.split(/[.[]/)[0]), ...registration.additionalSecretOutputs]),
+        ].filter((name) => name !== "");
+        const record = await this.register(args.type, args.name, args.custom !== false, inputs, { ...registration, secretProperties });
         return { id: record.id, state: sameRealm(record.state) };
       },
     };
@@ -247,7 +267,7 @@ class Update {
     name: string,
     custom: boolean,
     inputs: Properties,
-    registration: RegistrationOptions,
+    registration: RegistrationOptions & { secretProperties: string[] },
   ): Promise<ResourceRecord> {
     const old = this.current.get(registration.urn);
     const base = {
@@ -259,6 +279,7 @@ class Update {
       protect: registration.protect,
       retainOnDelete: registration.retainOnDelete,
       dependencies: registration.dependencies,
+      ...(registration.secretProperties.length > 0 ? { secretProperties: registration.secretProperties } : {}),
     };
     const stepOf = (op: Step["op"], diffs: PropertyDiff[] = []): Step => ({
       urn: registration.urn,
@@ -291,7 +312,7 @@ class Update {
   ): Promise<ResourceRecord> {
     const model = this.model(base);
     const provider = this.context(base.name);
-    await model.check?.(inputs, provider, null);
+    await checkKnown(model, inputs, provider, null);
     const created = this.options.preview ? { id: "", state: inputs } : await model.create(inputs, provider);
     this.step(stepOf("create"));
     return { ...base, id: created.id, inputs, state: created.state };
@@ -308,7 +329,7 @@ class Update {
     const provider = this.context(base.name);
     const model = this.model(base);
     const inputs = withIgnoredChanges(programInputs, old.state, registration.ignoreChanges);
-    await model.check?.(inputs, provider, old.state);
+    await checkKnown(model, inputs, provider, old.state);
     const diffs = model.diff(old.state, inputs, provider).map((diff) => ({
       ...diff,
       replace: diff.replace || registration.replaceOnChanges.includes(diff.property) || registration.replaceOnChanges.includes("*"),

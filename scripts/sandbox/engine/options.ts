@@ -16,6 +16,8 @@ export interface RegistrationOptions {
   deleteBeforeReplace: boolean | undefined;
   replaceOnChanges: string[];
   dependencies: string[];
+  /** Outputs the SDK asks Pulumi to keep secret (ApplicationPassword's `value`). */
+  additionalSecretOutputs: string[];
 }
 
 type RegisterCallback = (error: Error | null, response?: unknown) => void;
@@ -64,6 +66,7 @@ export class RegistrationOptionsTap {
         deleteBeforeReplace: request.getDeletebeforereplacedefined() ? request.getDeletebeforereplace() : undefined,
         replaceOnChanges: request.getReplaceonchangesList(),
         dependencies: request.getDependenciesList(),
+        additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
       });
       return register(request, callback);
     };

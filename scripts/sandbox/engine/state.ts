@@ -23,6 +23,12 @@ export interface ResourceRecord {
   /** URNs this resource depends on (inputs and dependsOn): deletes run in reverse of this order. */
   dependencies: string[];
   /**
+   * Top-level properties Pulumi keeps secret: those whose input was a secret, and the provider's
+   * additional secret outputs. Anything that shows a resource's values (drift's preview digest)
+   * prints them as `[secret]`, as `pulumi preview --json` does.
+   */
+  secretProperties?: string[];
+  /**
    * Replaced by a newer instance (create-before-delete) and not deleted yet: Pulumi deletes it at
    * the end of the update, or at the next update when this one failed first (`delete: true`).
    */
@@ -80,6 +86,9 @@ export function parseStackState(value: unknown, where: string): StackState {
       protect: resource.protect as boolean,
       retainOnDelete: resource.retainOnDelete as boolean,
       dependencies: resource.dependencies as string[],
+      ...(Array.isArray(resource.secretProperties)
+        ? { secretProperties: resource.secretProperties.filter((name): name is string => typeof name === "string") }
+        : {}),
       ...(resource.pendingDelete === true ? { pendingDelete: true } : {}),
     };
   });
