@@ -52,7 +52,10 @@ export async function openWorld(dir: string, options: OpenWorldOptions): Promise
           format: "cmic-entra-oauth/world@1",
           tenantId: tenant.tenantId,
           deployer: tenant.deployer,
-          lastRunAt: clock.at.toISOString(),
+          // The clock when the world is saved, not when the run began: what the run created is
+          // dated up to now, and the next session must not start before it (a deployer secret
+          // created a moment after the run's instant would not be valid yet).
+          lastRunAt: clock.now().toISOString(),
           emulator: emulator.snapshot(),
           stacks,
         });

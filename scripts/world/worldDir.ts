@@ -32,7 +32,7 @@ export interface WorldData {
   tenantId: string;
   /** The app the sandbox deploys with (Application.ReadWrite.All and the policy permissions in the emulated tenant). */
   deployer: { clientId: string; clientSecret: string };
-  /** The world's clock at its last run (any stack), or null before the first. */
+  /** The world's clock when its last run (any stack) ended, or null before the first. */
   lastRunAt: string | null;
   /** The emulator's snapshot (its own format; the emulator checks it). */
   emulator: unknown;

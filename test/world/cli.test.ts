@@ -57,7 +57,9 @@ it("a week later: every step `same`, the sandbox checks the token itself, at the
   const run = await runScript("sandbox", ["--state", dir, "--json", "--at", "+7d", ...FAST]);
   expect(run.code).toBe(0);
   const report = json(run);
-  expect(report).toMatchObject({ ok: true, at: "2027-01-11T09:00:00.000Z", check: { by: "sandbox", ok: true } });
+  // Seven days after the previous run ended (it took a moment of the world's time).
+  expect(report).toMatchObject({ ok: true, check: { by: "sandbox", ok: true } });
+  expect(report.at).toMatch(/^2027-01-11T09:0\d:/);
   expect(report.changeSummary).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
   expect(run.stdout + run.stderr).not.toContain(secret);
   expect(run.stdout + run.stderr).not.toMatch(JWT);

@@ -218,7 +218,7 @@ describe("time passing", () => {
     // Rotation 30 days after that run (the world's clock runs on from the run's instant), the secret 30 more.
     expectShortlyAfter("2027-03-09T00:00:00Z", rotationDate(dir));
     expect(Date.parse(rotated.outputs.secretExpiresAt ?? "")).toBe(Date.parse(rotationDate(dir)) + 30 * DAY_MS);
-    expect(readWorld(dir)?.lastRunAt).toBe("2027-02-07T00:00:00.000Z");
+    expectShortlyAfter("2027-02-07T00:00:00Z", readWorld(dir)?.lastRunAt ?? "");
     // Pulumi's replacement deletes the old secret in the same update: the connector must switch
     // now. (A handover window after a rotation is issue #11.)
     expect(await verifyWith(dir, rotated.outputs.clientSecret, "+1h")).toMatchObject({ code: 0 });
