@@ -32,7 +32,8 @@ export const ROTATING_SCHEMA: Schema = {
   rotationRfc3339: {
     kind: "string",
     mode: "optional+computed",
-    forceNew: "the run's clock (the machine's under pulumi up) is past the stored rotation time and the planned value differs (it is unknown after any other change)",
+    forceNew:
+      "the run's clock (the machine's under pulumi up) is past the stored rotation time and the planned value differs (it is unknown after any other change)",
     source: `${S} Schema rotation_rfc3339 (RequiresReplaceIf ReplaceIfOutdated); ${SOURCES.rotatingOutdated}; ${SOURCES.frameworkPlan}`,
   },
   rfc3339: { kind: "string", mode: "optional+computed", forceNew: true, source: `${S} Schema rfc3339 (RequiresReplace)` },
