@@ -20,6 +20,7 @@ export const SETTING_KEYS = [
   "credential",
   "certificate",
   "secretLifetimeDays",
+  "handoverDays",
   "displayName",
   "owners",
   "protect",

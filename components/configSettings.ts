@@ -5,7 +5,7 @@
  */
 import type { ClaimSource, CredentialKind, Deployment } from "../contract/kinds";
 import { setCommand, type ProblemList } from "./settingsProblems";
-import { DEFAULT_SECRET_LIFETIME_DAYS } from "./settingsRules";
+import { DEFAULT_HANDOVER_DAYS, DEFAULT_SECRET_LIFETIME_DAYS } from "./settingsRules";
 import type { IntegrationSettings } from "./settings";
 
 /** Reads one raw config value; `undefined` when unset. index.ts passes `new pulumi.Config(ns).get`. */
@@ -27,6 +27,7 @@ export function readConfigSettings(read: ConfigReader, readTenantId: ConfigReade
     credential: values.text("credential") as CredentialKind | undefined,
     certificate: values.text("certificate"),
     secretLifetimeDays: values.integer("secretLifetimeDays"),
+    handoverDays: values.integer("handoverDays"),
     displayName: values.text("displayName"),
     owners: values.list("owners"),
     protect: values.boolean("protect"),
@@ -52,7 +53,9 @@ class ConfigValues {
     const value = this.text(key);
     if (value === undefined) return undefined;
     if (!/^-?\d+$/.test(value.trim())) {
-      this.problems.add(key, `is '${value}', which is not a whole number`, setCommand(key, String(DEFAULT_SECRET_LIFETIME_DAYS)));
+      // The fix names the key's own default (each integer setting has one).
+      const example = key === "handoverDays" ? DEFAULT_HANDOVER_DAYS : DEFAULT_SECRET_LIFETIME_DAYS;
+      this.problems.add(key, `is '${value}', which is not a whole number`, setCommand(key, String(example)));
       return undefined;
     }
     return Number(value);

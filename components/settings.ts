@@ -21,7 +21,7 @@ import { checkSettingFields } from "./settingsRules";
 import { ProblemList, SettingsError } from "./settingsProblems";
 
 export { CONFIG_NAMESPACE, type ClaimSource, type CredentialKind, type ConfigReader };
-export { DEFAULT_IDENTIFIER_URI_FORMAT, DEFAULT_SECRET_LIFETIME_DAYS, MAX_SECRET_LIFETIME_DAYS, isGuid } from "./settingsRules";
+export { DEFAULT_IDENTIFIER_URI_FORMAT, DEFAULT_HANDOVER_DAYS, DEFAULT_SECRET_LIFETIME_DAYS, MAX_SECRET_LIFETIME_DAYS, isGuid } from "./settingsRules";
 export { SettingsError, renderSettingsProblem, type SettingsProblem } from "./settingsProblems";
 
 /** Settings of one CMiC integration, as the component takes them. */
@@ -46,6 +46,11 @@ export interface IntegrationSettings {
   certificate?: string;
   /** Client secret lifetime in days: 1 to 730, default 180. The secret is replaced on the first `pulumi up` after it. */
   secretLifetimeDays?: number;
+  /**
+   * Days the secret the connector holds keeps working after its successor is issued: 0 to
+   * secretLifetimeDays - 1, default 30 (capped below the lifetime). Takes effect at the next rotation.
+   */
+  handoverDays?: number;
   /** Display name of the Entra application; default names the stack. */
   displayName?: string;
   /** Object ids of the application's and service principal's owners. */
@@ -72,6 +77,7 @@ export interface SettingFields {
   credential: CredentialKind;
   certificate: CertificateInfo | null;
   secretLifetimeDays: number;
+  handoverDays: number;
   displayName: string;
   owners: readonly string[];
   protect: boolean;

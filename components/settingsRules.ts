@@ -24,6 +24,8 @@ import type { IntegrationSettings, SettingFields, ValidationContext } from "./se
 export const DEFAULT_SECRET_LIFETIME_DAYS = 180;
 /** Entra's portal offers at most 24 months; longer-lived secrets are a finding in most audits. */
 export const MAX_SECRET_LIFETIME_DAYS = 730;
+/** Days the connector's secret keeps working after its successor is issued, unless set (docs/rotation-design.md). */
+export const DEFAULT_HANDOVER_DAYS = 30;
 export const DEFAULT_IDENTIFIER_URI_FORMAT = "api://{clientId}.{domain}";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -76,6 +78,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
   const claimName = checkClaimName(problems, input.claimName ?? DEFAULT_CLAIM_NAME);
   const certificate = checkCertificate(problems, input.certificate, credential, context.now);
   const secretLifetimeDays = checkSecretLifetimeDays(problems, input.secretLifetimeDays ?? DEFAULT_SECRET_LIFETIME_DAYS);
+  const handoverDays = checkHandoverDays(problems, input.handoverDays, secretLifetimeDays);
   const displayName = checkDisplayName(problems, input.displayName ?? `CMiC integration (${context.stack})`);
   const owners = checkOwners(problems, input.owners ?? []);
   const tenantId = checkTenantId(problems, input.tenantId ?? null);
@@ -91,6 +94,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
     credential,
     certificate,
     secretLifetimeDays,
+    handoverDays,
     displayName,
     owners,
     protect: input.protect ?? true,
@@ -343,6 +347,27 @@ function checkSecretLifetimeDays(problems: ProblemList, days: number): number {
       "secretLifetimeDays",
       `is ${days}; it must be a whole number of days from 1 to ${MAX_SECRET_LIFETIME_DAYS}`,
       setCommand("secretLifetimeDays", String(DEFAULT_SECRET_LIFETIME_DAYS)),
+    );
+  }
+  return days;
+}
+
+/**
+ * The handover window must be shorter than the rotation period: otherwise a secret would still be in
+ * its window when the next one is issued, more than two secrets would be valid at once and "the
+ * previous secret" would not name one. Unset, the default is capped below the lifetime so that a
+ * stack with a short lifetime (secretLifetimeDays=1 in the tenant test) stays valid.
+ */
+function checkHandoverDays(problems: ProblemList, days: number | undefined, secretLifetimeDays: number): number {
+  const lifetimeIsValid = Number.isInteger(secretLifetimeDays) && secretLifetimeDays >= 1;
+  if (days === undefined) return lifetimeIsValid ? Math.min(DEFAULT_HANDOVER_DAYS, secretLifetimeDays - 1) : DEFAULT_HANDOVER_DAYS;
+  if (!Number.isInteger(days) || days < 0) {
+    problems.add("handoverDays", `is ${days}; it must be a whole number of days, 0 or more`, setCommand("handoverDays", String(DEFAULT_HANDOVER_DAYS)));
+  } else if (lifetimeIsValid && days >= secretLifetimeDays) {
+    problems.add(
+      "handoverDays",
+      `is ${days}, not shorter than secretLifetimeDays (${secretLifetimeDays}); a secret would still be in its handover window when the next one is issued`,
+      `${setCommand("handoverDays", String(Math.max(0, secretLifetimeDays - 1)))} (or raise secretLifetimeDays above ${days})`,
     );
   }
   return days;

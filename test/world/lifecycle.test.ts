@@ -202,11 +202,13 @@ async function verifyWith(dir: string, secret: string | null, at: string): Promi
 }
 
 describe("time passing", () => {
-  it("keeps the secret valid after its rotation date until the next run issues the new one", async () => {
+  it("keeps the secret valid after its rotation date, and the replaced one through its handover window", async () => {
     const dir = newWorld();
-    const settings = { ...BASE, secretLifetimeDays: "30" };
+    const settings = { ...BASE, secretLifetimeDays: "30", handoverDays: "10" };
     const first = green(await up(dir, settings, "2027-01-01T00:00:00Z"));
     const firstSecret = first.outputs.clientSecret;
+    // The secret ends after its rotation date (2027-01-31) + the handover window + the 30-day run allowance.
+    expectShortlyAfter("2027-03-12T00:00:00Z", first.outputs.secretExpiresAt ?? "");
     // A week before the rotation date: nothing to do.
     expect(changes(green(await up(dir, settings, "+23d")))).toEqual({});
     // A week after it, before the next scheduled run: the connector's secret still gets a token.
@@ -215,22 +217,22 @@ describe("time passing", () => {
     const rotated = green(await up(dir, settings, "+14d"));
     expect(changes(rotated)).toMatchObject({ "cmic-secret-rotation": "create", "cmic-secret": "replace" });
     expect(rotated.outputs.clientSecret).not.toBe(firstSecret);
-    // Rotation 30 days after that run (the world's clock runs on from the run's instant), the secret 30 more.
+    // Rotation 30 days after that run (the world's clock runs on from the run's instant), the secret 40 more.
     expectShortlyAfter("2027-03-09T00:00:00Z", rotationDate(dir));
-    expect(Date.parse(rotated.outputs.secretExpiresAt ?? "")).toBe(Date.parse(rotationDate(dir)) + 30 * DAY_MS);
+    expect(Date.parse(rotated.outputs.secretExpiresAt ?? "")).toBe(Date.parse(rotationDate(dir)) + 40 * DAY_MS);
     expectShortlyAfter("2027-02-07T00:00:00Z", readWorld(dir)?.lastRunAt ?? "");
-    // Pulumi's replacement deletes the old secret in the same update: the connector must switch
-    // now. (A handover window after a rotation is issue #11.)
+    // The replaced secret is retained, not deleted: both get a token (issue #11, docs/rotation-design.md).
     expect(await verifyWith(dir, rotated.outputs.clientSecret, "+1h")).toMatchObject({ code: 0 });
-    const old = await verifyWith(dir, firstSecret, "+1h");
-    expect(old.code).toBe(1);
-    expect(old.stdout).toContain("AADSTS7000215");
+    expect(await verifyWith(dir, firstSecret, "+1h")).toMatchObject({ code: 0 });
+    // The old one keeps working well past the 10-day handover window, until its own end date, then Entra ends it.
+    expect(await verifyWith(dir, firstSecret, "2027-03-11T00:00:00Z")).toMatchObject({ code: 0 });
+    const retired = await verifyWith(dir, firstSecret, "2027-03-13T00:00:00Z");
+    expect(retired.code).toBe(1);
+    expect(retired.stdout).toContain("AADSTS7000222");
     // A world nobody runs pulumi up in: once the new secret's end date has passed, Entra refuses it as expired.
-    const expired = await verifyWith(dir, rotated.outputs.clientSecret, "+65d");
+    const expired = await verifyWith(dir, rotated.outputs.clientSecret, "2027-04-20T00:00:00Z");
     expect(expired.code).toBe(1);
     expect(expired.stdout).toContain("AADSTS7000222");
-    // Left alone, the old secret would have lasted 30 days past its rotation date (2027-01-31): never a gap.
-    expectShortlyAfter("2027-03-02T00:00:00Z", first.outputs.secretExpiresAt ?? "");
   });
 
   it("a second run of a certificate stack does not replace the certificate (dates in Graph's format)", async () => {

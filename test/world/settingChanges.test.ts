@@ -63,6 +63,7 @@ const CHANGES: Record<(typeof SETTING_KEYS)[number], [Settings, (world: string) 
   credential: [BASE, () => ({ credential: "both", certificate: FIRST.certPem })],
   certificate: [BOTH, () => ({ certificate: SECOND.certPem })],
   secretLifetimeDays: [BASE, () => ({ secretLifetimeDays: "90" })],
+  handoverDays: [BASE, () => ({ handoverDays: "10" })],
   displayName: [BASE, () => ({ displayName: "CMiC for Acme" })],
   owners: [BASE, async (dir) => ({ owners: JSON.stringify([await deployerObjectId(dir)]) })],
   protect: [BASE, () => ({ protect: "false" })],
