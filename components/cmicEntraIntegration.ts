@@ -68,6 +68,10 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
   readonly credentialKeyIds: pulumi.Output<string[]>;
   readonly secretCreatedAt: pulumi.Output<string> | null;
   readonly secretExpiresAt: pulumi.Output<string> | null;
+  readonly secretKeyId: pulumi.Output<string> | null;
+  readonly secretRotatesAt: pulumi.Output<string> | null;
+  readonly secretHandoverDays: pulumi.Output<number> | null;
+  readonly connectorSwitchBy: pulumi.Output<string> | null;
   readonly certificateExpiresAt: string | null;
   /** Fields of CMiC's API Security application registration. */
   readonly cmicRegistration: pulumi.Output<CmicRegistrationValues>;
@@ -102,6 +106,10 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
     this.certificateExpiresAt = settings.certificate?.notAfter.toISOString() ?? null;
     this.secretCreatedAt = secret ? secret.password.startDate : null;
     this.secretExpiresAt = secret ? secret.password.endDate : null;
+    this.secretKeyId = secret ? secret.password.keyId : null;
+    this.secretRotatesAt = secret ? secret.rotation.rotationRfc3339 : null;
+    this.secretHandoverDays = secret ? secret.handoverDays : null;
+    this.connectorSwitchBy = secret ? secret.connectorSwitchBy : null;
     this.credentialKeyIds = pulumi.all(credentials.keyIds);
 
     const handoff = publicHandoff(this.tenantId, this.clientId, this.identifierUri, settings, this.certificateThumbprint);
@@ -157,6 +165,10 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
       credentialKeyIds: this.credentialKeyIds,
       secretCreatedAt: this.secretCreatedAt,
       secretExpiresAt: this.secretExpiresAt,
+      secretKeyId: this.secretKeyId,
+      secretRotatesAt: this.secretRotatesAt,
+      secretHandoverDays: this.secretHandoverDays,
+      connectorSwitchBy: this.connectorSwitchBy,
       certificateExpiresAt: this.certificateExpiresAt,
     };
   }

@@ -47,6 +47,17 @@ export interface SecretCredential {
   issuedAt: pulumi.Output<string>;
   /** The handover window the current secret was issued with (the setting in force at its rotation). */
   handoverDays: pulumi.Output<number>;
+  /**
+   * Issue plus handover window: the connector must use the current secret by then. The secret it
+   * replaced ended at its rotation date + its handover + RUN_ALLOWANCE_DAYS, and this one was issued
+   * at most RUN_ALLOWANCE_DAYS after that rotation date, so the replaced one works at least this long.
+   */
+  connectorSwitchBy: pulumi.Output<string>;
+}
+
+/** The switch-by date of a secret issued at `issuedAt` with a handover window of `handoverDays`. */
+export function connectorSwitchBy(issuedAt: string, handoverDays: number): string {
+  return graphDate(new Date(Date.parse(issuedAt) + handoverDays * DAY_MS));
 }
 
 /** `<name>-secret-rotation` and `<name>-secret` on the application `applicationId`. */
@@ -85,5 +96,11 @@ export function createSecretCredential(
     // the connector's secret keeps working after its successor is issued, until its end date.
     { ...parent, retainOnDelete: true },
   );
-  return { rotation, password, issuedAt: rotation.rfc3339, handoverDays };
+  return {
+    rotation,
+    password,
+    issuedAt: rotation.rfc3339,
+    handoverDays,
+    connectorSwitchBy: pulumi.all([rotation.rfc3339, handoverDays]).apply(([issuedAt, days]) => connectorSwitchBy(issuedAt, days)),
+  };
 }

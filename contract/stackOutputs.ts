@@ -71,6 +71,18 @@ export interface StackOutputs {
   /** When the client secret was created (RFC 3339); starts the propagation window. */
   secretCreatedAt: string | null;
   secretExpiresAt: string | null;
+  /** keyId of the current client secret (the one `clientSecret` holds); null without a secret. */
+  secretKeyId: string | null;
+  /** The rotation date: the first `pulumi up` after it issues the next secret (docs/rotation-design.md). */
+  secretRotatesAt: string | null;
+  /** The handover window the current secret was issued with, in days. */
+  secretHandoverDays: number | null;
+  /**
+   * By when the connector must use the current secret: its issue plus the handover window. The
+   * secret it replaced, if any, keeps working at least until then (its exact end date is in
+   * Entra; `npm run handoff` reads it).
+   */
+  connectorSwitchBy: string | null;
   certificateExpiresAt: string | null;
 }
 
@@ -127,6 +139,14 @@ class Reader {
     if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
     this.problems.push(`\`${this.prefix}${key}\` must be one of ${allowed.join(", ")}`);
     return fallback;
+  }
+
+  nullableNumber(key: string): number | null {
+    const value = this.source[key];
+    if (value === undefined || value === null) return null;
+    if (typeof value === "number" && Number.isFinite(value)) return value;
+    this.problems.push(`\`${this.prefix}${key}\` must be a number or null`);
+    return null;
   }
 
   stringArray(key: string): string[] {
@@ -189,6 +209,11 @@ export function parseStackOutputs(json: unknown): StackOutputs {
     secretCreatedAt: r.nullableString("secretCreatedAt"),
     secretExpiresAt: r.nullableString("secretExpiresAt"),
     certificateExpiresAt: r.nullableString("certificateExpiresAt"),
+    // Absent from stacks deployed before rotation without outage: null, as with no secret.
+    secretKeyId: r.nullableString("secretKeyId"),
+    secretRotatesAt: r.nullableString("secretRotatesAt"),
+    secretHandoverDays: r.nullableNumber("secretHandoverDays"),
+    connectorSwitchBy: r.nullableString("connectorSwitchBy"),
   };
   const problems = [...r.problems, ...reg.problems, ...con.problems];
   if (problems.length > 0) throw new StackOutputsError(problems);
