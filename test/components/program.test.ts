@@ -53,9 +53,9 @@ async function deploy(
 
 const types = (resources: RecordedResource[]) => resources.map((resource) => resource.type).sort();
 
-/** The instant 30 days after an RFC 3339 date, written as Graph writes dates (whole seconds). */
-function thirtyDaysAfter(rfc3339: string): string {
-  const [date, time] = new Date(Date.parse(rfc3339) + 30 * 24 * 3600 * 1000).toISOString().split("T");
+/** The instant `days` after an RFC 3339 date, written as Graph writes dates (whole seconds). */
+function daysAfter(rfc3339: string, days: number): string {
+  const [date, time] = new Date(Date.parse(rfc3339) + days * 24 * 3600 * 1000).toISOString().split("T");
   return `${date}T${time.slice(0, 8)}Z`;
 }
 
@@ -113,14 +113,16 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
     expect(mocks.only(T.sp).inputs).toMatchObject({ clientId: mocks.only(T.app).state.clientId, owners: [OWNER] });
   });
 
-  it("anchors the secret's end date on a rotation resource, 30 days past the rotation date, not on the clock", () => {
+  it("anchors the secret's end date on a rotation resource, handover + 30 days past the rotation date, not on the clock", () => {
     const rotation = mocks.only(T.rotation);
-    expect(rotation.inputs).toEqual({ rotationDays: 180 });
+    // The anchor carries the settings it was created with: they take effect at the next rotation.
+    expect(rotation.inputs).toEqual({ rotationDays: 180, triggers: { lifetimeDays: "180", handoverDays: "30" } });
     const password = mocks.only(T.password);
-    // Still valid when the first scheduled run after the rotation date issues the next secret.
+    // Still valid through the handover window after the first scheduled run past the rotation
+    // date (at most 30 days late) issues the next secret.
     expect(password.inputs).toMatchObject({
       applicationId: mocks.only(T.app).id,
-      endDate: thirtyDaysAfter(String(rotation.state.rotationRfc3339)),
+      endDate: daysAfter(String(rotation.state.rotationRfc3339), 30 + 30),
       rotateWhenChanged: { rotation: rotation.id },
     });
     expect(String(password.inputs.endDate)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -169,7 +171,11 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
       },
       claimsMappingPolicyId: String(mocks.only(T.policy).id).split("/").pop(),
       credentialKeyIds: [mocks.only(T.password).state.keyId],
-      secretExpiresAt: thirtyDaysAfter(String(mocks.only(T.rotation).state.rotationRfc3339)),
+      secretExpiresAt: daysAfter(String(mocks.only(T.rotation).state.rotationRfc3339), 60),
+      secretKeyId: mocks.only(T.password).state.keyId,
+      secretRotatesAt: mocks.only(T.rotation).state.rotationRfc3339,
+      secretHandoverDays: 30,
+      connectorSwitchBy: daysAfter(String(mocks.only(T.rotation).state.rfc3339), 30),
     });
     // The outputs are exactly what verify, handoff and drift read back.
     expect(parseStackOutputs(outputs).scope).toBe(`${identifierUri}/.default`);
@@ -324,7 +330,8 @@ describe("setting combinations", () => {
       identifierUriFormat: "api://cmic-{clientId}.{domain}",
       verifiedDomain: "contoso.com",
     });
-    expect(mocks.only(T.rotation).inputs).toEqual({ rotationDays: 30 });
+    // The default handover window is capped below a shorter lifetime.
+    expect(mocks.only(T.rotation).inputs).toEqual({ rotationDays: 30, triggers: { lifetimeDays: "30", handoverDays: "29" } });
     expect(mocks.only(T.app).inputs.displayName).toBe("Arcoro - CMiC");
     expect(JSON.parse((mocks.only(T.policy).inputs.definitions as string[])[0]).ClaimsMappingPolicy.ClaimsSchema[0].JwtClaimType).toBe(
       "cmic_user",

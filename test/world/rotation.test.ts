@@ -1,0 +1,246 @@
+/**
+ * Issue #11, proved in a local world through the real program (index.ts), the engine and provider
+ * models, the emulator and the real client (@azure/identity, as a connector requests tokens):
+ * two simulated years of weekly scheduled `pulumi up` runs, with connectors that paste a new secret
+ * only N days after it is issued, for N from 0 to the handover window. Every day, every connector
+ * requests a token with the secret it holds: none may ever fail. A connector slower than the
+ * scheme promises (N beyond handoverDays + the 30-day run allowance) is caught failing, which is
+ * what shows the daily checks can see an outage at all.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { StackOutputs } from "../../contract/stackOutputs";
+import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
+import { createClientCredential } from "../../scripts/shared/credentials";
+import { deployerGraph } from "../../scripts/world/deployerGraph";
+import { openWorldForReading, tenantOf } from "../../scripts/world/session";
+
+const DAY_MS = 86_400_000;
+const LIFETIME_DAYS = 60;
+const HANDOVER_DAYS = 21;
+const WEEKS = 104;
+/** The connectors that keep to the handover window: they paste a new secret N days after it is issued. */
+const LAGS = [0, 1, 7, 14, 20, HANDOVER_DAYS];
+/** A connector slower than handoverDays + the run allowance (30 days) + a week: the scheme does not cover it. */
+const TOO_LATE = HANDOVER_DAYS + 30 + 7;
+
+function loadIndex(): Record<string, unknown> {
+  let program: Record<string, unknown> = {};
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    program = require("../..");
+  });
+  return program;
+}
+
+type Settings = Record<string, string>;
+
+async function up(dir: string, settings: Settings, at: string): Promise<Extract<SandboxResult, { ok: true }>> {
+  const result = await runSandbox({
+    stack: "acme",
+    config: Object.fromEntries(Object.entries(settings).map(([key, value]) => [`cmic-entra-oauth:${key}`, value])),
+    propagationDelayMs: 0,
+    propagationWindowMs: 6_000,
+    loadProgram: loadIndex,
+    stateDir: dir,
+    at,
+    log: () => undefined,
+  });
+  if (!result.ok) throw result.error;
+  return result;
+}
+
+/** A secret as the stack handed it over: its value, and when the connector admin received it. */
+interface IssuedSecret {
+  keyId: string;
+  value: string;
+  issuedAt: number;
+}
+
+/** The secret a connector holds at `now` when it pastes each new one `lag` days after its issue. */
+function heldSecret(issued: IssuedSecret[], lag: number, now: number): IssuedSecret {
+  const pasted = issued.filter((secret) => secret.issuedAt + lag * DAY_MS <= now);
+  return pasted[pasted.length - 1] ?? issued[0];
+}
+
+/** One token request as a connector makes it: a fresh client (MSAL caches tokens per instance). */
+async function requestToken(
+  authorityHost: string,
+  tenantId: string,
+  clientId: string,
+  scope: string,
+  secret: string,
+): Promise<string | null> {
+  const credential = createClientCredential({ tenantId, clientId, credential: { kind: "secret", clientSecret: secret }, authorityHost });
+  try {
+    await credential.getToken(scope);
+    return null;
+  } catch (error) {
+    return /AADSTS\d+/.exec(String(error))?.[0] ?? String(error);
+  }
+}
+
+interface GraphPassword {
+  keyId: string;
+  displayName: string | null;
+  endDateTime: string;
+}
+
+interface Failure {
+  lag: number;
+  day: number;
+  keyId: string;
+  error: string;
+}
+
+/**
+ * The days between one run and the next: the world opened for reading, the app's secrets read
+ * through Graph, then its emulator's clock set to each day in turn and every connector's token
+ * request made (one per distinct secret held that day).
+ */
+async function connectorsThroughTheWeek(
+  dir: string,
+  outputs: StackOutputs,
+  runAt: number,
+  start: number,
+  issued: IssuedSecret[],
+  lags: number[],
+): Promise<{ failures: Failure[]; passwords: GraphPassword[] }> {
+  const session = await openWorldForReading(dir, undefined);
+  const failures: Failure[] = [];
+  try {
+    const app = (await deployerGraph(session.emulator.url, tenantOf(session.world))
+      .api(`/applications/${outputs.applicationObjectId}`)
+      .select("passwordCredentials")
+      .get()) as { passwordCredentials: GraphPassword[] };
+    for (let day = 0; day < 7; day += 1) {
+      const now = runAt + day * DAY_MS + 3_600_000;
+      const realAtStart = Date.now();
+      session.emulator.setClock(() => now + (Date.now() - realAtStart));
+      const results = new Map<string, string | null>();
+      for (const lag of lags) {
+        const secret = heldSecret(issued, lag, now);
+        if (!results.has(secret.keyId)) {
+          results.set(
+            secret.keyId,
+            await requestToken(session.emulator.url, outputs.tenantId, outputs.clientId, outputs.scope, secret.value),
+          );
+        }
+        const error = results.get(secret.keyId);
+        if (error) failures.push({ lag, day: Math.round((now - start) / DAY_MS), keyId: secret.keyId, error });
+      }
+    }
+    return { failures, passwords: app.passwordCredentials };
+  } finally {
+    await session.close();
+  }
+}
+
+describe("two years of weekly scheduled runs", () => {
+  it("never leaves a connector that switches within the handover window without a working secret, and issues one secret per rotation period", async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const settings: Settings = {
+      deployment: "enterprise",
+      serviceUser: "ARCORO_SVC",
+      verifiedDomain: "contoso.com",
+      secretLifetimeDays: String(LIFETIME_DAYS),
+      handoverDays: String(HANDOVER_DAYS),
+    };
+    const start = Date.parse("2027-01-04T09:00:00Z");
+    const issued: IssuedSecret[] = [];
+    const failures: Failure[] = [];
+    const replacedOn: number[] = [];
+    for (let week = 0; week <= WEEKS; week += 1) {
+      const result = await up(dir, settings, week === 0 ? new Date(start).toISOString() : "+7d");
+      const runAt = start + week * 7 * DAY_MS;
+      const { secretKeyId, clientSecret, secretCreatedAt, connectorSwitchBy } = result.outputs;
+      if (!secretKeyId || !clientSecret || !secretCreatedAt || !connectorSwitchBy) {
+        throw new Error(`week ${week}: the stack outputs lack the secret's rotation values`);
+      }
+      const previous = issued[issued.length - 1];
+      const rotated = previous !== undefined && previous.keyId !== secretKeyId;
+      if (rotated) {
+        replacedOn.push(week);
+        expect(result.steps.find((step) => step.name === "cmic-secret")?.op).toBe("replace");
+      } else if (week > 0) {
+        // Every other run changes nothing.
+        expect(result.steps.filter((step) => step.op !== "same").map((step) => step.name)).toEqual([]);
+      }
+      if (previous?.keyId !== secretKeyId) issued.push({ keyId: secretKeyId, value: clientSecret, issuedAt: Date.parse(secretCreatedAt) });
+      const week7 = await connectorsThroughTheWeek(dir, result.outputs, runAt, start, issued, [...LAGS, TOO_LATE]);
+      failures.push(...week7.failures);
+      // Nothing is deleted: every secret ever issued is still listed (Entra ends them by date).
+      expect(new Set(week7.passwords.map((password) => password.keyId))).toEqual(new Set(issued.map((secret) => secret.keyId)));
+      if (rotated) {
+        // The replaced secret, retained, works at least until the switch-by date the outputs give.
+        const replaced = week7.passwords.find((password) => password.keyId === previous.keyId);
+        expect(Date.parse(replaced?.endDateTime ?? "")).toBeGreaterThanOrEqual(Date.parse(connectorSwitchBy));
+      }
+    }
+
+    const period = Math.ceil(LIFETIME_DAYS / 7);
+    // The first weekly run after each rotation date issues the next secret: every ceil(60/7) = 9 weeks.
+    expect(replacedOn).toEqual(Array.from({ length: Math.floor(WEEKS / period) }, (_, index) => (index + 1) * period));
+    expect(issued).toHaveLength(1 + Math.floor(WEEKS / period));
+    expect(failures.filter((failure) => failure.lag !== TOO_LATE)).toEqual([]);
+    // The control: a connector slower than the scheme covers is seen failing, with Entra's "expired" answer.
+    const late = failures.filter((failure) => failure.lag === TOO_LATE);
+    expect(late.length).toBeGreaterThan(0);
+    expect(new Set(late.map((failure) => failure.error))).toEqual(new Set(["AADSTS7000222"]));
+  }, 900_000);
+});
+
+describe("changing secretLifetimeDays and handoverDays", () => {
+  it("takes effect at the next rotation and never moves or removes the secret the connector holds", async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const before: Settings = {
+      deployment: "enterprise",
+      serviceUser: "ARCORO_SVC",
+      verifiedDomain: "contoso.com",
+      secretLifetimeDays: "60",
+      handoverDays: "21",
+    };
+    const first = await up(dir, before, "2027-01-04T09:00:00Z");
+    const after = { ...before, secretLifetimeDays: "30", handoverDays: "7" };
+    // The change itself: nothing in Entra, the current secret and its dates stay.
+    const changed = await up(dir, after, "+14d");
+    expect(changed.steps.filter((step) => step.op !== "same")).toEqual([]);
+    expect(changed.outputs).toMatchObject({
+      secretKeyId: first.outputs.secretKeyId,
+      secretExpiresAt: first.outputs.secretExpiresAt,
+      secretRotatesAt: first.outputs.secretRotatesAt,
+      secretHandoverDays: 21,
+    });
+    // Still the old schedule: no new secret before the old rotation date (day 60)...
+    expect((await up(dir, after, "+42d")).outputs.secretKeyId).toBe(first.outputs.secretKeyId);
+    // ...and the first run after it issues one with the new lifetime and handover window.
+    const rotated = await up(dir, after, "+7d");
+    expect(rotated.outputs.secretKeyId).not.toBe(first.outputs.secretKeyId);
+    expect(rotated.outputs.secretHandoverDays).toBe(7);
+    const issuedAt = Date.parse(rotated.outputs.secretCreatedAt ?? "");
+    expect(Math.round((Date.parse(rotated.outputs.secretRotatesAt ?? "") - issuedAt) / DAY_MS)).toBe(30);
+    expect(Math.round((Date.parse(rotated.outputs.connectorSwitchBy ?? "") - issuedAt) / DAY_MS)).toBe(7);
+    expect(Date.parse(rotated.outputs.secretExpiresAt ?? "") - Date.parse(rotated.outputs.secretRotatesAt ?? "")).toBe((7 + 30) * DAY_MS);
+    // The replaced secret kept the end date it was issued with (its rotation date + 21 + 30 days): it still works.
+    const session = await openWorldForReading(dir, undefined);
+    try {
+      const error = await requestToken(
+        session.emulator.url,
+        first.outputs.tenantId,
+        first.outputs.clientId,
+        first.outputs.scope,
+        first.outputs.clientSecret ?? "",
+      );
+      expect(error).toBeNull();
+      const app = (await deployerGraph(session.emulator.url, tenantOf(session.world))
+        .api(`/applications/${first.outputs.applicationObjectId}`)
+        .select("passwordCredentials")
+        .get()) as { passwordCredentials: GraphPassword[] };
+      const old = app.passwordCredentials.find((password) => password.keyId === first.outputs.secretKeyId);
+      expect(old?.endDateTime).toBe(first.outputs.secretExpiresAt);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+});
