@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as time from "@pulumiverse/time";
+import { MANAGED_SECRET_DISPLAY_NAME } from "../contract/appCredentials";
 import { graphDate } from "./graphDate";
 
 /**
@@ -87,7 +88,7 @@ export function createSecretCredential(
     `${name}-secret`,
     {
       applicationId: input.applicationId,
-      displayName: "CMiC connector (managed by Pulumi)",
+      displayName: MANAGED_SECRET_DISPLAY_NAME,
       endDate: pulumi.all([rotation.rotationRfc3339, handoverDays]).apply(([rotationRfc3339, days]) => secretEndDate(rotationRfc3339, days)),
       rotateWhenChanged: { rotation: rotation.id },
     },

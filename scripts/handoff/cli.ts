@@ -9,9 +9,28 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { writeOwnerOnly } from "../shared/ownerOnlyFile";
 import { defineCommand, runWhenMain } from "../shared/cli";
 import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi } from "../shared/stackOutputSources";
+import { readAppCredentialView } from "./appCredentialView";
+import type { AppCredentialView } from "./rotationSection";
 import { renderHandoffSheet } from "./sheet";
 
-const HELP = `Usage: npm run handoff -- (--stack NAME | --outputs FILE | --state DIR [--stack NAME]) [--reveal] [--out FILE]
+/** The credentials of a world stack's app, read from the world's emulator at the world's clock. */
+async function readWorldCredentials(
+  dir: string,
+  outputs: StackOutputs,
+  at: string | undefined,
+): Promise<{ view: AppCredentialView; now: Date }> {
+  const { openWorldForReading, tenantOf } = await import("../world/session");
+  const { deployerGraph } = await import("../world/deployerGraph");
+  const session = await openWorldForReading(dir, at);
+  try {
+    const now = session.clock.now();
+    return { view: await readAppCredentialView(deployerGraph(session.emulator.url, tenantOf(session.world)), outputs, now), now };
+  } finally {
+    await session.close();
+  }
+}
+
+const HELP = `Usage: npm run handoff -- (--stack NAME | --outputs FILE | --state DIR [--stack NAME] [--at WHEN]) [--reveal] [--out FILE] [--offline]
 
   --stack NAME     read the outputs of a Pulumi stack (pulumi stack output --json)
   --state DIR      read them from the local world of npm run sandbox -- --state DIR
@@ -21,6 +40,10 @@ const HELP = `Usage: npm run handoff -- (--stack NAME | --outputs FILE | --state
   --reveal         print the client secret (otherwise: its 3-character hint from a saved
                    outputs file, nothing with --stack)
   --out FILE       write the sheet to FILE (mode 0600) instead of standard output
+  --at WHEN        with --state: the world's instant (ISO date or +Nd/+Nh), as verify --at
+  --offline        do not read the app's credentials from Entra (with --stack or --state the
+                   sheet reads them to say whether a previous secret is still in use and until
+                   when; it signs in as drift does: AZURE_CLIENT_ID/SECRET or az login)
 
 Exit codes: 0 sheet written, 1 outputs could not be read, 2 bad usage.
 `;
@@ -35,18 +58,31 @@ export const handoffCommand = defineCommand({
     reveal: { type: "boolean" },
     out: { type: "string" },
     state: { type: "string" },
+    offline: { type: "boolean" },
+    at: { type: "string" },
   },
   async run(values, io, context) {
     if (values.stack && values.outputs) throw new UsageError("Give either --stack or --outputs, not both.");
     if (values.state && values.outputs) throw new UsageError("Give either --state or --outputs, not both.");
+    if (values.at && (!values.state || values.offline))
+      throw new UsageError("--at sets a local world's clock: give it with --state (and without --offline).");
     const reveal = values.reveal === true;
     let outputs: StackOutputs | null;
     let stack = values.stack ?? null;
+    let credentials: AppCredentialView | null = null;
+    let generatedAt = new Date();
     if (values.state) {
       const { requireWorld, worldStackOutputs } = await import("../world/worldDir");
       const selected = worldStackOutputs(requireWorld(values.state), values.state, values.stack);
       outputs = selected.outputs;
       stack = selected.name;
+      if (values.offline !== true) {
+        const rerun = await (await import("../shared/emulatorTrust")).rerunTrustingEmulator(io.env);
+        if (rerun !== null) return rerun;
+        const read = await readWorldCredentials(values.state, selected.outputs, values.at);
+        credentials = read.view;
+        generatedAt = read.now;
+      }
     } else if (values.stack) outputs = await readStackOutputsFromPulumi(values.stack, { showSecrets: reveal, env: io.env });
     else if (values.outputs) outputs = await readStackOutputsFromFile(values.outputs);
     else outputs = readStackOutputsFromEnv(io.env);
@@ -64,7 +100,12 @@ export const handoffCommand = defineCommand({
     }
     // Masked unless revealed: without --reveal the secret must not appear anywhere, not even in an error.
     if (!reveal) context.addSecret(secret);
-    const sheet = renderHandoffSheet(outputs, { stack, stateDir: values.state ?? null, reveal, generatedAt: new Date() });
+    if (values.stack && !values.state && values.offline !== true) {
+      const { createDeployerCredential } = await import("../shared/credentials");
+      const { createGraphClient } = await import("../shared/graphClient");
+      credentials = await readAppCredentialView(createGraphClient({ credential: createDeployerCredential(io.env) }), outputs, generatedAt);
+    }
+    const sheet = renderHandoffSheet(outputs, { stack, stateDir: values.state ?? null, reveal, generatedAt, credentials });
     if (values.out) {
       writeOwnerOnly(values.out, sheet, "--out");
       io.stderr(`Handoff sheet written to ${values.out}${reveal ? " (contains the client secret)" : ""}.\n`);

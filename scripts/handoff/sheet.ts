@@ -1,8 +1,9 @@
 /**
  * The handoff sheet: a Markdown page with what the CMiC admin and the connector admin each enter.
- * Pure: it renders StackOutputs and never looks anything up.
+ * Pure: it renders StackOutputs, and the app's credentials when the caller read them from Entra.
  */
 import type { StackOutputs } from "../../contract/stackOutputs";
+import { renderRotationSection, type AppCredentialView } from "./rotationSection";
 
 export interface HandoffSheetOptions {
   /** Stack the values come from, to name it and to print follow-up commands. */
@@ -16,6 +17,8 @@ export interface HandoffSheetOptions {
   /** Print the client secret; otherwise only Entra's 3-character hint is shown. */
   reveal: boolean;
   generatedAt: Date;
+  /** The app's credentials as Entra lists them (previous secrets, other certificates), or why not read. */
+  credentials?: AppCredentialView | null;
 }
 
 /** Mask a secret as the Entra portal does after creation: the first three characters, then dots. */
@@ -93,15 +96,17 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
       `${secret ? "The secret is masked." : "The secret is not shown."} Print it for the connector admin only, over a secure channel: ${revealCommand}.`,
     );
   }
-  if (outputs.secretExpiresAt) {
-    lines.push(
-      `The client secret expires ${outputs.secretExpiresAt}. From its rotation date, 30 days before that, the next \`pulumi up\` issues a new one ` +
-        "(the project refreshes before every update), which must be handed over again; `npm run drift` warns from the rotation date on, with the command that rotates it.",
-    );
-  }
   if (outputs.certificateExpiresAt) lines.push(`The certificate expires ${outputs.certificateExpiresAt}.`);
+  lines.push("");
   lines.push(
-    "",
+    ...renderRotationSection({
+      outputs,
+      credentials: options.credentials ?? null,
+      now: options.generatedAt,
+      rotateCommand: `npm run rotate${stackArg || " --"}`,
+    }),
+  );
+  lines.push(
     "## 3. Check before handing over",
     "",
     options.throwaway

@@ -12,9 +12,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
+import { handoffCommand } from "../../scripts/handoff/cli";
+import { runCaptured } from "../../scripts/shared/cli";
 import { createClientCredential } from "../../scripts/shared/credentials";
 import { deployerGraph } from "../../scripts/world/deployerGraph";
 import { openWorldForReading, tenantOf } from "../../scripts/world/session";
+import { generateTestCertificate } from "../support/certificates";
 
 const DAY_MS = 86_400_000;
 const LIFETIME_DAYS = 60;
@@ -242,5 +245,64 @@ describe("changing secretLifetimeDays and handoverDays", () => {
     } finally {
       await session.close();
     }
+  }, 120_000);
+});
+
+/** `npm run handoff -- --state DIR [--at WHEN]`, in this process. */
+async function handoff(dir: string, ...extra: string[]): Promise<string> {
+  const run = await runCaptured(handoffCommand, ["--state", dir, ...extra], { env: { ...process.env, CMIC_STACK_OUTPUTS: "" } });
+  expect(run.code).toBe(0);
+  return run.stdout;
+}
+
+describe("the handoff sheet through a rotation", () => {
+  it("says when to hand a secret over, until when the previous one works, and plainly when there is nothing to hand over", async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const settings: Settings = {
+      deployment: "enterprise",
+      serviceUser: "ARCORO_SVC",
+      verifiedDomain: "contoso.com",
+      secretLifetimeDays: "30",
+      handoverDays: "10",
+    };
+    const first = await up(dir, settings, "2027-01-04T09:00:00Z");
+    // A first deployment: the only secret, to be handed over.
+    expect(await handoff(dir)).toContain(
+      `**Hand this secret over**: issued ${first.outputs.secretCreatedAt} (ID \`${first.outputs.secretKeyId}\`)`,
+    );
+    // Past its handover window, nothing to do.
+    const quiet = await handoff(dir, "--at", "+12d");
+    expect(quiet).toContain("**Nothing to hand over.**");
+    expect(quiet).toContain(`the first \`pulumi up\` after ${first.outputs.secretRotatesAt} issues a new secret`);
+    // The first run after the rotation date: a new secret, the previous one's exact end date from Entra.
+    const rotated = await up(dir, settings, "+33d");
+    expect(rotated.outputs.secretKeyId).not.toBe(first.outputs.secretKeyId);
+    const sheet = await handoff(dir);
+    expect(sheet).toContain(`the connector must use it by **${rotated.outputs.connectorSwitchBy}**`);
+    expect(sheet).toContain(
+      `The secret it replaced (ID \`${first.outputs.secretKeyId}\`) keeps working until ${first.outputs.secretExpiresAt}`,
+    );
+    expect(sheet).toContain("npm run rotate -- --state");
+    expect(sheet).not.toContain(rotated.outputs.clientSecret ?? "<none>");
+    // Past the new one's handover window: nothing to hand over, and the old one's end still named.
+    const after = await handoff(dir, "--at", "+11d");
+    expect(after).toContain("**Nothing to hand over.**");
+    expect(after).toContain(`The previous secret still works until ${first.outputs.secretExpiresAt}`);
+  }, 120_000);
+
+  it("names the thumbprint the connector must use, and the previous certificate kept beside it", async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const base: Settings = { deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "contoso.com", credential: "both" };
+    const old = generateTestCertificate({ commonName: "arcoro-connector" });
+    const renewed = generateTestCertificate({ commonName: "arcoro-connector-2027" });
+    const first = await up(dir, { ...base, certificate: old.certPem }, "2027-01-04T09:00:00Z");
+    const second = await up(dir, { ...base, certificate: renewed.certPem }, "+1d");
+    expect(second.steps.find((step) => step.name === "cmic-certificate")?.op).toBe("replace");
+    const sheet = await handoff(dir);
+    expect(sheet).toContain(`sign with the certificate whose SHA-1 thumbprint is \`${second.outputs.certificateThumbprint}\``);
+    // The replaced certificate stays registered (retained), so a connector still signing with it keeps working.
+    const oldKeyId = first.outputs.credentialKeyIds[1];
+    expect(sheet).toContain(`Also registered on the app: certificate \`${first.outputs.certificateThumbprint}\` (ID \`${oldKeyId}\`)`);
+    expect(sheet).toContain(`--retire-previous --key-id ${oldKeyId}`);
   }, 120_000);
 });
