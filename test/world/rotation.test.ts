@@ -255,7 +255,7 @@ async function handoff(dir: string, ...extra: string[]): Promise<string> {
   return run.stdout;
 }
 
-describe("the handoff sheet through a rotation", () => {
+describe("the handoff sheet through a rotation (README's timeline)", () => {
   it("says when to hand a secret over, until when the previous one works, and plainly when there is nothing to hand over", async () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
     const settings: Settings = {
@@ -265,18 +265,28 @@ describe("the handoff sheet through a rotation", () => {
       secretLifetimeDays: "30",
       handoverDays: "10",
     };
-    const first = await up(dir, settings, "2027-01-04T09:00:00Z");
-    // A first deployment: the only secret, to be handed over.
+    const day0 = Date.parse("2027-01-04T09:00:00Z");
+    const dayOf = (iso: string | null) => Math.floor((Date.parse(iso ?? "") - day0) / DAY_MS);
+    // Day 0: S1, rotation date day 30, ends day 30 + 10 + 30 = 70; the only secret, to be handed over.
+    const first = await up(dir, settings, new Date(day0).toISOString());
+    expect([dayOf(first.outputs.secretRotatesAt), dayOf(first.outputs.secretExpiresAt)]).toEqual([30, 70]);
     expect(await handoff(dir)).toContain(
       `**Hand this secret over**: issued ${first.outputs.secretCreatedAt} (ID \`${first.outputs.secretKeyId}\`)`,
     );
-    // Past its handover window, nothing to do.
-    const quiet = await handoff(dir, "--at", "+12d");
+    // Day 28: a run changes nothing; past S1's handover window there is nothing to hand over.
+    const day28 = await up(dir, settings, "+28d");
+    expect(day28.steps.filter((step) => step.op !== "same")).toEqual([]);
+    const quiet = await handoff(dir);
     expect(quiet).toContain("**Nothing to hand over.**");
     expect(quiet).toContain(`the first \`pulumi up\` after ${first.outputs.secretRotatesAt} issues a new secret`);
-    // The first run after the rotation date: a new secret, the previous one's exact end date from Entra.
-    const rotated = await up(dir, settings, "+33d");
+    // Day 35, the first run after day 30: S2, rotation date day 65, ends day 105, switch by day 45; S1 retained.
+    const rotated = await up(dir, settings, "+7d");
     expect(rotated.outputs.secretKeyId).not.toBe(first.outputs.secretKeyId);
+    expect([
+      dayOf(rotated.outputs.connectorSwitchBy),
+      dayOf(rotated.outputs.secretRotatesAt),
+      dayOf(rotated.outputs.secretExpiresAt),
+    ]).toEqual([45, 65, 105]);
     const sheet = await handoff(dir);
     expect(sheet).toContain(`the connector must use it by **${rotated.outputs.connectorSwitchBy}**`);
     expect(sheet).toContain(
@@ -284,10 +294,23 @@ describe("the handoff sheet through a rotation", () => {
     );
     expect(sheet).toContain("npm run rotate -- --state");
     expect(sheet).not.toContain(rotated.outputs.clientSecret ?? "<none>");
-    // Past the new one's handover window: nothing to hand over, and the old one's end still named.
-    const after = await handoff(dir, "--at", "+11d");
+    // Day 45: nothing to hand over, S1's end still named.
+    const after = await handoff(dir, "--at", "+10d");
     expect(after).toContain("**Nothing to hand over.**");
     expect(after).toContain(`The previous secret still works until ${first.outputs.secretExpiresAt}`);
+    // S1 works on day 69 and Entra refuses it on day 71.
+    const { tenantId, clientId, scope } = first.outputs;
+    for (const [day, expected] of [
+      [69, null],
+      [71, "AADSTS7000222"],
+    ] as const) {
+      const session = await openWorldForReading(dir, new Date(day0 + day * DAY_MS).toISOString());
+      try {
+        expect(await requestToken(session.emulator.url, tenantId, clientId, scope, first.outputs.clientSecret ?? "")).toBe(expected);
+      } finally {
+        await session.close();
+      }
+    }
   }, 120_000);
 
   it("names the thumbprint the connector must use, and the previous certificate kept beside it", async () => {
