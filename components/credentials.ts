@@ -24,7 +24,11 @@ export function createCredentials(
 ): CredentialResources {
   const secret =
     settings.credential !== "certificate"
-      ? createSecretCredential(name, { applicationId, lifetimeDays: settings.secretLifetimeDays, handoverDays: settings.handoverDays }, parent)
+      ? createSecretCredential(
+          name,
+          { applicationId, lifetimeDays: settings.secretLifetimeDays, handoverDays: settings.handoverDays },
+          parent,
+        )
       : null;
   const certificate = settings.certificate
     ? createCertificateCredential(name, { applicationId, certificate: settings.certificate }, parent)

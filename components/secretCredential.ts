@@ -89,7 +89,9 @@ export function createSecretCredential(
     {
       applicationId: input.applicationId,
       displayName: MANAGED_SECRET_DISPLAY_NAME,
-      endDate: pulumi.all([rotation.rotationRfc3339, handoverDays]).apply(([rotationRfc3339, days]) => secretEndDate(rotationRfc3339, days)),
+      endDate: pulumi
+        .all([rotation.rotationRfc3339, handoverDays])
+        .apply(([rotationRfc3339, days]) => secretEndDate(rotationRfc3339, days)),
       rotateWhenChanged: { rotation: rotation.id },
     },
     // retainOnDelete: a replaced secret is dropped from the state without the provider's Delete

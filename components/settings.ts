@@ -21,7 +21,13 @@ import { checkSettingFields } from "./settingsRules";
 import { ProblemList, SettingsError } from "./settingsProblems";
 
 export { CONFIG_NAMESPACE, type ClaimSource, type CredentialKind, type ConfigReader };
-export { DEFAULT_IDENTIFIER_URI_FORMAT, DEFAULT_HANDOVER_DAYS, DEFAULT_SECRET_LIFETIME_DAYS, MAX_SECRET_LIFETIME_DAYS, isGuid } from "./settingsRules";
+export {
+  DEFAULT_IDENTIFIER_URI_FORMAT,
+  DEFAULT_HANDOVER_DAYS,
+  DEFAULT_SECRET_LIFETIME_DAYS,
+  MAX_SECRET_LIFETIME_DAYS,
+  isGuid,
+} from "./settingsRules";
 export { SettingsError, renderSettingsProblem, type SettingsProblem } from "./settingsProblems";
 
 /** Settings of one CMiC integration, as the component takes them. */

@@ -362,7 +362,11 @@ function checkHandoverDays(problems: ProblemList, days: number | undefined, secr
   const lifetimeIsValid = Number.isInteger(secretLifetimeDays) && secretLifetimeDays >= 1;
   if (days === undefined) return lifetimeIsValid ? Math.min(DEFAULT_HANDOVER_DAYS, secretLifetimeDays - 1) : DEFAULT_HANDOVER_DAYS;
   if (!Number.isInteger(days) || days < 0) {
-    problems.add("handoverDays", `is ${days}; it must be a whole number of days, 0 or more`, setCommand("handoverDays", String(DEFAULT_HANDOVER_DAYS)));
+    problems.add(
+      "handoverDays",
+      `is ${days}; it must be a whole number of days, 0 or more`,
+      setCommand("handoverDays", String(DEFAULT_HANDOVER_DAYS)),
+    );
   } else if (lifetimeIsValid && days >= secretLifetimeDays) {
     problems.add(
       "handoverDays",
