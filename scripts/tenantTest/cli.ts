@@ -39,7 +39,7 @@ Automation API, from this project directory:
 ${STEP_LINES}
 A step that fails ends the run; steps 8–9 still run, whatever failed, unless --keep.
 Step 1 sets protect=false (a protected app could not be destroyed), secretLifetimeDays=1 (a
-leftover secret dies within a day) and the settings from the environment below.
+leftover secret ends within 31 days: 1 + the 30-day run allowance) and the settings from the environment below.
 
 Options:
   --keep                 skip steps 8–9: leave the stack and the app for debugging (the summary
