@@ -6,16 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
 import * as time from "@pulumiverse/time";
-import { MANAGED_SECRET_DISPLAY_NAME } from "../contract/appCredentials";
+import { MANAGED_SECRET_DISPLAY_NAME, RUN_ALLOWANCE_DAYS } from "../contract/appCredentials";
 import { graphDate } from "./graphDate";
-
-/**
- * Days a run may come after the rotation date and still find the secret working. time.Rotating is
- * re-read only when a run refreshes (every `pulumi up` here), so the new secret is issued by the
- * first scheduled run after the rotation date, not at that instant. Thirty days cover a monthly
- * schedule with room.
- */
-export const RUN_ALLOWANCE_DAYS = 30;
 
 const DAY_MS = 86_400_000;
 

@@ -6,6 +6,13 @@
  * the app the same way through this one module.
  */
 
+/**
+ * Days a scheduled run may come after a secret's rotation date and still find it working: every
+ * secret ends its rotation date + handoverDays + this. A run later than that leaves less than
+ * handoverDays of handover (drift reports it as overdue).
+ */
+export const RUN_ALLOWANCE_DAYS = 30;
+
 /** The display name the program gives every client secret it creates: the marker of a managed secret. */
 export const MANAGED_SECRET_DISPLAY_NAME = "CMiC connector (managed by Pulumi)";
 

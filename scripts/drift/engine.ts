@@ -257,7 +257,7 @@ async function checkStacks(
     source,
     previewLimit: createLimiter(options.concurrency),
     auditLimit: createLimiter(options.auditConcurrency),
-    now: io.now ?? new Date(),
+    now: io.now ?? source.now(),
   };
   let done = 0;
   const pending = new Set(stacks);

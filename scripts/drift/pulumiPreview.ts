@@ -203,11 +203,13 @@ const STACK_TYPE = "pulumi:pulumi:Stack";
 export interface FixCommands {
   up(stack: string): string;
   handoff(stack: string): string;
+  rotate(stack: string): string;
 }
 
 export const PULUMI_FIX_COMMANDS: FixCommands = {
   up: (stack) => `pulumi up --refresh --stack ${stack}`,
   handoff: (stack) => `npm run handoff -- --stack ${stack}`,
+  rotate: (stack) => `npm run rotate -- --stack ${stack}`,
 };
 
 function handoffHint(stack: string, type: string, commands: FixCommands): string {
@@ -234,7 +236,7 @@ export function findingsForStep(stack: string, step: PreviewStep, commands: FixC
             severity: "expiry",
             id: "pulumi.rotationDue",
             message:
-              "the client secret's rotation date has passed: the next `pulumi up` issues a new secret (the current one has expired or is about to)",
+              "the client secret's rotation date has passed: the next `pulumi up` issues a new secret (the current one keeps working until its end date, its handover window + 30 days past the rotation date)",
             fix: `run \`${commands.up(stack)}\` to issue the new secret, then give it to the connector admin (\`${commands.handoff(stack)} --reveal\`)`,
           },
         ];

@@ -19,6 +19,8 @@ export interface DriftStackSource {
   graphClient(): Client;
   /** The commands findings' fixes name (restore the stack, hand its values over). */
   commands: FixCommands;
+  /** The instant the audit judges dates at: the real clock, or a local world's. */
+  now(): Date;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export function pulumiSource(invocation: PulumiInvocation, graphUrl: string, env
     preview: (stack, timeoutMs) => previewStack(stack, { ...invocation, timeoutMs }),
     graphClient: () => (client ??= createGraphClient({ credential: createDeployerCredential(env), graphUrl })),
     commands: PULUMI_FIX_COMMANDS,
+    now: () => new Date(),
     close: () => Promise.resolve(),
   };
 }

@@ -49,6 +49,7 @@ function worldCommands(dir: string): FixCommands {
   return {
     up: (stack) => `npm run sandbox -- --state ${dir} --stack ${stack}`,
     handoff: (stack) => `npm run handoff -- --state ${dir} --stack ${stack}`,
+    rotate: (stack) => `npm run rotate -- --state ${dir} --stack ${stack}`,
   };
 }
 
@@ -100,6 +101,8 @@ export async function openWorldSource(
     },
     graphClient: () => (client ??= deployerGraph(session.emulator.url, tenant)),
     commands: worldCommands(dir),
+    // Expiry and handover dates are judged at the world's instant (--at), not the real clock's.
+    now: () => session.clock.now(),
     close: () => session.close(),
   };
 }

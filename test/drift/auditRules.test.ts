@@ -11,7 +11,14 @@ import { evaluateAudit } from "../../scripts/drift/graphAudit";
 import type { BatchResponse } from "../../scripts/drift/audit/graphValues";
 import { acceptMappedClaimsRule } from "../../scripts/drift/audit/applicationRules";
 import { policyClaimRule } from "../../scripts/drift/audit/claimsPolicyRules";
-import { credentialsExpiryRule, credentialsPresentRule, credentialsUnknownRule } from "../../scripts/drift/audit/credentialRules";
+import {
+  credentialsExpiryRule,
+  credentialsPresentRule,
+  credentialsPreviousRule,
+  credentialsUnknownRule,
+  rotationOverdueRule,
+} from "../../scripts/drift/audit/credentialRules";
+import { MANAGED_SECRET_DISPLAY_NAME } from "../../contract/appCredentials";
 import { readAuditSubject } from "../../scripts/drift/audit/subject";
 import { FIXTURE_STACKS } from "../support/drift";
 
@@ -144,5 +151,81 @@ describe("credential rules", () => {
     expect(credentialsExpiryRule(subject)?.findings.map((finding) => finding.message)).toEqual([
       `the client secret ${STACK_KEY} has expired: the connector cannot sign in`,
     ]);
+  });
+});
+
+describe("rotation without outage", () => {
+  const MANAGED = MANAGED_SECRET_DISPLAY_NAME;
+  const rotating: Partial<StackOutputs> = {
+    secretKeyId: STACK_KEY,
+    secretRotatesAt: "2027-01-01T00:00:00Z",
+    secretHandoverDays: 10,
+    connectorSwitchBy: "2026-11-20T00:00:00Z",
+  };
+  const passwords = (previousEnd: string) => [
+    { keyId: STACK_KEY, displayName: MANAGED, endDateTime: "2027-02-10T00:00:00Z" },
+    { keyId: "previous", displayName: MANAGED, endDateTime: previousEnd },
+    { keyId: "by-hand", displayName: "Arcoro test", endDateTime: "2027-06-01T00:00:00Z" },
+  ];
+
+  it("does not take the retained previous secret for a credential added by hand; another name still is one", () => {
+    const subject = subjectOf(answers({ appPasswords: passwords("2026-12-10T00:00:00Z") }), rotating);
+    expect((credentialsUnknownRule(subject)?.findings ?? []).map((finding) => finding.actual)).toEqual([
+      'client secret by-hand ("Arcoro test")',
+    ]);
+  });
+
+  it("for a stack from before the scheme (no secretKeyId), a second managed-named secret is unknown, as before", () => {
+    const subject = subjectOf(answers({ appPasswords: passwords("2026-12-10T00:00:00Z") }));
+    expect((credentialsUnknownRule(subject)?.findings ?? []).map((finding) => finding.actual)).toHaveLength(2);
+    expect(credentialsPreviousRule(subject)).toBeNull();
+  });
+
+  it("reports the previous secret only past the switch-by date and within the expiry window, never once it has ended", () => {
+    const ending = (previousEnd: string, changed: Partial<StackOutputs> = {}) =>
+      (
+        credentialsPreviousRule(subjectOf(answers({ appPasswords: passwords(previousEnd) }), { ...rotating, ...changed }))?.findings ?? []
+      ).map((finding) => finding.id);
+    expect(ending("2026-12-10T00:00:00Z")).toEqual(["graph.credentials.previous-ending"]);
+    // Still within the handover window: the scheme at work.
+    expect(ending("2026-12-10T00:00:00Z", { connectorSwitchBy: "2026-11-30T00:00:00Z" })).toEqual([]);
+    // Beyond --expiry-days (30) from now.
+    expect(ending("2027-01-10T00:00:00Z")).toEqual([]);
+    // Ended: Entra refuses it, nothing to say.
+    expect(ending("2026-11-22T00:00:00Z")).toEqual([]);
+  });
+
+  it("names the retire command for a previous secret and says the judgement is by end dates", () => {
+    const [finding] =
+      credentialsPreviousRule(subjectOf(answers({ appPasswords: passwords("2026-12-10T00:00:00Z") }), rotating))?.findings ?? [];
+    expect(finding.severity).toBe("expiry");
+    expect(finding.message).toContain("stops working in 17 day(s)");
+    expect(finding.message).toContain("judged by end dates");
+    expect(finding.fix).toContain("npm run rotate -- --stack acme-clean --retire-previous");
+  });
+
+  it("notices a rotation date passed by more than the 30-day run allowance", () => {
+    const overdue = (rotatesAt: string) =>
+      (rotationOverdueRule(subjectOf(answers(), { ...rotating, secretRotatesAt: rotatesAt }))?.findings ?? []).map((finding) => finding.id);
+    expect(overdue("2026-10-01T00:00:00Z")).toEqual(["graph.credentials.rotation-overdue"]);
+    expect(overdue("2026-10-30T00:00:00Z")).toEqual([]);
+  });
+
+  it("says an extra certificate may be the previous one kept for the handover, with the retire command", () => {
+    const app: BatchResponse = {
+      id: "app",
+      status: 200,
+      body: {
+        appId: outputs.clientId,
+        api: { requestedAccessTokenVersion: 2, acceptMappedClaims: true },
+        identifierUris: [outputs.identifierUri],
+        passwordCredentials: [{ keyId: STACK_KEY, endDateTime: "2027-06-01T00:00:00Z" }],
+        keyCredentials: [{ keyId: "old-cert", endDateTime: "2027-01-01T00:00:00Z" }],
+      },
+    };
+    const subject = subjectOf(answers({ app }), { certificateThumbprint: "52ED9B5038A47B9E2E2190715CC238359D4F8F73" });
+    const [finding] = credentialsUnknownRule(subject)?.findings ?? [];
+    expect(finding.message).toContain("a previous certificate kept while the connector switches");
+    expect(finding.fix).toContain("--retire-previous --key-id old-cert");
   });
 });

@@ -63,6 +63,8 @@ test("a stack as deployed is clean, in one Graph round trip with the four reads 
       "graph.app.tokenVersion",
       "graph.credentials.expiry",
       "graph.credentials.present",
+      "graph.credentials.previous",
+      "graph.credentials.rotation",
       "graph.credentials.unknown",
       "graph.policy.assignment",
       "graph.policy.claim",
@@ -250,12 +252,14 @@ test("a credential expiring within --expiry-days, with the rotation command", as
   const stack = await deploy({ secretLifetimeDays: 10 });
   const rotationUrn =
     "urn:pulumi:acme::cmic-entra-oauth::cmic-entra-oauth:index:CmicEntraIntegration$time:index/rotating:Rotating::cmic-secret-rotation";
-  // The secret outlives its rotation date by 30 days: it ends 40 days out.
-  const checks = await audit(stack, { expiryDays: 45, rotationUrn });
+  // The secret outlives its rotation date by its handover window (capped at 9 days below the
+  // 10-day lifetime) and the 30-day run allowance: it ends 49 days out.
+  const checks = await audit(stack, { expiryDays: 55, rotationUrn });
   expectFindingIds(checks, ["graph.credentials.expiring"]);
   const [finding] = findings(checks);
   expect(finding.severity).toBe("expiry");
-  expect(finding.message).toMatch(/expires in (39|40) day\(s\)/);
+  expect(finding.message).toMatch(/expires in (48|49) day\(s\)/);
+  expect(finding.fix).toContain("`npm run rotate -- --stack acme`");
   expect(finding.fix).toContain(`pulumi up --stack acme --replace '${rotationUrn}'`);
   expect(findings(await audit(stack, { expiryDays: 30 }))).toEqual([]);
 });

@@ -12,6 +12,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
+import { runDrift } from "../../scripts/drift/engine";
+import { findingsOf } from "../../scripts/drift/report";
 import { handoffCommand } from "../../scripts/handoff/cli";
 import { runCaptured } from "../../scripts/shared/cli";
 import { createClientCredential } from "../../scripts/shared/credentials";
@@ -328,4 +330,50 @@ describe("the handoff sheet through a rotation (README's timeline)", () => {
     expect(sheet).toContain(`Also registered on the app: certificate \`${first.outputs.certificateThumbprint}\` (ID \`${oldKeyId}\`)`);
     expect(sheet).toContain(`--retire-previous --key-id ${oldKeyId}`);
   }, 120_000);
+});
+
+describe("drift through a rotation", () => {
+  async function driftIds(dir: string, at: string): Promise<string[]> {
+    const { results } = await runDrift({
+      stacks: ["acme"],
+      all: false,
+      concurrency: 1,
+      auditConcurrency: 1,
+      expiryDays: 30,
+      skipPreview: false,
+      skipAudit: false,
+      graphUrl: "https://graph.microsoft.com",
+      json: true,
+      world: { dir, at, loadProgram: loadIndex },
+    });
+    return findingsOf(results[0])
+      .map((finding) => finding.id)
+      .sort();
+  }
+
+  it("takes the previous secret for what it is, reports it when it is about to stop after the switch-by date, and notices when the runs stop", async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const settings: Settings = {
+      deployment: "enterprise",
+      serviceUser: "ARCORO_SVC",
+      verifiedDomain: "contoso.com",
+      secretLifetimeDays: "30",
+      handoverDays: "10",
+    };
+    const day0 = Date.parse("2027-01-04T09:00:00Z");
+    const day = (n: number) => new Date(day0 + n * DAY_MS + 3_600_000).toISOString();
+    await up(dir, settings, new Date(day0).toISOString());
+    await up(dir, settings, "+35d");
+    // Day 36: within the handover window, the retained secret is neither drift nor unknown.
+    expect(await driftIds(dir, day(36))).toEqual([]);
+    // Day 50: past the switch-by date (45) and within 30 days of its end (70): a connector still on it stops then.
+    expect(await driftIds(dir, day(50))).toEqual(["graph.credentials.previous-ending"]);
+    // Day 64, before the next rotation date (65): still reported.
+    expect(await driftIds(dir, day(64))).toEqual(["graph.credentials.previous-ending"]);
+    // No run since day 35: past the rotation date (65) by more than the 30-day allowance, the runs have stopped.
+    expect(await driftIds(dir, day(97))).toEqual(
+      expect.arrayContaining(["graph.credentials.rotation-overdue", "graph.credentials.expiring", "pulumi.rotationDue"]),
+    );
+    expect(await driftIds(dir, day(97))).not.toContain("graph.credentials.unknown");
+  }, 180_000);
 });

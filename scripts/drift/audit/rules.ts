@@ -6,7 +6,13 @@
 import type { DriftCheck } from "../report";
 import { acceptMappedClaimsRule, applicationExistsRule, tokenVersionRule } from "./applicationRules";
 import { policyAssignmentRule, policyClaimRule } from "./claimsPolicyRules";
-import { credentialsExpiryRule, credentialsPresentRule, credentialsUnknownRule } from "./credentialRules";
+import {
+  credentialsExpiryRule,
+  credentialsPresentRule,
+  credentialsPreviousRule,
+  credentialsUnknownRule,
+  rotationOverdueRule,
+} from "./credentialRules";
 import { identifierUriDomainRule, identifierUriRule, scopeRule } from "./identifierUriRules";
 import { servicePrincipalExistsRule } from "./servicePrincipalRules";
 import type { AuditSubject } from "./subject";
@@ -26,6 +32,8 @@ export const AUDIT_RULES: readonly AuditRule[] = [
   policyClaimRule, // graph.policy.claim
   credentialsUnknownRule, // graph.credentials.unknown
   credentialsExpiryRule, // graph.credentials.expiry (graph.credentials.expiring)
+  credentialsPreviousRule, // graph.credentials.previous (graph.credentials.previous-ending)
+  rotationOverdueRule, // graph.credentials.rotation (graph.credentials.rotation-overdue)
 ];
 
 /** Every applicable check, in table order. */

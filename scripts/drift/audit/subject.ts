@@ -15,7 +15,7 @@ export interface AuditContext {
   /** URN of the secret's `time:Rotating` resource, when the Pulumi layer found it. */
   rotationUrn?: string;
   /** The commands fixes name (default: a real stack's, `pulumi up --refresh --stack NAME`). */
-  fixCommands?: { up(stack: string): string; handoff(stack: string): string };
+  fixCommands?: { up(stack: string): string; handoff(stack: string): string; rotate(stack: string): string };
 }
 
 export interface GraphCredential {
@@ -28,7 +28,7 @@ export interface GraphCredential {
 
 export interface AuditSubject extends AuditContext {
   /** The commands findings name in their fixes. */
-  commands: { up: string; handoff: string };
+  commands: { up: string; handoff: string; rotate: string };
   /** How findings name the application and the service principal. */
   labels: { app: string; sp: string };
   /** The raw answers, for "could not read" findings. */
@@ -90,8 +90,12 @@ export function readAuditSubject(context: AuditContext, responses: Map<string, B
   return {
     ...context,
     commands: context.fixCommands
-      ? { up: context.fixCommands.up(stack), handoff: context.fixCommands.handoff(stack) }
-      : { up: `pulumi up --refresh --stack ${stack}`, handoff: `npm run handoff -- --stack ${stack}` },
+      ? { up: context.fixCommands.up(stack), handoff: context.fixCommands.handoff(stack), rotate: context.fixCommands.rotate(stack) }
+      : {
+          up: `pulumi up --refresh --stack ${stack}`,
+          handoff: `npm run handoff -- --stack ${stack}`,
+          rotate: `npm run rotate -- --stack ${stack}`,
+        },
     labels: { app: `application ${outputs.clientId}`, sp: `service principal ${outputs.servicePrincipalObjectId}` },
     answers,
     app,
