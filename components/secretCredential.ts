@@ -14,10 +14,9 @@ const DAY_MS = 86_400_000;
 /**
  * The secret's end date: the rotation date, plus the handover window its successor leaves the
  * connector, plus the run allowance (the successor is issued at most that late). Graph writes dates
- * without fractional seconds. A stack deployed before handoverDays existed has no handover in its
- * rotation anchor: 0 keeps its secret's end date as it was (no replacement on upgrade).
+ * without fractional seconds.
  */
-export function secretEndDate(rotationRfc3339: string, handoverDays = 0): string {
+export function secretEndDate(rotationRfc3339: string, handoverDays: number): string {
   return graphDate(new Date(Date.parse(rotationRfc3339) + (handoverDays + RUN_ALLOWANCE_DAYS) * DAY_MS));
 }
 
@@ -27,7 +26,10 @@ export interface RotationTriggers {
   handoverDays: string;
 }
 
-/** The handover window a rotation anchor was created with; 0 for an anchor from before handoverDays. */
+/**
+ * The handover window a rotation anchor was created with. An anchor from before handoverDays has no
+ * triggers: 0 keeps its secret's end date as it was (rotation + 30 days), so upgrading replaces nothing.
+ */
 export function handoverDaysOf(triggers: Record<string, string> | undefined): number {
   const value = triggers?.handoverDays;
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : 0;
@@ -36,12 +38,10 @@ export function handoverDaysOf(triggers: Record<string, string> | undefined): nu
 export interface SecretCredential {
   rotation: time.Rotating;
   password: azuread.ApplicationPassword;
-  /** When the current secret was issued: the rotation anchor's base (time_rotating's `rfc3339`). */
-  issuedAt: pulumi.Output<string>;
   /** The handover window the current secret was issued with (the setting in force at its rotation). */
   handoverDays: pulumi.Output<number>;
   /**
-   * Issue plus handover window: the connector must use the current secret by then. The secret it
+   * Issue (the anchor's base, time_rotating's `rfc3339`) plus the handover window: the connector must use the current secret by then. The secret it
    * replaced ended at its rotation date + its handover + RUN_ALLOWANCE_DAYS, and this one was issued
    * at most RUN_ALLOWANCE_DAYS after that rotation date, so the replaced one works at least this long.
    */
@@ -94,7 +94,6 @@ export function createSecretCredential(
   return {
     rotation,
     password,
-    issuedAt: rotation.rfc3339,
     handoverDays,
     connectorSwitchBy: pulumi.all([rotation.rfc3339, handoverDays]).apply(([issuedAt, days]) => connectorSwitchBy(issuedAt, days)),
   };

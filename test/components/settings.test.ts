@@ -41,6 +41,7 @@ describe("validateIntegrationSettings", () => {
       claimName: "cmicuser",
       credential: "secret",
       secretLifetimeDays: 180,
+      handoverDays: 30,
       displayName: "CMiC integration (acme-prod)",
       identifierUriFormat: "api://{clientId}.{domain}",
       owners: [],
@@ -129,6 +130,25 @@ describe("validateIntegrationSettings", () => {
     expect(problemsOf({ deployment: "enterprise", serviceUser: "SVC", secretLifetimeDays })[0]).toContain(
       "whole number of days from 1 to 730",
     );
+  });
+
+  it.each([
+    [{ handoverDays: -1 }, "handoverDays is -1; it must be a whole number of days, 0 or more"],
+    [{ handoverDays: 2.5 }, "handoverDays is 2.5; it must be a whole number of days, 0 or more"],
+    [{ handoverDays: 30, secretLifetimeDays: 30 }, "handoverDays is 30, not shorter than secretLifetimeDays (30)"],
+  ])("rejects the handover window %p", (window, message) => {
+    const problems = problemsOf({ deployment: "enterprise", serviceUser: "SVC", ...window });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(message);
+  });
+
+  it("caps the default handover window below a shorter lifetime, and takes 0", () => {
+    const of = (extra: { secretLifetimeDays?: number; handoverDays?: number }) =>
+      validateIntegrationSettings({ deployment: "enterprise", serviceUser: "SVC", ...extra }, context).handoverDays;
+    expect(of({ secretLifetimeDays: 20 })).toBe(19);
+    expect(of({ secretLifetimeDays: 1 })).toBe(0);
+    expect(of({ secretLifetimeDays: 30, handoverDays: 0 })).toBe(0);
+    expect(of({ secretLifetimeDays: 30, handoverDays: 29 })).toBe(29);
   });
 
   it("accepts the limits 1 and 730", () => {
