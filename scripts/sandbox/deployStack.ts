@@ -37,6 +37,8 @@ export interface DeployStackOptions {
   clock?: WorldClock;
   /** `pulumi preview`: decide, change nothing. */
   preview?: boolean;
+  /** `pulumi up --replace URN`: replace these resources whatever their diff. */
+  replace?: readonly string[];
   breakName?: BreakName;
   /** How long the post-deploy check (when the settings keep it on) retries propagation errors. */
   propagationWindowMs?: number;
@@ -144,6 +146,7 @@ export async function updateStack(options: DeployStackOptions): Promise<StackUpd
     modelFor,
     refresh: true,
     preview: options.preview,
+    replace: options.replace,
     onStep: options.onStep,
     onRefresh: options.onRefresh,
   });

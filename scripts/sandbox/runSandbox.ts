@@ -43,6 +43,8 @@ export interface SandboxOptions {
   stateDir?: string;
   /** `--at`: an ISO instant or +Nd/+Nh after the world's previous run. */
   at?: string;
+  /** `pulumi up --replace URN`: replace these resources whatever their diff (`npm run rotate`). */
+  replace?: readonly string[];
   /** Step and progress lines for the user. */
   log(line: string): void;
   onStep?(step: Step): void;
@@ -158,6 +160,7 @@ async function deployAndCheck(
     state: prior,
     clock,
     breakName: options.breakName,
+    replace: options.replace,
     propagationWindowMs: options.propagationWindowMs,
     postDeployCheck: options.postDeployCheck,
     onProgress: (line) => options.log(`  … ${line}`),

@@ -16,10 +16,10 @@ import { runDrift } from "../../scripts/drift/engine";
 import { findingsOf } from "../../scripts/drift/report";
 import { handoffCommand } from "../../scripts/handoff/cli";
 import { runCaptured } from "../../scripts/shared/cli";
-import { createClientCredential } from "../../scripts/shared/credentials";
 import { deployerGraph } from "../../scripts/world/deployerGraph";
 import { openWorldForReading, tenantOf } from "../../scripts/world/session";
 import { generateTestCertificate } from "../support/certificates";
+import { requestToken } from "../support/connectorToken";
 
 const DAY_MS = 86_400_000;
 const LIFETIME_DAYS = 60;
@@ -67,23 +67,6 @@ interface IssuedSecret {
 function heldSecret(issued: IssuedSecret[], lag: number, now: number): IssuedSecret {
   const pasted = issued.filter((secret) => secret.issuedAt + lag * DAY_MS <= now);
   return pasted[pasted.length - 1] ?? issued[0];
-}
-
-/** One token request as a connector makes it: a fresh client (MSAL caches tokens per instance). */
-async function requestToken(
-  authorityHost: string,
-  tenantId: string,
-  clientId: string,
-  scope: string,
-  secret: string,
-): Promise<string | null> {
-  const credential = createClientCredential({ tenantId, clientId, credential: { kind: "secret", clientSecret: secret }, authorityHost });
-  try {
-    await credential.getToken(scope);
-    return null;
-  } catch (error) {
-    return /AADSTS\d+/.exec(String(error))?.[0] ?? String(error);
-  }
 }
 
 interface GraphPassword {

@@ -48,6 +48,8 @@ export interface EngineOptions {
   refresh: boolean;
   /** `pulumi preview`: decide every step, change nothing. */
   preview?: boolean;
+  /** `pulumi up --replace URN`: these resources are replaced whatever their diff. */
+  replace?: readonly string[];
   onStep?(step: Step): void;
   onRefresh?(change: RefreshChange): void;
 }
@@ -330,10 +332,14 @@ class Update {
     const model = this.model(base);
     const inputs = withIgnoredChanges(programInputs, old.state, registration.ignoreChanges);
     await checkKnown(model, inputs, provider, old.state);
-    const diffs = model.diff(old.state, inputs, provider).map((diff) => ({
-      ...diff,
-      replace: diff.replace || registration.replaceOnChanges.includes(diff.property) || registration.replaceOnChanges.includes("*"),
-    }));
+    // A targeted replace (`--replace URN`) skips the provider's diff: "just return a 'replace' diff
+    // that blames the id" (pulumi/pulumi pkg/resource/deploy/step_generator.go, stepGenerator.diff).
+    const diffs = this.options.replace?.includes(old.urn)
+      ? [{ property: "id", replace: true }]
+      : model.diff(old.state, inputs, provider).map((diff) => ({
+          ...diff,
+          replace: diff.replace || registration.replaceOnChanges.includes(diff.property) || registration.replaceOnChanges.includes("*"),
+        }));
     if (diffs.length === 0) {
       this.step(stepOf("same"));
       return { ...base, id: old.id, inputs, state: old.state };
