@@ -12,6 +12,8 @@ export const ENTRA_AUTHORITY_HOST = "https://login.microsoftonline.com";
 
 /** Microsoft Graph in the public cloud (drift's default; the emulator stands in for it in tests). */
 export const GRAPH_URL = "https://graph.microsoft.com";
+/** Reach Graph elsewhere (the local emulator): drift and rotate read it. */
+export const GRAPH_URL_ENV = "CMIC_GRAPH_URL";
 
 /** Issuer (`iss`) of v2.0 access tokens; what CMiC registers as Issuer URL. */
 export function issuerUrlV2(tenantId: string): string {

@@ -13,7 +13,9 @@ import fs from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CmicError, UsageError } from "../../contract/errors";
-import { GRAPH_URL } from "../../contract/entraEndpoints";
+import { GRAPH_URL, GRAPH_URL_ENV } from "../../contract/entraEndpoints";
+
+export { GRAPH_URL_ENV };
 import { defineCommand, numberOption, parseCommandLine, runWhenMain, type OptionSpecs, type ParsedOptions } from "../shared/cli";
 import type { DriftOptions } from "./engine";
 import { formatTable, toJsonReport, toJUnitXml } from "./report";
@@ -26,7 +28,6 @@ import {
   HEARTBEAT_INTERVAL_MS,
 } from "./defaults";
 
-export const GRAPH_URL_ENV = "CMIC_GRAPH_URL";
 export { DEFAULT_AUDIT_CONCURRENCY, DEFAULT_CONCURRENCY, DEFAULT_EXPIRY_DAYS } from "./defaults";
 
 const HELP = `Usage: npm run drift -- (--stack NAME | --all) [options]

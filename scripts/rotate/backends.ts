@@ -5,6 +5,8 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
+import { GRAPH_URL_ENV } from "../../contract/entraEndpoints";
+import { AUTHORITY_HOST_ENV } from "../../contract/postDeployCheck";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { createDeployerCredential } from "../shared/credentials";
 import { createGraphClient } from "../shared/graphClient";
@@ -69,6 +71,9 @@ async function anchorUrnFromExport(stack: string, invocation: PulumiInvocation):
 
 export function pulumiBackend(stack: string, invocation: PulumiInvocation, env: NodeJS.ProcessEnv): RotationBackend {
   let graph: Client | undefined;
+  // Entra and Graph elsewhere (the local emulator), as verify and drift take them.
+  const graphUrl = env[GRAPH_URL_ENV] || undefined;
+  const authorityHost = env[AUTHORITY_HOST_ENV] || undefined;
   return {
     outputs: () => readStackOutputsFromPulumi(stack, { ...invocation, showSecrets: true }),
     async replaceAnchor(progress) {
@@ -86,8 +91,8 @@ export function pulumiBackend(stack: string, invocation: PulumiInvocation, env: 
     },
     withTenant: (work) =>
       work({
-        graph: (graph ??= createGraphClient({ credential: createDeployerCredential(env) })),
-        authorityHost: undefined,
+        graph: (graph ??= createGraphClient({ credential: createDeployerCredential(env), ...(graphUrl ? { graphUrl } : {}) })),
+        authorityHost,
         now: () => new Date(),
       }),
     commands: { handoff: `npm run handoff -- --stack ${stack}`, rotate: `npm run rotate -- --stack ${stack}` },

@@ -27,6 +27,8 @@ previous secret keeps working until its end date: the connector switches at its 
                       removing secrets needs Application.ReadWrite.OwnedBy or .All)
   --state DIR         a local world of npm run sandbox -- --state DIR
   --at WHEN           with --state: the world's instant (ISO date or +Nd/+Nh)
+  (with --stack, $CMIC_AUTHORITY_HOST and $CMIC_GRAPH_URL reach Entra and Graph elsewhere, as
+   for verify and drift)
   --propagation-window SECONDS
                       how long the token check retries Entra's propagation errors (default 300)
 

@@ -4,16 +4,20 @@
  * (a separate step), `--now` ends it at once after proving the new one, and without a terminal
  * `--now` needs `--yes`.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { rotateCommand } from "../../scripts/rotate/cli";
+import { deployStack, updateStack } from "../../scripts/sandbox/deployStack";
 import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
+import { worldClock } from "../../scripts/world/clock";
 import { runCaptured } from "../../scripts/shared/cli";
 import { worldStackOutputs, requireWorld } from "../../scripts/world/worldDir";
 import { requestTokenInWorld } from "../support/connectorToken";
+import { FAKE_PULUMI_BIN } from "../support/drift";
+import { startEmulatorFixture } from "../support/emulatorFixture";
 import { runScript, type CliRun } from "../support/runScript";
 
 function loadIndex(): Record<string, unknown> {
@@ -141,3 +145,79 @@ async function addPasswordByHand(dir: string, outputs: StackOutputs): Promise<st
     await session.close();
   }
 }
+
+describe("npm run rotate on a Pulumi stack (the stand-in pulumi, the emulator as Entra and Graph)", () => {
+  it("runs pulumi up --replace on the rotation anchor, proves the new secret, and retires the old one through Graph only when told", async () => {
+    const fixture = await startEmulatorFixture();
+    try {
+      const { tenant, emulator } = fixture;
+      const access = { tenantId: tenant.tenantId, deployer: tenant.deployer };
+      const settings = { ...SETTINGS, verifiedDomain: "contoso.onmicrosoft.com" };
+      const first = await deployStack({ emulatorUrl: emulator.url, tenant: access, settings, stack: "acme" });
+      const anchor = first.state.resources.find((resource) => resource.type === "time:index/rotating:Rotating");
+      // What `pulumi up --replace` will have done: the engine's targeted replace, an hour later.
+      const clock = worldClock(new Date(Date.now() + 3_600_000));
+      const rotated = await updateStack({
+        emulatorUrl: emulator.url,
+        tenant: access,
+        settings,
+        stack: "acme",
+        state: first.state,
+        clock,
+        replace: [anchor?.urn ?? ""],
+      });
+      expect(rotated.ok).toBe(true);
+      const stacks = mkdtempSync(path.join(tmpdir(), "cmic-pulumi-"));
+      mkdirSync(path.join(stacks, "acme", "up"), { recursive: true });
+      writeFileSync(path.join(stacks, "acme", "outputs.json"), JSON.stringify(first.outputs));
+      writeFileSync(path.join(stacks, "acme", "up", "outputs.json"), JSON.stringify(rotated.outputs));
+      writeFileSync(
+        path.join(stacks, "acme", "export.json"),
+        JSON.stringify({ deployment: { resources: first.state.resources.map(({ urn, type }) => ({ urn, type })) } }),
+      );
+      const log = path.join(stacks, "pulumi.log");
+      const env = {
+        PATH: `${FAKE_PULUMI_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+        FAKE_PULUMI_DIR: stacks,
+        FAKE_PULUMI_LOG: log,
+        CMIC_AUTHORITY_HOST: emulator.url,
+        CMIC_GRAPH_URL: emulator.url,
+        AZURE_TENANT_ID: tenant.tenantId,
+        AZURE_CLIENT_ID: tenant.deployer.clientId,
+        AZURE_CLIENT_SECRET: tenant.deployer.clientSecret,
+        AZURE_AUTHORITY_HOST: emulator.url,
+      };
+      const rotate = await runScript("rotate", ["--stack", "acme", "--propagation-window", "20"], { env });
+      expect({ code: rotate.code, stderr: rotate.code === 0 ? "" : rotate.stderr }).toEqual({ code: 0, stderr: "" });
+      const calls = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as string[]);
+      expect(calls).toContainEqual(["up", "--stack", "acme", "--replace", anchor?.urn, "--yes", "--skip-preview", "--refresh"]);
+      expect(calls.filter((call) => call[0] === "up")).toHaveLength(1);
+      expect(rotate.stdout).toContain(`New client secret ${rotated.outputs?.secretKeyId}`);
+      expect(rotate.stdout).toContain(`The previous secret ${first.outputs.secretKeyId} keeps working`);
+      const keyIds = async () =>
+        (
+          (await fixture.graph.api(`/applications/${first.outputs.applicationObjectId}`).select("passwordCredentials").get()) as {
+            passwordCredentials: { keyId: string }[];
+          }
+        ).passwordCredentials.map((credential) => credential.keyId);
+      expect(await keyIds()).toContain(first.outputs.secretKeyId);
+
+      const retire = await runScript("rotate", ["--stack", "acme", "--retire-previous", "--propagation-window", "20"], { env });
+      expect({ code: retire.code, stderr: retire.code === 0 ? "" : retire.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(await keyIds()).toEqual([rotated.outputs?.secretKeyId]);
+      // Retiring runs no update.
+      expect(
+        readFileSync(log, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as string[])
+          .filter((call) => call[0] === "up"),
+      ).toHaveLength(1);
+    } finally {
+      await fixture.emulator.close();
+    }
+  }, 120_000);
+});

@@ -12,6 +12,7 @@ import { defineCommand, numberOption, parseCommandLine, runCaptured, type Comman
 import { verifyCommand } from "../../scripts/verify/cli";
 import { driftCommand, parseDriftArgs } from "../../scripts/drift/cli";
 import { handoffCommand } from "../../scripts/handoff/cli";
+import { rotateCommand } from "../../scripts/rotate/cli";
 import { sandboxCommand } from "../../scripts/sandbox/cli";
 import { benchCommand } from "../../scripts/bench/cli";
 import { emulatorCommand } from "../../scripts/emulator/cli";
@@ -132,6 +133,7 @@ describe("usage errors: one format, exit 2", () => {
     verifyCommand,
     driftCommand,
     handoffCommand,
+    rotateCommand,
     sandboxCommand,
     benchCommand,
     emulatorCommand,
@@ -299,7 +301,7 @@ function nodeEval(script: string): Promise<{ code: number | null; stdout: string
   });
 }
 
-const CLI_FILES = ["verify", "drift", "handoff", "sandbox", "bench", "emulator"]
+const CLI_FILES = ["verify", "drift", "handoff", "rotate", "sandbox", "bench", "emulator"]
   .map((name) => `./scripts/${name}/cli.ts`)
   .concat("./scripts/shared/withEmulatorCa.ts");
 
@@ -318,6 +320,7 @@ describe("the process", () => {
         require("./scripts/verify/cli.ts").verifyCommand,
         require("./scripts/drift/cli.ts").driftCommand,
         require("./scripts/handoff/cli.ts").handoffCommand,
+        require("./scripts/rotate/cli.ts").rotateCommand,
         require("./scripts/sandbox/cli.ts").sandboxCommand,
         require("./scripts/bench/cli.ts").benchCommand,
         require("./scripts/shared/withEmulatorCa.ts").withEmulatorCaCommand,
@@ -335,7 +338,7 @@ describe("the process", () => {
     `;
     const run = await nodeEval(script);
     expect(run.stderr).toBe("");
-    expect(JSON.parse(run.stdout)).toEqual({ codes: [0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 2], heavy: [] });
+    expect(JSON.parse(run.stdout)).toEqual({ codes: [0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 2], heavy: [] });
   });
 
   it("`npm run bench -- --help` prints the help and runs nothing; `-- --bogus` exits 2 (through the CA wrapper)", async () => {
