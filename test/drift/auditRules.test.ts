@@ -28,6 +28,7 @@ const STACK_KEY = outputs.credentialKeyIds[0];
 
 interface Answers {
   appPasswords?: unknown[];
+  appCertificates?: unknown[];
   spPasswords?: unknown[];
   app?: BatchResponse;
   sp?: BatchResponse;
@@ -43,7 +44,7 @@ function answers(overrides: Answers = {}): Map<string, BatchResponse> {
       api: { requestedAccessTokenVersion: 2, acceptMappedClaims: true },
       identifierUris: [outputs.identifierUri],
       passwordCredentials: overrides.appPasswords ?? [{ keyId: STACK_KEY, endDateTime: "2027-06-01T00:00:00Z" }],
-      keyCredentials: [],
+      keyCredentials: overrides.appCertificates ?? [],
     },
   };
   const sp: BatchResponse = overrides.sp ?? {
@@ -212,18 +213,9 @@ describe("rotation without outage", () => {
   });
 
   it("says an extra certificate may be the previous one kept for the handover, with the retire command", () => {
-    const app: BatchResponse = {
-      id: "app",
-      status: 200,
-      body: {
-        appId: outputs.clientId,
-        api: { requestedAccessTokenVersion: 2, acceptMappedClaims: true },
-        identifierUris: [outputs.identifierUri],
-        passwordCredentials: [{ keyId: STACK_KEY, endDateTime: "2027-06-01T00:00:00Z" }],
-        keyCredentials: [{ keyId: "old-cert", endDateTime: "2027-01-01T00:00:00Z" }],
-      },
-    };
-    const subject = subjectOf(answers({ app }), { certificateThumbprint: "52ED9B5038A47B9E2E2190715CC238359D4F8F73" });
+    const subject = subjectOf(answers({ appCertificates: [{ keyId: "old-cert", endDateTime: "2027-01-01T00:00:00Z" }] }), {
+      certificateThumbprint: "52ED9B5038A47B9E2E2190715CC238359D4F8F73",
+    });
     const [finding] = credentialsUnknownRule(subject)?.findings ?? [];
     expect(finding.message).toContain("a previous certificate kept while the connector switches");
     expect(finding.fix).toContain("--retire-previous --key-id old-cert");

@@ -11,43 +11,21 @@ import { Readable } from "node:stream";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { rotateCommand } from "../../scripts/rotate/cli";
 import { deployStack, updateStack } from "../../scripts/sandbox/deployStack";
-import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
 import { worldClock } from "../../scripts/world/clock";
 import { runCaptured } from "../../scripts/shared/cli";
 import { worldStackOutputs, requireWorld } from "../../scripts/world/worldDir";
 import { requestTokenInWorld } from "../support/connectorToken";
 import { FAKE_PULUMI_BIN } from "../support/drift";
 import { startEmulatorFixture } from "../support/emulatorFixture";
+import { newWorldDir, upInWorld } from "../support/world";
 import { runScript, type CliRun } from "../support/runScript";
-
-function loadIndex(): Record<string, unknown> {
-  let program: Record<string, unknown> = {};
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program = require("../..");
-  });
-  return program;
-}
 
 const SETTINGS = { deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "contoso.com" };
 
-async function up(dir: string, at?: string): Promise<Extract<SandboxResult, { ok: true }>> {
-  const result = await runSandbox({
-    stack: "acme",
-    config: Object.fromEntries(Object.entries(SETTINGS).map(([key, value]) => [`cmic-entra-oauth:${key}`, value])),
-    propagationDelayMs: 0,
-    propagationWindowMs: 6_000,
-    loadProgram: loadIndex,
-    stateDir: dir,
-    at,
-    log: () => undefined,
-  });
-  if (!result.ok) throw result.error;
-  return result;
-}
+const up = (dir: string, at?: string) => upInWorld(dir, SETTINGS, at);
 
 async function newWorld(): Promise<{ dir: string; first: StackOutputs }> {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+  const dir = newWorldDir();
   const first = (await up(dir, "2027-01-04T09:00:00Z")).outputs;
   return { dir, first };
 }

@@ -9,7 +9,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runDrift, type DriftOptions } from "../../scripts/drift/engine";
+import { runDrift } from "../../scripts/drift/engine";
 import { findingsOf } from "../../scripts/drift/report";
 import { changeInPortal } from "../../scripts/sandbox/portalRun";
 import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
@@ -17,6 +17,7 @@ import { runCaptured, type CapturedRun } from "../../scripts/shared/cli";
 import { verifyCommand } from "../../scripts/verify/cli";
 import { readWorld } from "../../scripts/world/worldDir";
 import { generateTestCertificate } from "../support/certificates";
+import { worldDriftOptions } from "../support/world";
 
 const CERTIFICATE = generateTestCertificate({ commonName: "arcoro-connector" });
 const KEY_FILE = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-key-")), "connector.pem");
@@ -64,23 +65,8 @@ function changes(result: SandboxResult): Record<string, string> {
   return Object.fromEntries(result.steps.filter((step) => step.op !== "same").map((step) => [step.name, step.op]));
 }
 
-function driftOptions(dir: string): DriftOptions {
-  return {
-    stacks: ["acme"],
-    all: false,
-    concurrency: 1,
-    auditConcurrency: 1,
-    expiryDays: 30,
-    skipPreview: false,
-    skipAudit: false,
-    graphUrl: "https://graph.microsoft.com",
-    json: true,
-    world: { dir, loadProgram: loadIndex },
-  };
-}
-
 async function drift(dir: string): Promise<string[]> {
-  const { results } = await runDrift(driftOptions(dir));
+  const { results } = await runDrift(worldDriftOptions(dir));
   return findingsOf(results[0]).map((finding) => `${finding.id}${finding.property ? ` ${finding.property}` : ""}`);
 }
 
@@ -160,7 +146,7 @@ describe("portal changes on a secret stack with the claim in the token", () => {
     await changeInPortal({ stateDir: dir, change: "delete-app" });
     expect(await drift(dir)).toEqual(expect.arrayContaining(["pulumi.missing"]));
     // The preview replaces the token check, whose environment holds the secret: the digest masks it.
-    const report = JSON.stringify(await runDrift({ ...driftOptions(dir) }));
+    const report = JSON.stringify(await runDrift({ ...worldDriftOptions(dir) }));
     expect(report).toContain("[secret]");
     expect(report).not.toContain(first.outputs.clientSecret ?? "<no secret>");
     const recreated = green(await up(dir, BASE));

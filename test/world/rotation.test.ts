@@ -7,12 +7,7 @@
  * scheme promises (N beyond handoverDays + the 30-day run allowance) is caught failing, which is
  * what shows the daily checks can see an outage at all.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
-import { runDrift } from "../../scripts/drift/engine";
 import { findingsOf } from "../../scripts/drift/report";
 import { handoffCommand } from "../../scripts/handoff/cli";
 import { runCaptured } from "../../scripts/shared/cli";
@@ -20,6 +15,16 @@ import { deployerGraph } from "../../scripts/world/deployerGraph";
 import { openWorldForReading, tenantOf } from "../../scripts/world/session";
 import { generateTestCertificate } from "../support/certificates";
 import { requestToken } from "../support/connectorToken";
+import { newWorldDir, runDrift, upInWorld as up, worldDriftOptions, type Settings } from "../support/world";
+
+/** A stack whose secret rotates every 30 days with a 10-day handover: README's timeline. */
+const TIMELINE: Settings = {
+  deployment: "enterprise",
+  serviceUser: "ARCORO_SVC",
+  verifiedDomain: "contoso.com",
+  secretLifetimeDays: "30",
+  handoverDays: "10",
+};
 
 const DAY_MS = 86_400_000;
 const LIFETIME_DAYS = 60;
@@ -29,32 +34,6 @@ const WEEKS = 104;
 const LAGS = [0, 1, 7, 14, 20, HANDOVER_DAYS];
 /** A connector slower than handoverDays + the run allowance (30 days) + a week: the scheme does not cover it. */
 const TOO_LATE = HANDOVER_DAYS + 30 + 7;
-
-function loadIndex(): Record<string, unknown> {
-  let program: Record<string, unknown> = {};
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program = require("../..");
-  });
-  return program;
-}
-
-type Settings = Record<string, string>;
-
-async function up(dir: string, settings: Settings, at: string): Promise<Extract<SandboxResult, { ok: true }>> {
-  const result = await runSandbox({
-    stack: "acme",
-    config: Object.fromEntries(Object.entries(settings).map(([key, value]) => [`cmic-entra-oauth:${key}`, value])),
-    propagationDelayMs: 0,
-    propagationWindowMs: 6_000,
-    loadProgram: loadIndex,
-    stateDir: dir,
-    at,
-    log: () => undefined,
-  });
-  if (!result.ok) throw result.error;
-  return result;
-}
 
 /** A secret as the stack handed it over: its value, and when the connector admin received it. */
 interface IssuedSecret {
@@ -127,7 +106,7 @@ async function connectorsThroughTheWeek(
 
 describe("two years of weekly scheduled runs", () => {
   it("never leaves a connector that switches within the handover window without a working secret, and issues one secret per rotation period", async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const dir = newWorldDir();
     const settings: Settings = {
       deployment: "enterprise",
       serviceUser: "ARCORO_SVC",
@@ -181,7 +160,7 @@ describe("two years of weekly scheduled runs", () => {
 
 describe("changing secretLifetimeDays and handoverDays", () => {
   it("takes effect at the next rotation and never moves or removes the secret the connector holds", async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const dir = newWorldDir();
     const before: Settings = {
       deployment: "enterprise",
       serviceUser: "ARCORO_SVC",
@@ -242,14 +221,8 @@ async function handoff(dir: string, ...extra: string[]): Promise<string> {
 
 describe("the handoff sheet through a rotation (README's timeline)", () => {
   it("says when to hand a secret over, until when the previous one works, and plainly when there is nothing to hand over", async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
-    const settings: Settings = {
-      deployment: "enterprise",
-      serviceUser: "ARCORO_SVC",
-      verifiedDomain: "contoso.com",
-      secretLifetimeDays: "30",
-      handoverDays: "10",
-    };
+    const dir = newWorldDir();
+    const settings = TIMELINE;
     const day0 = Date.parse("2027-01-04T09:00:00Z");
     const dayOf = (iso: string | null) => Math.floor((Date.parse(iso ?? "") - day0) / DAY_MS);
     // Day 0: S1, rotation date day 30, ends day 30 + 10 + 30 = 70; the only secret, to be handed over.
@@ -299,7 +272,7 @@ describe("the handoff sheet through a rotation (README's timeline)", () => {
   }, 120_000);
 
   it("names the thumbprint the connector must use, and the previous certificate kept beside it", async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    const dir = newWorldDir();
     const base: Settings = { deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "contoso.com", credential: "both" };
     const old = generateTestCertificate({ commonName: "arcoro-connector" });
     const renewed = generateTestCertificate({ commonName: "arcoro-connector-2027" });
@@ -317,32 +290,15 @@ describe("the handoff sheet through a rotation (README's timeline)", () => {
 
 describe("drift through a rotation", () => {
   async function driftIds(dir: string, at: string): Promise<string[]> {
-    const { results } = await runDrift({
-      stacks: ["acme"],
-      all: false,
-      concurrency: 1,
-      auditConcurrency: 1,
-      expiryDays: 30,
-      skipPreview: false,
-      skipAudit: false,
-      graphUrl: "https://graph.microsoft.com",
-      json: true,
-      world: { dir, at, loadProgram: loadIndex },
-    });
+    const { results } = await runDrift(worldDriftOptions(dir, at));
     return findingsOf(results[0])
       .map((finding) => finding.id)
       .sort();
   }
 
   it("takes the previous secret for what it is, reports it when it is about to stop after the switch-by date, and notices when the runs stop", async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
-    const settings: Settings = {
-      deployment: "enterprise",
-      serviceUser: "ARCORO_SVC",
-      verifiedDomain: "contoso.com",
-      secretLifetimeDays: "30",
-      handoverDays: "10",
-    };
+    const dir = newWorldDir();
+    const settings = TIMELINE;
     const day0 = Date.parse("2027-01-04T09:00:00Z");
     const day = (n: number) => new Date(day0 + n * DAY_MS + 3_600_000).toISOString();
     await up(dir, settings, new Date(day0).toISOString());

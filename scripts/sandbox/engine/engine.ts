@@ -15,6 +15,8 @@
  *   deletion, are deleted in reverse dependency order; step.go `DeleteStep.Apply` refuses a
  *   protected one ("unable to delete resource … as it is currently marked for protection"), and a
  *   `retainOnDelete` resource is dropped from the state without calling the provider.
+ * - `--replace URN` (step_generator.go `stepGenerator.diff`): a targeted resource gets "a 'replace'
+ *   diff that blames the id", whatever the provider would say.
  * - `ignoreChanges`: the listed properties keep their prior value (the engine's
  *   `processIgnoreChanges`; pulumi-terraform-bridge applies them as Terraform `ignore_changes`,
  *   against the prior state).
