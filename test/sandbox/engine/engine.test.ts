@@ -86,7 +86,7 @@ async function up(
   provider: ThingProvider,
   state: StackState,
   declared: Declared[],
-  extra: { preview?: boolean } = {},
+  extra: { preview?: boolean; replace?: string[] } = {},
 ): Promise<EngineResult> {
   return runEngine({
     stack: "test",
@@ -148,6 +148,23 @@ it("replaces create-before-delete, deleting the old instance only after every ot
   ]);
   expect(provider.calls.slice(2)).toEqual(["create thing-3 1", "update thing-2 3", "delete thing-1"]);
   expect(okState(second).resources.map((record) => record.id)).toEqual(["thing-3", "thing-2"]);
+});
+
+it("replaces a resource targeted with --replace although nothing changed, blaming the id, and leaves the others alone", async () => {
+  const provider = new ThingProvider();
+  const declared = [
+    { name: "a", inputs: { key: "k", value: "1" } },
+    { name: "b", inputs: { key: "k", value: "2" } },
+  ];
+  const first = okState(await up(provider, emptyStackState(), declared));
+  const target = first.resources.find((record) => record.name === "a")?.urn ?? "";
+  const second = await up(provider, first, declared, { replace: [target] });
+  expect(second.steps).toMatchObject([
+    { name: "a", op: "replace", replaceReasons: ["id"] },
+    { name: "b", op: "same" },
+  ]);
+  expect(provider.calls.slice(2)).toEqual(["create thing-3 1", "delete thing-1"]);
+  expect(ops(await up(provider, okState(second), declared))).toEqual({ a: "same", b: "same" });
 });
 
 it("deletes before creating when deleteBeforeReplace is set", async () => {
