@@ -123,6 +123,7 @@ async function auditLayer(stack: string, context: StackCheckContext, preview: Pr
       now: context.now,
       rotationUrn,
       fixCommands: context.source.commands,
+      signInActivity: fetched.result.signInActivity,
     },
     fetched.result.responses,
   );
@@ -139,7 +140,7 @@ async function fetchForAudit(stack: string, context: StackCheckContext): Promise
   } catch (error) {
     return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.commands.up(stack))] } };
   }
-  return { outputs, result: await fetchAudit(stack, outputs, { client, requestTimeoutMs }) };
+  return { outputs, result: await fetchAudit(stack, outputs, { client, requestTimeoutMs, now: context.now }) };
 }
 
 /**

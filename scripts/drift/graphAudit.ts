@@ -2,7 +2,8 @@
  * Layer 2 of drift: a live audit through Microsoft Graph, independent of Pulumi's state. It starts
  * from the stack outputs (what the stack says it deployed) and asks Entra what is there now, in ONE
  * round trip per app: a `$batch` of four GETs. A fleet of apps therefore costs one request each,
- * and the audit still works when the Pulumi state or program is broken.
+ * and the audit still works when the Pulumi state or program is broken. A second request, Graph's
+ * credential sign-in activity, is made only while a previous secret still works (fetchAudit).
  *
  * `$batch` answers 200 even when inner requests fail, so every inner status is read on its own:
  * 404 is a finding ("deleted"), 429 is retried after its Retry-After, anything else is "could not
@@ -13,6 +14,8 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { isRecord, type BatchResponse } from "./audit/graphValues";
 import { runAuditRules } from "./audit/rules";
 import { readAuditSubject, type AuditContext } from "./audit/subject";
+import { previousSecretsInPlay } from "./audit/credentialRules";
+import { readSignInActivity, signInActivityFailure, signInActivityPath, type SignInActivity } from "./audit/signInActivity";
 import type { DriftCheck, DriftFinding } from "./report";
 import { DeadlineError, withDeadline } from "../shared/deadline";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "./defaults";
@@ -29,7 +32,8 @@ export { identifierUriHost, isOnVerifiedDomain } from "./audit/identifierUriRule
 export type AuditRequestId = "app" | "sp" | "policies" | "domains";
 
 export interface BatchRequest {
-  id: AuditRequestId;
+  /** Unique within the batch; the drift audit's are {@link AuditRequestId}s. */
+  id: string;
   method: "GET";
   url: string;
 }
@@ -171,13 +175,56 @@ export function evaluateAudit(context: AuditContext, responses: Map<string, Batc
 // ---------------------------------------------------------------------------------------------
 // I/O
 
-/** The batch's answers, or the errored check that says why there are none. */
-export type AuditFetch = { ok: true; responses: Map<string, BatchResponse> } | { ok: false; checks: DriftCheck[] };
+/**
+ * The batch's answers (and the sign-in activity, when a previous secret made it worth a request),
+ * or the errored check that says why there are none.
+ */
+export type AuditFetch =
+  { ok: true; responses: Map<string, BatchResponse>; signInActivity?: SignInActivity } | { ok: false; checks: DriftCheck[] };
 
-/** Send one app's `$batch`. A batch that fails as a whole becomes one errored check. */
-export async function fetchAudit(stack: string, outputs: StackOutputs, options: BatchOptions & { client: Client }): Promise<AuditFetch> {
+/**
+ * Read Graph's credential sign-in activity for one app (a beta GET, outside the v1.0 `$batch`).
+ * Never throws: a tenant without the licence, an identity without AuditLog.Read.All and any other
+ * failure become the state that says so, and the audit falls back to end dates.
+ */
+export async function fetchSignInActivity(client: Client, appId: string, requestTimeoutMs: number): Promise<SignInActivity> {
   try {
-    return { ok: true, responses: await sendAuditBatch(options.client, auditRequests(outputs), options) };
+    const body: unknown = await withDeadline(
+      client.api(signInActivityPath(appId)).version("beta").get(),
+      requestTimeoutMs,
+      "the Graph sign-in activity request",
+    );
+    return readSignInActivity(body) ?? { state: "failed", detail: "the answer is not a Graph collection" };
+  } catch (error) {
+    const status = isRecord(error) && typeof error.statusCode === "number" && error.statusCode > 0 ? error.statusCode : undefined;
+    const code = isRecord(error) && typeof error.code === "string" ? error.code : undefined;
+    const text = error instanceof Error ? error.message.split(/\r?\n/)[0] : String(error);
+    const detail = status !== undefined ? `Graph answered ${status}${code ? ` ${code}` : ""}: ${text}` : text;
+    return signInActivityFailure(status, code, detail);
+  }
+}
+
+/**
+ * Send one app's `$batch`, then, only while a previous secret still works (the one question end
+ * dates cannot answer: has the connector switched?), its sign-in activity. A fleet with no rotation
+ * in progress therefore still costs one request per app. A batch that fails as a whole becomes one
+ * errored check.
+ */
+export async function fetchAudit(
+  stack: string,
+  outputs: StackOutputs,
+  options: BatchOptions & { client: Client; now?: Date },
+): Promise<AuditFetch> {
+  try {
+    const responses = await sendAuditBatch(options.client, auditRequests(outputs), options);
+    const subject = readAuditSubject({ stack, outputs, expiryDays: 0, now: options.now ?? new Date() }, responses);
+    if (previousSecretsInPlay(subject).length === 0) return { ok: true, responses };
+    const signInActivity = await fetchSignInActivity(
+      options.client,
+      outputs.clientId,
+      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    );
+    return { ok: true, responses, signInActivity };
   } catch (error) {
     // GraphError carries statusCode -1 when no HTTP answer came back (sign-in or network failure).
     const status = isRecord(error) && typeof error.statusCode === "number" && error.statusCode > 0 ? error.statusCode : undefined;
@@ -233,10 +280,11 @@ export interface AuditOptions extends BatchOptions {
 
 /** Audit one stack's app: one `$batch`, then {@link evaluateAudit}. */
 export async function auditStack(stack: string, outputs: StackOutputs, options: AuditOptions): Promise<DriftCheck[]> {
-  const fetched = await fetchAudit(stack, outputs, options);
+  const now = options.now ?? new Date();
+  const fetched = await fetchAudit(stack, outputs, { ...options, now });
   if (!fetched.ok) return fetched.checks;
   return evaluateAudit(
-    { stack, outputs, expiryDays: options.expiryDays, now: options.now ?? new Date(), rotationUrn: options.rotationUrn },
+    { stack, outputs, expiryDays: options.expiryDays, now, rotationUrn: options.rotationUrn, signInActivity: fetched.signInActivity },
     fetched.responses,
   );
 }

@@ -39,6 +39,11 @@ export interface DriftCheck {
   name: string;
   resource: string;
   findings: DriftFinding[];
+  /**
+   * What the check noticed that is no finding: it never changes the status or the exit code (e.g.
+   * "the connector has switched to the current secret", "sign-in activity is not offered here").
+   */
+  notes?: string[];
 }
 
 export type StackStatus = "clean" | "drift" | "error";
@@ -97,6 +102,8 @@ export interface DriftCheckJson {
   name: string;
   resource: string;
   status: "pass" | "fail" | "error";
+  /** Present when the check has notes (they never change `status`). */
+  notes?: string[];
 }
 
 export interface StackDriftJson {
@@ -142,6 +149,7 @@ export function toJsonReport(results: StackDriftResult[], options: { expiryDays:
         name: check.name,
         resource: check.resource,
         status: checkStatus(check),
+        ...(check.notes && check.notes.length > 0 ? { notes: [...check.notes] } : {}),
       })),
     })),
   };
@@ -164,6 +172,7 @@ export function formatTable(results: StackDriftResult[]): string {
     lines.push(`Stack ${result.stack}: ${statusLabel(result.status)} (${result.checks.length} checks, ${findings.length} findings)`);
     // Errors tied to a check are listed with the findings; only a stack-level one needs its own line.
     if (result.error !== undefined && !findings.some((f) => f.severity === "error")) lines.push(`  could not check: ${result.error}`);
+    for (const note of result.checks.flatMap((check) => check.notes ?? [])) lines.push(`  note: ${note}`);
     if (findings.length === 0) {
       lines.push("");
       continue;
@@ -232,8 +241,10 @@ export function toJUnitXml(results: StackDriftResult[], options: { now?: Date } 
     for (const check of result.checks) {
       const status = checkStatus(check);
       const open = `    <testcase classname="${escapeXml(`drift.${result.stack}.${check.layer}`)}" name="${escapeXml(check.name)}">`;
+      // Notes are the testcase's output: CI test tabs show them without failing anything.
+      const notes = check.notes && check.notes.length > 0 ? `\n      <system-out>${escapeXml(check.notes.join("\n"))}</system-out>` : "";
       if (status === "pass") {
-        cases.push(`${open}</testcase>`);
+        cases.push(notes === "" ? `${open}</testcase>` : `${open}${notes}\n    </testcase>`);
         continue;
       }
       const body = escapeXml(check.findings.map(describeFinding).join("\n\n"));
@@ -241,11 +252,11 @@ export function toJUnitXml(results: StackDriftResult[], options: { now?: Date } 
       const message = escapeXml(`${first.message}${check.findings.length > 1 ? ` (+${check.findings.length - 1} more)` : ""}`);
       if (status === "error") {
         errors += 1;
-        cases.push(`${open}\n      <error message="${message}" type="could-not-check">${body}</error>\n    </testcase>`);
+        cases.push(`${open}\n      <error message="${message}" type="could-not-check">${body}</error>${notes}\n    </testcase>`);
       } else {
         failures += 1;
         const type = check.findings.every((f) => f.severity === "expiry") ? "expiry" : "drift";
-        cases.push(`${open}\n      <failure message="${message}" type="${type}">${body}</failure>\n    </testcase>`);
+        cases.push(`${open}\n      <failure message="${message}" type="${type}">${body}</failure>${notes}\n    </testcase>`);
       }
     }
     if (result.error !== undefined && !result.checks.some((check) => checkStatus(check) === "error")) {

@@ -20,6 +20,7 @@ import {
 } from "../../scripts/drift/audit/credentialRules";
 import { MANAGED_SECRET_DISPLAY_NAME } from "../../contract/appCredentials";
 import { readAuditSubject } from "../../scripts/drift/audit/subject";
+import { readSignInActivity, signInActivityFailure, type SignInActivity } from "../../scripts/drift/audit/signInActivity";
 import { FIXTURE_STACKS } from "../support/drift";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
@@ -61,8 +62,11 @@ function answers(overrides: Answers = {}): Map<string, BatchResponse> {
   ]);
 }
 
-function subjectOf(responses: Map<string, BatchResponse>, changed: Partial<StackOutputs> = {}) {
-  return readAuditSubject({ stack: "acme-clean", outputs: { ...outputs, ...changed }, expiryDays: 30, now: NOW }, responses);
+function subjectOf(responses: Map<string, BatchResponse>, changed: Partial<StackOutputs> = {}, signInActivity?: SignInActivity) {
+  return readAuditSubject(
+    { stack: "acme-clean", outputs: { ...outputs, ...changed }, expiryDays: 30, now: NOW, signInActivity },
+    responses,
+  );
 }
 
 const GONE = (id: string): BatchResponse => ({ id, status: 404, body: { error: { code: "Request_ResourceNotFound" } } });
@@ -203,6 +207,93 @@ describe("rotation without outage", () => {
     expect(finding.message).toContain("stops working in 17 day(s)");
     expect(finding.message).toContain("judged by end dates");
     expect(finding.fix).toContain("npm run rotate -- --stack acme-clean --retire-previous");
+  });
+
+  describe("with Graph's credential sign-in activity", () => {
+    // The current secret was issued on 2026-11-10 (switch-by 2026-11-20 with a 10-day handover).
+    const issued: Partial<StackOutputs> = { ...rotating, secretCreatedAt: "2026-11-10T00:00:00Z" };
+    const activity = (uses: Record<string, string>): SignInActivity => ({
+      state: "read",
+      byKeyId: new Map(
+        Object.entries(uses).map(([keyId, at]) => [
+          keyId.toLowerCase(),
+          { keyId, lastAttemptAt: Date.parse(at), lastSuccessAt: Date.parse(at) },
+        ]),
+      ),
+    });
+    const judge = (previousEnd: string, signIns: SignInActivity, changed: Partial<StackOutputs> = {}) => {
+      const check = credentialsPreviousRule(
+        subjectOf(answers({ appPasswords: passwords(previousEnd) }), { ...issued, ...changed }, signIns),
+      );
+      return { findings: check?.findings ?? [], notes: check?.notes ?? [] };
+    };
+
+    it("reports a connector still signing in with the previous secret past the switch-by date, however far its end date", () => {
+      const { findings } = judge(
+        "2027-01-10T00:00:00Z",
+        activity({ previous: "2026-11-22T08:00:00Z", [STACK_KEY]: "2026-11-12T00:00:00Z" }),
+      );
+      expect(findings.map((finding) => finding.id)).toEqual(["graph.credentials.previous-in-use"]);
+      expect(findings[0].message).toContain("last 2026-11-22T08:00:00Z, by Graph's sign-in activity");
+      expect(findings[0].fix).toContain("--reveal");
+    });
+
+    it("only notes a connector on the previous secret while it still has time to switch", () => {
+      const { findings, notes } = judge("2026-12-10T00:00:00Z", activity({ previous: "2026-11-22T08:00:00Z" }), {
+        connectorSwitchBy: "2026-11-30T00:00:00Z",
+      });
+      expect(findings).toEqual([]);
+      expect(notes).toEqual([expect.stringContaining("it has until 2026-11-30T00:00:00Z to switch")]);
+    });
+
+    it("says the previous secret can be retired once only the current one signs in, and reports no ending", () => {
+      const { findings, notes } = judge(
+        "2026-12-10T00:00:00Z",
+        activity({ previous: "2026-11-09T00:00:00Z", [STACK_KEY]: "2026-11-21T00:00:00Z" }),
+      );
+      expect(findings).toEqual([]);
+      expect(notes).toEqual([expect.stringContaining("the connector has switched to the current secret")]);
+      expect(notes[0]).toContain("--retire-previous");
+      expect(notes[0]).toContain("its last sign-in: 2026-11-09T00:00:00Z");
+    });
+
+    it("falls back to end dates when neither secret signed in since the current one was issued", () => {
+      const { findings } = judge("2026-12-10T00:00:00Z", activity({ previous: "2026-11-01T00:00:00Z" }));
+      expect(findings.map((finding) => finding.id)).toEqual(["graph.credentials.previous-ending"]);
+      expect(findings[0].message).toContain("no sign-in with either secret since 2026-11-10T00:00:00Z");
+    });
+
+    it("says when the tenant does not offer the report or drift may not read it, and judges by end dates", () => {
+      const notOffered = judge(
+        "2026-12-10T00:00:00Z",
+        signInActivityFailure(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", "403"),
+      );
+      expect(notOffered.findings.map((finding) => finding.id)).toEqual(["graph.credentials.previous-ending"]);
+      expect(notOffered.notes).toEqual([expect.stringContaining("not offered in this tenant (it needs Microsoft Entra ID P1 or P2)")]);
+      const notPermitted = judge("2026-12-10T00:00:00Z", signInActivityFailure(403, "Authorization_RequestDenied", "Graph answered 403"));
+      expect(notPermitted.notes).toEqual([expect.stringContaining("grant it AuditLog.Read.All")]);
+      expect(signInActivityFailure(undefined, undefined, "timeout").state).toBe("failed");
+    });
+
+    it("reads the report's answer, keeping a credential's latest sign-in across the resources it signed in to", () => {
+      const read = readSignInActivity({
+        value: [
+          {
+            keyId: "ABC",
+            signInActivity: { lastSignInDateTime: "2026-11-02T00:00:00Z", lastSuccessfulSignInDateTime: "2026-11-01T00:00:00Z" },
+          },
+          {
+            keyId: "abc",
+            signInActivity: { lastSignInDateTime: "2026-11-01T00:00:00Z", lastSuccessfulSignInDateTime: "2026-11-03T00:00:00Z" },
+          },
+          { signInActivity: {} },
+        ],
+      });
+      expect(read?.state === "read" ? [...read.byKeyId.values()] : read).toEqual([
+        { keyId: "abc", lastAttemptAt: Date.parse("2026-11-02T00:00:00Z"), lastSuccessAt: Date.parse("2026-11-03T00:00:00Z") },
+      ]);
+      expect(readSignInActivity({ error: {} })).toBeNull();
+    });
   });
 
   it("notices a rotation date passed by more than the 30-day run allowance", () => {

@@ -276,6 +276,22 @@ describe("reports", () => {
     });
   });
 
+  test("notes reach the table, the JSON and JUnit's system-out, and never change a status or the exit code", () => {
+    const noted: DriftCheck = { ...check([]), notes: ["the connector has switched & can retire <previous>"] };
+    const results = [result("a", "clean", [noted])];
+    expect(formatTable(results)).toContain("  note: the connector has switched & can retire <previous>\n");
+    const json = toJsonReport(results, { expiryDays: 30 });
+    expect(json).toMatchObject({ ok: true, exitCode: 0 });
+    expect(json.stacks[0].checks[0]).toMatchObject({ status: "pass", notes: ["the connector has switched & can retire <previous>"] });
+    expect(toJsonReport([result("a", "clean", [check([])])], { expiryDays: 30 }).stacks[0].checks[0]).not.toHaveProperty("notes");
+    const root = parseXml(toJUnitXml(results));
+    expect(root.attributes).toMatchObject({ failures: "0", errors: "0" });
+    expect(root.children[0].children[0].children[0]).toMatchObject({
+      name: "system-out",
+      text: "the connector has switched & can retire <previous>",
+    });
+  });
+
   test("the table says which exit code the fleet gets", () => {
     expect(formatTable([result("a", "clean"), result("b", "error")])).toMatch(
       /2 stack\(s\): 1 clean, 0 with drift, 1 could not be checked → exit 1/,

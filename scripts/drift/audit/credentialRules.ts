@@ -6,6 +6,7 @@
 import { MANAGED_SECRET_DISPLAY_NAME, RUN_ALLOWANCE_DAYS } from "../../../contract/appCredentials";
 import type { DriftCheck } from "../report";
 import { GraphCheck } from "./graphCheck";
+import { activityUnavailableNote } from "./signInActivity";
 import type { AuditSubject, GraphCredential } from "./subject";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -96,32 +97,109 @@ export function credentialsUnknownRule(subject: AuditSubject): DriftCheck | null
   return check.result;
 }
 
+/** The previous secrets that still work at the subject's clock: the ones a connector may still be using. */
+export function previousSecretsInPlay(subject: AuditSubject): GraphCredential[] {
+  const now = subject.now.getTime();
+  return subject.appCredentials.filter(
+    (credential) => isPreviousSecret(subject, credential) && (credential.endDateTime === null || Date.parse(credential.endDateTime) > now),
+  );
+}
+
+function formatInstant(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * What Graph's sign-in activity says about a previous secret, against the current one issued at
+ * `currentIssuedAt`: still used after its successor was issued, no longer used while the current one
+ * is, or nothing to tell them apart (neither signed in since).
+ */
+type PreviousSecretUse =
+  | { kind: "still-used"; lastSuccessAt: number }
+  | { kind: "switched"; currentLastSuccessAt: number; previousLastSuccessAt: number | null }
+  | { kind: "unknown"; reason: string };
+
+function previousSecretUse(subject: AuditSubject, previous: GraphCredential, currentIssuedAt: number): PreviousSecretUse {
+  const activity = subject.signInActivity;
+  if (activity === undefined) return { kind: "unknown", reason: "drift cannot see which secret the connector uses" };
+  if (activity.state !== "read") return { kind: "unknown", reason: activityUnavailableNote(activity) };
+  const previousUse = activity.byKeyId.get(previous.keyId.toLowerCase())?.lastSuccessAt ?? null;
+  const currentUse =
+    subject.outputs.secretKeyId === null ? null : (activity.byKeyId.get(subject.outputs.secretKeyId.toLowerCase())?.lastSuccessAt ?? null);
+  if (previousUse !== null && previousUse > currentIssuedAt) return { kind: "still-used", lastSuccessAt: previousUse };
+  if (currentUse !== null) return { kind: "switched", currentLastSuccessAt: currentUse, previousLastSuccessAt: previousUse };
+  return {
+    kind: "unknown",
+    reason: `Graph's sign-in activity shows no sign-in with either secret since ${formatInstant(currentIssuedAt)}, when the current one was issued`,
+  };
+}
+
 /**
  * graph.credentials.previous: the secret the connector held before the current one keeps working
  * until its end date. Within the handover window (before `connectorSwitchBy`) that is the scheme
- * working; past it and within the expiry window, a connector that never switched is about to stop,
- * which only its admin can know: reported, with how to hand over and how to retire. Expired
- * previous secrets are harmless (Entra refuses them) and not reported.
+ * working; past it, a connector that never switched stops at the previous secret's end, which only
+ * its admin could tell until now. Graph's credential sign-in activity, where the tenant offers it
+ * (drift reads it only while a previous secret works), says which secret really signs in:
+ * - the previous one, after the current was issued, and past `connectorSwitchBy`: a finding,
+ *   whatever its end date (before then: a note, the connector still has time);
+ * - only the current one: a note that the previous can be retired now, and no finding;
+ * - no activity, or no report: judged by end dates as before, within the expiry window, and a note
+ *   says why the report could not tell.
+ * Expired previous secrets are harmless (Entra refuses them) and not reported.
  */
 export function credentialsPreviousRule(subject: AuditSubject): DriftCheck | null {
   if (!subject.app || subject.outputs.secretKeyId === null) return null;
   const check = new GraphCheck(subject.stack, "graph.credentials.previous", "the previous secret's handover window", subject.labels.app);
   const now = subject.now.getTime();
-  const switchBy = subject.outputs.connectorSwitchBy ? Date.parse(subject.outputs.connectorSwitchBy) : now;
-  for (const credential of subject.appCredentials.filter((candidate) => isPreviousSecret(subject, candidate))) {
+  const current = subject.outputs.secretKeyId;
+  const switchByText = subject.outputs.connectorSwitchBy;
+  const switchBy = switchByText ? Date.parse(switchByText) : now;
+  const currentIssuedAt = subject.outputs.secretCreatedAt ? Date.parse(subject.outputs.secretCreatedAt) : Number.NEGATIVE_INFINITY;
+  const activity = subject.signInActivity;
+  if (activity !== undefined && activity.state !== "read") check.note(activityUnavailableNote(activity));
+  for (const credential of previousSecretsInPlay(subject)) {
     const end = credential.endDateTime === null ? Number.POSITIVE_INFINITY : Date.parse(credential.endDateTime);
-    if (end <= now || now < switchBy || end > now + subject.expiryDays * DAY_MS) continue;
     const days = Math.max(0, Math.ceil((end - now) / DAY_MS));
+    const endText = formatDate(credential.endDateTime ?? "");
+    const retire = `\`${subject.commands.rotate} --retire-previous\``;
+    const use = previousSecretUse(subject, credential, currentIssuedAt);
+    if (use.kind === "switched") {
+      check.note(
+        `the connector has switched to the current secret ${current} (last sign-in ${formatInstant(use.currentLastSuccessAt)}); ` +
+          `the previous secret ${credential.keyId} has not signed in since the current one was issued` +
+          `${use.previousLastSuccessAt !== null ? ` (its last sign-in: ${formatInstant(use.previousLastSuccessAt)})` : ""}: retire it now with ${retire}`,
+      );
+      continue;
+    }
+    if (use.kind === "still-used") {
+      const lastUse = formatInstant(use.lastSuccessAt);
+      if (now < switchBy) {
+        check.note(
+          `the connector still signs in with the previous secret ${credential.keyId} (last ${lastUse}); it has until ${formatDate(switchByText ?? "")} ` +
+            `to switch to the current one (${current}); the previous one ends ${endText}`,
+        );
+        continue;
+      }
+      check.find("expiry", {
+        id: "graph.credentials.previous-in-use",
+        property: "passwordCredentials",
+        actual: `${credentialLabel(credential)} last signed in ${lastUse}, ends ${endText}`,
+        message:
+          `the connector still signs in with the previous client secret ${credential.keyId} (last ${lastUse}, by Graph's sign-in activity), ` +
+          `past ${formatDate(switchByText ?? "")}, by when it had to use the current one (${current}); it stops working in ${days} day(s), at ${endText}`,
+        fix: `have the connector's admin paste in the current secret now (\`${subject.commands.handoff} --reveal\`); once drift shows the connector switched, retire the previous one: ${retire}`,
+      });
+      continue;
+    }
+    if (now < switchBy || end > now + subject.expiryDays * DAY_MS) continue;
     check.find("expiry", {
       id: "graph.credentials.previous-ending",
       property: "passwordCredentials",
-      actual: `${credentialLabel(credential)} ends ${formatDate(credential.endDateTime ?? "")}`,
+      actual: `${credentialLabel(credential)} ends ${endText}`,
       message:
-        `the previous client secret ${credential.keyId} stops working in ${days} day(s); the connector had to switch to the current one (${subject.outputs.secretKeyId}) ` +
-        `by ${formatDate(subject.outputs.connectorSwitchBy ?? "")}. A connector still using the previous one stops then (judged by end dates: drift cannot see which secret the connector uses)`,
-      fix:
-        `make sure the connector uses the current secret (\`${subject.commands.handoff} --reveal\` for its admin), ` +
-        `then retire the previous one: \`${subject.commands.rotate} --retire-previous\``,
+        `the previous client secret ${credential.keyId} stops working in ${days} day(s); the connector had to switch to the current one (${current}) ` +
+        `by ${formatDate(switchByText ?? "")}. A connector still using the previous one stops then (judged by end dates: ${use.reason})`,
+      fix: `make sure the connector uses the current secret (\`${subject.commands.handoff} --reveal\` for its admin), then retire the previous one: ${retire}`,
     });
   }
   return check.result;

@@ -56,6 +56,11 @@ export class GraphCheck {
     this.result.findings.push(result);
   }
 
+  /** Something worth saying that is no finding: it never changes the stack's status. */
+  note(text: string): void {
+    (this.result.notes ??= []).push(text);
+  }
+
   /** The check's input could not be read: an error finding, so the stack never reads as clean. */
   couldNotRead(response: BatchResponse | undefined, what: string, permission: string): void {
     this.find("error", {

@@ -5,6 +5,7 @@
  */
 import type { StackOutputs } from "../../../contract/stackOutputs";
 import { isRecord, stringField, type BatchResponse } from "./graphValues";
+import type { SignInActivity } from "./signInActivity";
 
 export interface AuditContext {
   stack: string;
@@ -16,6 +17,11 @@ export interface AuditContext {
   rotationUrn?: string;
   /** The commands fixes name (default: a real stack's, `pulumi up --refresh --stack NAME`). */
   fixCommands?: { up(stack: string): string; handoff(stack: string): string; rotate(stack: string): string };
+  /**
+   * Graph's credential sign-in activity for the app, when drift asked for it (only when a previous
+   * credential is still valid: {@link previousSecretsInPlay}); undefined when it did not ask.
+   */
+  signInActivity?: SignInActivity;
 }
 
 export interface GraphCredential {
