@@ -128,7 +128,7 @@ async function handle(parts: ServerParts, incoming: IncomingMessage, response: S
     at,
     url,
     method,
-    isGraph: url.pathname === "/v1.0" || url.pathname.startsWith("/v1.0/"),
+    isGraph: /^\/(v1\.0|beta)(\/|$)/.test(url.pathname),
     clientRequestId: header(incoming, "client-request-id") ?? url.searchParams.get("client-request-id") ?? undefined,
     logIndex: logged.index,
     changedDirectory: false,

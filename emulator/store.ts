@@ -109,6 +109,24 @@ export interface ServicePrincipal {
   preferredTokenSigningKeyThumbprint: string | null;
   /** Set for first-party resources (Graph) that have no application object in the tenant. */
   firstParty?: { names: string[]; ownerTenantId: string };
+  /** The portal's claim configuration (Attributes & Claims); null or absent when none is set. */
+  customClaimsPolicy?: CustomClaimsPolicy | null;
+}
+
+/** One claim of a customClaimsPolicy: a name and, for a `valueBasedAttribute`, its fixed value. */
+export interface CustomClaim {
+  name: string;
+  value: string | null;
+  tokenFormat: string[];
+  /** The claim as Graph was sent it, returned as stored. */
+  raw: Record<string, unknown>;
+}
+
+/** The service principal's customClaimsPolicy (beta), as the portal's Attributes & Claims writes it. */
+export interface CustomClaimsPolicy {
+  id: string;
+  includeBasicClaimSet: boolean;
+  claims: CustomClaim[];
 }
 
 /** The seeded deployer of a tenant, as `addTenant` handed it out. */

@@ -1,6 +1,7 @@
 /**
  * Microsoft Graph v1.0, the part the project uses: organization, domains, applications, service
- * principals, claims-mapping policies and their assignment, and JSON `$batch`.
+ * principals, claims-mapping policies and their assignment, and JSON `$batch`; and the beta
+ * endpoints it reads (routes.ts BETA_ROUTES).
  *
  * The caller's tenant comes from its bearer token (`tid`), as in Graph. Reads are immediately
  * consistent; only the token endpoint models replication lag.
@@ -11,14 +12,14 @@ import { errorResponse } from "../errors";
 import { header, type EmulatorRequest, type EmulatorResponse } from "../http";
 import { authenticate } from "./authenticate";
 import type { GraphSession } from "./call";
-import { findRoute, resourcePath } from "./router";
-import { COMPILED_GRAPH_ROUTES } from "./routes";
+import { findRoute, graphVersion, resourcePath } from "./router";
+import { COMPILED_BETA_ROUTES, COMPILED_GRAPH_ROUTES } from "./routes";
 
 export { BATCH_LIMIT } from "./batch";
 export type { BatchedRequestRecord } from "./call";
 
 async function route(session: GraphSession, request: EmulatorRequest, topLevel: boolean): Promise<EmulatorResponse> {
-  const found = findRoute(COMPILED_GRAPH_ROUTES, request, topLevel);
+  const found = findRoute(graphVersion(request) === "beta" ? COMPILED_BETA_ROUTES : COMPILED_GRAPH_ROUTES, request, topLevel);
   // Unreachable: the table ends with a catch-all for every path.
   if (!found) throw new Error(`no Graph route for ${request.method} ${request.path}`);
   const response = await found.route.handler({
@@ -37,7 +38,7 @@ async function route(session: GraphSession, request: EmulatorRequest, topLevel: 
 /** What the server wants to hear about while Graph handles a request (the request log, change notification). */
 export type GraphObserver = Pick<GraphSession, "onBatched" | "onDirectoryChanged">;
 
-/** Handle one Graph request (already under `/v1.0`); errors are answered as Graph's OData errors. */
+/** Handle one Graph request (already under `/v1.0` or `/beta`); errors are answered as Graph's OData errors. */
 export async function handleGraph(
   context: EmulatorContext,
   request: EmulatorRequest,

@@ -12,7 +12,15 @@
 import type { EmulatorRequest } from "../http";
 import type { EntityKey, GraphHandler, RouteParams } from "./call";
 
-export type RouteMethod = "GET" | "POST" | "PATCH" | "DELETE" | "*";
+export type RouteMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE" | "*";
+
+/** The Graph versions this emulator serves: v1.0, and the few beta endpoints the project reads. */
+export type GraphVersion = "v1.0" | "beta";
+
+/** The version a Graph path is under (the server sends only `/v1.0…` and `/beta…` here). */
+export function graphVersion(request: EmulatorRequest): GraphVersion {
+  return /^\/beta(\/|$)/.test(request.path) ? "beta" : "v1.0";
+}
 
 export interface GraphRoute {
   /** `*` matches every method (the table's 405 and 400 fallbacks). */
@@ -49,10 +57,10 @@ export function compileRoutes(routes: readonly GraphRoute[]): CompiledRoute[] {
   return routes.map((route) => ({ ...route, pattern: compilePattern(route.path) }));
 }
 
-/** The path the table matches: after `/v1.0`, with empty segments dropped ("" for `/v1.0` itself). */
+/** The path the table matches: after `/v1.0` or `/beta`, with empty segments dropped ("" for `/v1.0` itself). */
 export function resourcePath(request: EmulatorRequest): string {
   const segments = request.path
-    .replace(/^\/v1\.0\/?/, "")
+    .replace(/^\/(v1\.0|beta)\/?/, "")
     .split("/")
     .filter((s) => s !== "");
   return segments.map((s) => `/${s}`).join("");

@@ -1,5 +1,5 @@
 /**
- * The Graph route table: every `/v1.0` request this emulator answers, first match wins (pattern
+ * The Graph route tables: every `/v1.0` request this emulator answers (and, below, the beta ones), first match wins (pattern
  * syntax: router.ts). Each resource ends with `*` fallbacks: 405 for a method it lacks, 400
  * "Resource not found for the segment" for an unknown sub-path; under an entity the object is
  * looked up first, so a missing one is 404 whatever else is wrong.
@@ -13,6 +13,7 @@ import { domainSubresourceNotFound, getDomain, getOrganization, listDomains } fr
 import { addPassword, removePassword } from "./passwords";
 import { assignPolicy, listAssignedPolicies, unassignPolicy } from "./policyAssignments";
 import { compileRoutes, type GraphRoute } from "./router";
+import { getCustomClaimsPolicy, patchCustomClaimsPolicy, putCustomClaimsPolicy } from "./customClaimsPolicy";
 import {
   addTokenSigningCertificate,
   createServicePrincipal,
@@ -76,3 +77,22 @@ const GRAPH_ROUTES: readonly GraphRoute[] = [
 ];
 
 export const COMPILED_GRAPH_ROUTES = compileRoutes(GRAPH_ROUTES);
+
+const noBetaResourceSegment: GraphHandler = () => {
+  throw graphError(400, "BadRequest", "Invalid request: no resource segment after /beta.");
+};
+
+/**
+ * The beta endpoints the project reads, and nothing else: every other beta path is answered as an
+ * unknown segment (400), so a caller that drifts onto beta by mistake finds out. `$batch` stays v1.0.
+ */
+const BETA_ROUTES: readonly GraphRoute[] = [
+  { method: "*", path: "", handler: noBetaResourceSegment },
+  { method: "GET", path: "/servicePrincipals{key}/claimsPolicy", handler: getCustomClaimsPolicy },
+  { method: "PUT", path: "/servicePrincipals{key}/claimsPolicy", handler: putCustomClaimsPolicy },
+  { method: "PATCH", path: "/servicePrincipals{key}/claimsPolicy", handler: patchCustomClaimsPolicy },
+  { method: "*", path: "/servicePrincipals{key}/claimsPolicy", handler: rejectMethodOn(findServicePrincipal) },
+  { method: "*", path: "/{segment}/**", handler: rejectUnknownSegment },
+];
+
+export const COMPILED_BETA_ROUTES = compileRoutes(BETA_ROUTES);

@@ -1,13 +1,14 @@
 /**
- * Step 5 of the token endpoint: the claims a resource's claims-mapping policy adds, and the key that
- * signs its tokens (its own, when it has one, else the emulator-wide key).
+ * Step 5 of the token endpoint: the claims a resource's claims-mapping policy (or, without one, its
+ * portal claim configuration) adds, and the key that signs its tokens (its own, when it has one,
+ * else the emulator-wide key).
  */
 import type { EmulatorContext } from "../context";
 import { aadstsError } from "../errors";
 import type { SigningKey } from "../signingKeys";
 import { hostOnVerifiedDomain, sameIdentifier, type ServicePrincipal, type Tenant } from "../store";
 import type { Correlation } from "./call";
-import { replicatedPolicyClaims } from "./replication";
+import { portalClaims, replicatedPolicyClaims } from "./replication";
 import type { Resource } from "./resource";
 
 export interface TokenSigning {
@@ -35,8 +36,13 @@ function checkMappedClaimsAllowed(context: EmulatorContext, tenant: Tenant, reso
       ...correlation,
     });
   }
-  const audienceIsAppId = sameIdentifier(resource.requested, resource.sp.appId);
-  if (!audienceIsAppId && !hostOnVerifiedDomain(resource.requested, context.store.verifiedDomains(tenant))) {
+  // The rule is about the token's audience, as Entra's message says: a v2 token's `aud` is the
+  // resource's client id whatever identifier was requested, a v1 token's the identifier itself. So
+  // api://<client id> passes with v2 tokens (the Arcoro guide's setup) and fails with v1 (CMiC's
+  // guide's warning) (../shared/notes/entra-facts.md, second review, "501461's rule").
+  const audience = resource.tokenVersion === 2 ? resource.sp.appId : resource.requested;
+  const audienceIsAppId = sameIdentifier(audience, resource.sp.appId);
+  if (!audienceIsAppId && !hostOnVerifiedDomain(audience, context.store.verifiedDomains(tenant))) {
     throw aadstsError({
       status: 400,
       error: "invalid_request",
@@ -50,8 +56,10 @@ function checkMappedClaimsAllowed(context: EmulatorContext, tenant: Tenant, reso
 }
 
 export function tokenSigning(context: EmulatorContext, tenant: Tenant, resource: Resource, correlation: Correlation): TokenSigning {
-  // Claims mapping: Entra only emits mapped claims to a resource that can be trusted with them.
-  const mappedClaims = replicatedPolicyClaims(context.store, resource.sp);
+  // Claims mapping: Entra only emits mapped claims to a resource that can be trusted with them. A
+  // claims-mapping policy supersedes the portal's Attributes & Claims (the service principal's
+  // customClaimsPolicy): https://learn.microsoft.com/en-us/entra/identity-platform/claims-customization-powershell
+  const mappedClaims = replicatedPolicyClaims(context.store, resource.sp) ?? portalClaims(resource.sp);
   const appSigningKey = currentSigningKey(context, resource.sp);
   if (mappedClaims && !appSigningKey) checkMappedClaimsAllowed(context, tenant, resource, correlation);
   return { mappedClaims, signingKey: appSigningKey ?? context.signingKey };

@@ -58,3 +58,18 @@ export function replicatedPolicyClaims(store: DirectoryStore, resource: ServiceP
     return {};
   }
 }
+
+/**
+ * The fixed-value JWT claims of the resource's portal configuration (Enterprise applications →
+ * Single sign-on → Attributes & Claims, kept as the service principal's customClaimsPolicy:
+ * https://learn.microsoft.com/en-us/graph/api/resources/customclaimspolicy?view=graph-rest-beta),
+ * or undefined when it has none. Only `valueBasedAttribute` values are modelled: app-only tokens
+ * have no user whose attributes a sourced claim could read. Written through Graph, it applies at
+ * once (no replication modelled for it).
+ */
+export function portalClaims(resource: ServicePrincipal): Record<string, string> | undefined {
+  const claims = resource.customClaimsPolicy?.claims ?? [];
+  const emitted = claims.filter((claim) => claim.value !== null && (claim.tokenFormat.length === 0 || claim.tokenFormat.includes("jwt")));
+  if (emitted.length === 0) return undefined;
+  return Object.fromEntries(emitted.map((claim) => [claim.name, claim.value as string]));
+}

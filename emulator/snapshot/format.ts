@@ -15,7 +15,12 @@
  */
 import type { Domain } from "../store";
 
-export const SNAPSHOT_FORMAT = "cmic-entra-oauth/emulator-snapshot@1";
+export const SNAPSHOT_FORMAT = "cmic-entra-oauth/emulator-snapshot@2";
+/**
+ * Formats a reader still restores: @1 (worlds saved before the portal's claim configuration was
+ * modelled) reads as @2 with no service principal having one.
+ */
+export const READABLE_SNAPSHOT_FORMATS: readonly string[] = [SNAPSHOT_FORMAT, "cmic-entra-oauth/emulator-snapshot@1"];
 
 /** A JSON value (what `api` and the other application properties hold: Graph request bodies as sent). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [name: string]: JsonValue };
@@ -107,6 +112,12 @@ export interface ServicePrincipalSnapshot {
   preferredTokenSigningKeyThumbprint: string | null;
   /** Set for first-party resources (Graph). */
   firstParty: { names: string[]; ownerTenantId: string } | null;
+  /** The portal's claim configuration (Attributes & Claims); absent in @1 snapshots. */
+  customClaimsPolicy?: {
+    id: string;
+    includeBasicClaimSet: boolean;
+    claims: Array<{ name: string; value: string | null; tokenFormat: string[]; raw: { [name: string]: JsonValue } }>;
+  } | null;
 }
 
 export interface ClaimsMappingPolicySnapshot {

@@ -38,6 +38,11 @@ export class SnapshotField {
     throw new EmulatorSnapshotError(this.path, expected, describe(this.value));
   }
 
+  /** Whether the field is missing from its object (a field a newer format added). */
+  isAbsent(): boolean {
+    return this.value === undefined;
+  }
+
   /** Whether the value is exactly this one (`null`, a format string). */
   is(expected: string | null): boolean {
     return this.value === expected;

@@ -18,7 +18,7 @@ import type {
   Tenant,
 } from "../store";
 import { sha1Thumbprint, sha256Thumbprint } from "../x509";
-import { EmulatorSnapshotError, SNAPSHOT_FORMAT } from "./format";
+import { EmulatorSnapshotError, READABLE_SNAPSHOT_FORMATS, SNAPSHOT_FORMAT } from "./format";
 import { SnapshotField } from "./reader";
 
 /** A snapshot read and checked, ready to load into an empty store. */
@@ -174,6 +174,28 @@ function readFirstParty(field: SnapshotField): ServicePrincipal["firstParty"] {
   return { names: field.get("names").strings(), ownerTenantId: field.get("ownerTenantId").guid() };
 }
 
+/** Absent (an @1 snapshot) or null: the portal never configured claims for this service principal. */
+function readCustomClaimsPolicy(field: SnapshotField): ServicePrincipal["customClaimsPolicy"] {
+  if (field.is(null) || field.isAbsent()) return null;
+  field.object(["id", "includeBasicClaimSet", "claims"], "an object or null");
+  return {
+    id: field.get("id").nonEmptyString(),
+    includeBasicClaimSet: field.get("includeBasicClaimSet").boolean(),
+    claims: field
+      .get("claims")
+      .items()
+      .map((claim) => {
+        claim.object(["name", "value", "tokenFormat", "raw"]);
+        return {
+          name: claim.get("name").nonEmptyString(),
+          value: claim.get("value").nullableString(),
+          tokenFormat: claim.get("tokenFormat").strings(),
+          raw: claim.get("raw").jsonObject(),
+        };
+      }),
+  };
+}
+
 function readServicePrincipal(field: SnapshotField): ServicePrincipal {
   field.object([
     "tenantId",
@@ -186,8 +208,10 @@ function readServicePrincipal(field: SnapshotField): ServicePrincipal {
     "tokenSigningKeys",
     "preferredTokenSigningKeyThumbprint",
     "firstParty",
+    "customClaimsPolicy",
   ]);
   const firstParty = readFirstParty(field.get("firstParty"));
+  const customClaimsPolicy = readCustomClaimsPolicy(field.get("customClaimsPolicy"));
   return {
     tenantId: field.get("tenantId").guid(),
     id: field.get("id").guid(),
@@ -205,6 +229,7 @@ function readServicePrincipal(field: SnapshotField): ServicePrincipal {
     tokenSigningKeys: field.get("tokenSigningKeys").items().map(readSigningKey),
     preferredTokenSigningKeyThumbprint: field.get("preferredTokenSigningKeyThumbprint").nullableString(),
     ...(firstParty ? { firstParty } : {}),
+    customClaimsPolicy,
   };
 }
 
@@ -280,7 +305,9 @@ export function readSnapshot(value: unknown): RestoredWorld {
   const root = new SnapshotField(value, "");
   if (typeof value !== "object" || value === null || Array.isArray(value)) root.fail(`an object with format "${SNAPSHOT_FORMAT}"`);
   const format = root.get("format");
-  if (!format.is(SNAPSHOT_FORMAT)) format.fail(`"${SNAPSHOT_FORMAT}" (a snapshot of another format or version cannot be restored)`);
+  if (!READABLE_SNAPSHOT_FORMATS.some((readable) => format.is(readable))) {
+    format.fail(`"${SNAPSHOT_FORMAT}" (a snapshot of another format or version cannot be restored)`);
+  }
   root.object(["format", "signingKey", "tenants", "applications", "servicePrincipals", "claimsMappingPolicies"]);
   const tenants = root.get("tenants").items().map(readTenant);
   const world: RestoredWorld = {

@@ -100,6 +100,18 @@ function servicePrincipalSnapshot(sp: ServicePrincipal): ServicePrincipalSnapsho
     tokenSigningKeys: sp.tokenSigningKeys.map(signingKeySnapshot),
     preferredTokenSigningKeyThumbprint: sp.preferredTokenSigningKeyThumbprint,
     firstParty: sp.firstParty ? { names: [...sp.firstParty.names], ownerTenantId: sp.firstParty.ownerTenantId } : null,
+    customClaimsPolicy: sp.customClaimsPolicy
+      ? {
+          id: sp.customClaimsPolicy.id,
+          includeBasicClaimSet: sp.customClaimsPolicy.includeBasicClaimSet,
+          claims: sp.customClaimsPolicy.claims.map((claim, index) => ({
+            name: claim.name,
+            value: claim.value,
+            tokenFormat: [...claim.tokenFormat],
+            raw: new SnapshotField(claim.raw, `servicePrincipals.customClaimsPolicy.claims[${index}].raw`).jsonObject(),
+          })),
+        }
+      : null,
   };
 }
 

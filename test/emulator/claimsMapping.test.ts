@@ -43,10 +43,53 @@ describe("claims mapping", () => {
     await expectAadsts(tokenWithSecret(f, client.appId, secret, `${resource.appId}/.default`), 50146);
   });
 
-  it("with acceptMappedClaims: api://<guid> fails with AADSTS501461", async () => {
+  it("with acceptMappedClaims: api://<guid> fails with AADSTS501461 in v1 tokens (aud is the URI) and passes in v2 (aud is the client id)", async () => {
     const f = fixture();
-    const { resource, client, secret } = await mappedResource({ acceptMappedClaims: true }, (appId) => `api://${appId}`);
-    await expectAadsts(tokenWithSecret(f, client.appId, secret, `api://${resource.appId}/.default`), 501461);
+    const v1 = await mappedResource({ acceptMappedClaims: true, requestedAccessTokenVersion: null }, (appId) => `api://${appId}`);
+    await expectAadsts(tokenWithSecret(f, v1.client.appId, v1.secret, `api://${v1.resource.appId}/.default`), 501461);
+    const v2 = await mappedResource({ acceptMappedClaims: true }, (appId) => `api://${appId}`);
+    const payload = decodePayload(await tokenWithSecret(f, v2.client.appId, v2.secret, `api://${v2.resource.appId}/.default`));
+    expect(payload).toMatchObject({ aud: v2.resource.appId, cmicuser: "SVC_USER" });
+  });
+
+  it("emits the portal's Attributes & Claims (customClaimsPolicy), needs acceptMappedClaims for it, and lets a claims-mapping policy supersede it", async () => {
+    const f = fixture();
+    const resource = await createApplicationWithServicePrincipal(f.graph, {
+      displayName: "cmic-portal",
+      api: { requestedAccessTokenVersion: 2 },
+    });
+    const portal = {
+      includeBasicClaimSet: true,
+      claims: [
+        {
+          "@odata.type": "#microsoft.graph.customClaim",
+          name: "cmicuser",
+          tokenFormat: ["jwt"],
+          configurations: [{ attribute: { "@odata.type": "#microsoft.graph.valueBasedAttribute", value: "PORTAL_USER" } }],
+        },
+      ],
+    };
+    const claimsPolicy = f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}/claimsPolicy`).version("beta");
+    await expect(claimsPolicy.get()).rejects.toMatchObject({ statusCode: 404 });
+    const created = (await claimsPolicy.put(portal)) as { claims: unknown[] };
+    expect(created.claims).toHaveLength(1);
+    const client = await createApplicationWithServicePrincipal(f.graph, { displayName: "connector" });
+    const secret = await addSecret(f.graph, client.id);
+    await expectAadsts(tokenWithSecret(f, client.appId, secret, `${resource.appId}/.default`), 50146);
+    await f.graph.api(`/applications/${resource.id}`).patch({ api: { acceptMappedClaims: true } });
+    expect(decodePayload(await tokenWithSecret(f, client.appId, secret, `${resource.appId}/.default`)).cmicuser).toBe("PORTAL_USER");
+    const policy = (await f.graph
+      .api("/policies/claimsMappingPolicies")
+      .post({ displayName: "cmic user", definition: [definition], isOrganizationDefault: false })) as { id: string };
+    await f.graph.api(`/servicePrincipals/${resource.servicePrincipalId}/claimsMappingPolicies/$ref`).post({
+      "@odata.id": `https://graph.microsoft.com/v1.0/policies/claimsMappingPolicies/${policy.id}`,
+    });
+    expect(decodePayload(await tokenWithSecret(f, client.appId, secret, `${resource.appId}/.default`)).cmicuser).toBe("SVC_USER");
+  });
+
+  it("serves no other beta path", async () => {
+    const f = fixture();
+    await expect(f.graph.api("/applications").version("beta").get()).rejects.toMatchObject({ statusCode: 400 });
   });
 
   it("with acceptMappedClaims: api://<guid>.<verified domain> and the bare GUID get the constant claim", async () => {
@@ -60,11 +103,11 @@ describe("claims mapping", () => {
     }
   });
 
-  it("with acceptMappedClaims: a host under an unverified domain fails with AADSTS501461", async () => {
+  it("with acceptMappedClaims: a host under an unverified domain fails with AADSTS501461 (v1 tokens, whose aud it is)", async () => {
     const f = fixture();
     f.emulator.addDomain(f.tenant.tenantId, "unverified-fabrikam.net");
     const { resource, client, secret } = await mappedResource(
-      { acceptMappedClaims: true },
+      { acceptMappedClaims: true, requestedAccessTokenVersion: null },
       (appId) => `api://${appId}.unverified-fabrikam.net`,
     );
     await expectAadsts(tokenWithSecret(f, client.appId, secret, `api://${resource.appId}.unverified-fabrikam.net/.default`), 501461);

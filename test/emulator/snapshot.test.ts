@@ -230,6 +230,47 @@ describe("a world restored two years later", () => {
   });
 });
 
+describe("the portal's claim configuration across a restart", () => {
+  it("keeps a service principal's claimsPolicy, and restores an @1 snapshot (from before it was modelled) with none", async () => {
+    const first = await startEmulator({ snapshot: world.snapshot, clock: () => worldNow });
+    let second: Emulator | undefined;
+    let legacy: Emulator | undefined;
+    try {
+      const claimsPolicy = `/servicePrincipals/${world.resource.servicePrincipalId}/claimsPolicy`;
+      await signInAsDeployer(first.url, world.tenant)
+        .graph.api(claimsPolicy)
+        .version("beta")
+        .put({
+          claims: [
+            {
+              name: "cmicuser",
+              configurations: [{ attribute: { "@odata.type": "#microsoft.graph.valueBasedAttribute", value: "PORTAL" } }],
+            },
+          ],
+        });
+      second = await startEmulator({ snapshot: first.snapshot(), clock: () => worldNow });
+      const read = (await signInAsDeployer(second.url, world.tenant).graph.api(claimsPolicy).version("beta").get()) as {
+        claims: { name: string }[];
+      };
+      expect(read.claims.map((claim) => claim.name)).toEqual(["cmicuser"]);
+      const older = {
+        ...world.snapshot,
+        format: "cmic-entra-oauth/emulator-snapshot@1",
+        servicePrincipals: world.snapshot.servicePrincipals.map(({ customClaimsPolicy: _none, ...sp }) => sp),
+      };
+      legacy = await startEmulator({ snapshot: older as unknown as typeof world.snapshot, clock: () => worldNow });
+      await expect(signInAsDeployer(legacy.url, world.tenant).graph.api(claimsPolicy).version("beta").get()).rejects.toMatchObject({
+        statusCode: 404,
+      });
+      expect(legacy.snapshot().format).toBe(SNAPSHOT_FORMAT);
+    } finally {
+      await first.close();
+      await second?.close();
+      await legacy?.close();
+    }
+  });
+});
+
 describe("a snapshot that cannot be restored", () => {
   /** A copy of the world's snapshot with one change; `startEmulator` must refuse it. */
   async function refusal(change: (snapshot: Record<string, unknown> & EmulatorSnapshot) => unknown): Promise<EmulatorSnapshotError> {
@@ -253,10 +294,10 @@ describe("a snapshot that cannot be restored", () => {
     expect((await refusal(() => null)).message).toBe(
       `Emulator snapshot: the snapshot must be an object with format "${SNAPSHOT_FORMAT}" (found null).`,
     );
-    const newer = await refusal((snapshot) => ({ ...snapshot, format: "cmic-entra-oauth/emulator-snapshot@2" }));
+    const newer = await refusal((snapshot) => ({ ...snapshot, format: "cmic-entra-oauth/emulator-snapshot@3" }));
     expect(newer.field).toBe("format");
     expect(newer.message).toContain(`format must be "${SNAPSHOT_FORMAT}"`);
-    expect(newer.message).toContain('(found "cmic-entra-oauth/emulator-snapshot@2")');
+    expect(newer.message).toContain('(found "cmic-entra-oauth/emulator-snapshot@3")');
   });
 
   it("names a missing or mistyped field and what it must be", async () => {
