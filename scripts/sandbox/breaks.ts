@@ -6,7 +6,7 @@
 /** Ways to make the sandbox deploy a broken app, each a real misconfiguration admins make. */
 export const BREAKS = {
   "mapped-claims": "the app does not accept mapped claims (acceptMappedClaims false) → AADSTS50146",
-  domain: "the Application ID URI is on a domain the tenant has not verified → AADSTS501461",
+  domain: "the Application ID URI is on a domain the tenant has not verified, with v1 tokens (whose aud it is) → AADSTS501461",
   "token-version": "the app asks for v1 tokens (requestedAccessTokenVersion 1) → issuer sts.windows.net",
   claim: "the claims-mapping policy is never assigned → no cmicuser claim",
   secret: "the connector is handed a wrong client secret → AADSTS7000215",

@@ -345,7 +345,9 @@ export const applicationModel: ResourceModel & { readonly schema: Schema } = {
     }
 
     const api = expandApi(inputs, { scopes: true });
-    if (ctx.breakName === "token-version") api.requestedAccessTokenVersion = 1;
+    // `domain` needs v1 tokens too: Entra judges mapped claims by the token's audience, which in v2
+    // tokens is the client id whatever URI was asked for (emulator/oidc/mappedClaims.ts).
+    if (ctx.breakName === "token-version" || ctx.breakName === "domain") api.requestedAccessTokenVersion = 1;
     // "API bug: cannot set acceptMappedClaims when holding Application.ReadWrite.OwnedBy" (issue #914):
     // a true value is left out of the POST and PATCHed once the application exists.
     const acceptMappedClaims = api.acceptMappedClaims === true;
