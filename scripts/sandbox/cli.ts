@@ -20,6 +20,7 @@ import type { SandboxResult } from "./runSandbox";
 const HELP = `Usage: npm run sandbox -- [--stack NAME | --stack-file FILE] [--state DIR [--at WHEN]] [--json]
                           [--save-outputs FILE] [--break NAME] [--propagation-delay SECONDS] [--window SECONDS]
        npm run sandbox -- --state DIR --portal CHANGE [--stack NAME] [--at WHEN] [--json]
+       npm run sandbox -- --state DIR --import FILE [--stack NAME | --stack-file FILE] [--protect=false] [--at WHEN] [--json]
 
 Deploys a stack to the local Entra ID emulator (no tenant, no Pulumi CLI needed), checks a token
 as CMiC will and prints the handoff sheet.
@@ -40,6 +41,14 @@ as CMiC will and prints the handoff sheet.
 ${Object.entries(PORTAL_CHANGES)
   .map(([name, what]) => `                               ${name.padEnd(22)} ${what}`)
   .join("\n")}
+  --import FILE              \`pulumi import --file FILE\` into the stack of DIR, instead of running
+                             pulumi up: reads each object the file names (Pulumi's import file:
+                             nameTable, resources with type, name, id, parent, component) from the
+                             world's tenant and adds it to the stack's state as it is; a stack the
+                             world does not hold yet is created with the stack file's settings.
+                             The next run (pulumi up) then updates what differs from the program
+  --protect=false            with --import: do not mark the imported resources protected (default
+                             true, as pulumi import)
   --break NAME               deploy a broken app on purpose, to see the diagnosis:
 ${Object.entries(BREAKS)
   .map(([name, what]) => `                               ${name.padEnd(14)} ${what}`)
@@ -73,6 +82,9 @@ export const sandboxCommand = defineCommand({
     json: { type: "boolean" },
     "save-outputs": { type: "string" },
     portal: { type: "string" },
+    import: { type: "string" },
+    // A string, so that pulumi's own spelling `--protect=false` works as it is.
+    protect: { type: "string" },
     break: { type: "string" },
     "propagation-delay": { type: "string" },
     window: { type: "string" },
@@ -89,6 +101,9 @@ export const sandboxCommand = defineCommand({
     const json = values.json === true;
     // In JSON mode stdout carries the one object; progress stays on stderr.
     const log = (line: string) => io.stderr(`${line}\n`);
+
+    if (values.protect !== undefined && values.import === undefined) throw new UsageError("--protect goes with --import only.");
+    if (values.import !== undefined) return importCommand(values, stack, io);
 
     if (values.portal !== undefined) {
       if (!isPortalChange(values.portal))
@@ -151,6 +166,92 @@ export const sandboxCommand = defineCommand({
     return EXIT_OK;
   },
 });
+
+/** `--import FILE`: pulumi import into a world's stack, no program run. */
+async function importCommand(
+  values: {
+    import?: string;
+    protect?: string;
+    state?: string;
+    stack?: string;
+    "stack-file"?: string;
+    at?: string;
+    json?: boolean;
+    portal?: string;
+    break?: string;
+    "save-outputs"?: string;
+    "propagation-delay"?: string;
+    window?: string;
+  },
+  stack: string,
+  io: CliIo,
+): Promise<number> {
+  const file = values.import ?? "";
+  if (file === "") throw new UsageError("--import needs the import file: --import adopt/NAME.import.json.");
+  if (!values.state) throw new UsageError("--import imports into a local world: give --state DIR.");
+  for (const flag of ["portal", "break", "save-outputs", "propagation-delay", "window"] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --import (an import runs no pulumi up).`);
+  }
+  const protectValue = values.protect ?? "true";
+  if (protectValue !== "true" && protectValue !== "false") {
+    throw new UsageError(`--protect takes true or false (--protect=false), got '${protectValue}'.`);
+  }
+  const stackFile = values["stack-file"] ?? path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`);
+  const { importIntoWorld } = await import("./importRun");
+  const { shortType } = await import("./engine/plan");
+  const done = await importIntoWorld({
+    stateDir: values.state,
+    stack,
+    file,
+    // Taken only for a stack the world does not hold yet, exactly as its first run would take it.
+    config: () => readStackConfig(stackFile),
+    protect: protectValue === "true",
+    at: values.at,
+  });
+  const entry = (resource: { type: string; name: string; id: string; urn: string }) => ({
+    type: resource.type,
+    name: resource.name,
+    id: resource.id,
+    urn: resource.urn,
+  });
+  if (values.json === true) {
+    io.stdout(
+      `${JSON.stringify({
+        ok: true,
+        exitCode: EXIT_OK,
+        at: done.at.toISOString(),
+        stack: done.stack,
+        createdStack: done.createdStack,
+        protect: done.protect,
+        imported: done.imported.map(entry),
+        skipped: done.skipped.map(entry),
+      })}\n`,
+    );
+    return EXIT_OK;
+  }
+  // As `pulumi import` lists them: `=` is its symbol for an import.
+  const rows = [
+    ...done.imported.map((resource) => ({ ...resource, status: "imported" })),
+    ...done.skipped.map((resource) => ({ ...resource, status: "already in the stack" })),
+  ];
+  const typeWidth = Math.max(4, ...rows.map((row) => shortType(row.type).length));
+  const nameWidth = Math.max(4, ...rows.map((row) => row.name.length));
+  const lines = [`     ${"Type".padEnd(typeWidth)}  ${"Name".padEnd(nameWidth)}  Status                ID`];
+  for (const row of rows) {
+    lines.push(
+      ` ${row.status === "imported" ? "= " : "  "}  ${shortType(row.type).padEnd(typeWidth)}  ${row.name.padEnd(nameWidth)}  ${row.status.padEnd(20)}  ${row.id}`.trimEnd(),
+    );
+  }
+  io.stdout(`${lines.join("\n")}\n`);
+  const count = done.imported.length;
+  io.stderr(
+    `✔ import (${done.at.toISOString()}): stack '${done.stack}'${done.createdStack ? " (new)" : ""}: ` +
+      `${count} resource${count === 1 ? "" : "s"} imported${count > 0 ? (done.protect ? ", protected" : ", not protected") : ""}` +
+      (done.skipped.length > 0 ? `, ${done.skipped.length} already in the stack` : "") +
+      `. Next: npm run sandbox -- --state ${values.state} --stack ${done.stack} (pulumi up).\n`,
+  );
+  return EXIT_OK;
+}
 
 function printGreen(result: Extract<SandboxResult, { ok: true }>, io: CliIo, stateDir: string | undefined): void {
   io.stdout(`${result.checklist}\n\n`);
