@@ -27,8 +27,9 @@ import { isValidatedSettings, validateIntegrationSettings, type IntegrationSetti
 import { resolveTenant } from "./tenant";
 import { createTokenCheck } from "./tokenCheck";
 import type { CmicRegistrationValues, ConnectorValues, StackOutputs } from "../contract/stackOutputs";
+import { COMPONENT_TYPE } from "../contract/kinds";
 
-export const COMPONENT_TYPE = "cmic-entra-oauth:index:CmicEntraIntegration";
+export { COMPONENT_TYPE };
 
 /**
  * The component's arguments are the stack settings; see {@link IntegrationSettings} for each field.

@@ -26,3 +26,6 @@ export const DEFAULT_CLAIM_NAME = "cmicuser";
 export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
   return typeof value === "string" && (allowed as readonly string[]).includes(value);
 }
+
+/** The component's Pulumi type token: in every URN of a stack, and in adoption's import file. */
+export const COMPONENT_TYPE = "cmic-entra-oauth:index:CmicEntraIntegration";
