@@ -106,10 +106,11 @@ export const adoptCommand = defineCommand({
     const stack = values.stack?.trim();
     if (!stack) throw new UsageError("Give --stack NAME: the stack that will manage the app (Pulumi.NAME.yaml is written).");
     if (!STACK_NAME.test(stack)) throw new UsageError(`--stack '${stack}' is not a Pulumi stack name (letters, digits, '-', '_', '.').`);
-    let tenantId = values.tenant?.trim().toLowerCase() ?? null;
-    if (values.state === undefined && tenantId === null)
+    const tenantIdFlag = values.tenant?.trim().toLowerCase() ?? null;
+    if (values.state === undefined && tenantIdFlag === null)
       throw new UsageError("Give --tenant TENANT_ID (the Directory (tenant) ID), or --state DIR for a local world.");
-    if (tenantId !== null && !GUID.test(tenantId)) throw new UsageError(`--tenant must be the tenant's GUID, got '${tenantId}'.`);
+    if (tenantIdFlag !== null && !GUID.test(tenantIdFlag))
+      throw new UsageError(`--tenant must be the tenant's GUID, got '${tenantIdFlag}'.`);
     const deployment = values.deployment;
     if (deployment !== undefined && !(DEPLOYMENTS as readonly string[]).includes(deployment)) {
       throw new UsageError(`--deployment must be one of ${DEPLOYMENTS.join(", ")}, got '${deployment}'.`);
@@ -130,31 +131,18 @@ export const adoptCommand = defineCommand({
       );
     }
 
-    let client: Client;
-    let close: () => Promise<void> = () => Promise.resolve();
-    let worldStacks: Record<string, { outputs?: { clientId?: unknown } } | undefined> = {};
     if (values.state !== undefined) {
       const { rerunTrustingEmulator } = await import("../shared/emulatorTrust");
       const rerun = await rerunTrustingEmulator(io.env);
       if (rerun !== null) return rerun;
-      const { openWorldForReading, tenantOf } = await import("../world/session");
-      const { deployerGraph } = await import("../world/deployerGraph");
-      const session = await openWorldForReading(values.state, undefined);
-      if (tenantId !== null && tenantId !== session.world.tenantId.toLowerCase()) {
-        await session.close();
-        throw new UsageError(`--tenant ${tenantId} is not the world's tenant (${session.world.tenantId}); a world has one tenant.`);
-      }
-      tenantId = session.world.tenantId;
-      client = deployerGraph(session.emulator.url, tenantOf(session.world));
-      worldStacks = Object.fromEntries(
-        Object.entries(session.world.stacks).map(([name, saved]) => [name, { outputs: saved.state.outputs as { clientId?: unknown } }]),
-      );
-      close = () => session.close();
-    } else {
-      const { createDeployerCredential } = await import("../shared/credentials");
-      const { createGraphClient } = await import("../shared/graphClient");
-      client = createGraphClient({ credential: createDeployerCredential({ ...io.env, AZURE_TENANT_ID: tenantId ?? "" }), graphUrl });
     }
+    const { openTenantGraph } = await import("../audit/tenantGraph");
+    const { client, tenantId, worldStackClientIds, close } = await openTenantGraph({
+      stateDir: values.state,
+      tenantId: tenantIdFlag,
+      graphUrl,
+      env: io.env,
+    });
     try {
       const { readRegistration } = await import("../audit/registration");
       const { decideAdoption, stackFileText, adoptedClientId } = await import("./plan");
@@ -163,7 +151,7 @@ export const adoptCommand = defineCommand({
         clientIdFlag !== undefined ? { clientId: appId.toLowerCase() } : { appObjectId: appId.toLowerCase() },
       );
       const owners = values.owner ?? (registration.app ? await readOwners(client, String(registration.app.id)) : null);
-      const decision: AdoptionDecision = decideAdoption(registration, tenantId ?? "", {
+      const decision: AdoptionDecision = decideAdoption(registration, tenantId, {
         deployment: deployment as Deployment | undefined,
         serviceUser: values["service-user"],
         cmicTenant: values["cmic-tenant"],
@@ -174,9 +162,7 @@ export const adoptCommand = defineCommand({
       if (!decision.ok) throw new CmicError(decision.code, decision.message, { fix: decision.fix });
       const elsewhere = [
         ...stacksAdopting(dir, decision.clientId, adoptedClientId),
-        ...Object.entries(worldStacks)
-          .filter(([, saved]) => String(saved?.outputs?.clientId ?? "").toLowerCase() === decision.clientId)
-          .map(([name]) => `stack ${name} of the world`),
+        ...[...worldStackClientIds].filter(([, clientId]) => clientId === decision.clientId).map(([name]) => `stack ${name} of the world`),
       ];
       if (elsewhere.length > 0) {
         throw new CmicError(

@@ -10,7 +10,6 @@
 import { CmicError, EXIT_DRIFT, EXIT_OK, UsageError } from "../../contract/errors";
 import { GRAPH_URL, GRAPH_URL_ENV } from "../../contract/entraEndpoints";
 import { defineCommand, numberOption, runWhenMain, type OptionSpecs, type ParsedOptions } from "../shared/cli";
-import type { Client } from "@microsoft/microsoft-graph-client";
 import type { AuditFinding } from "./rules";
 import type { RegistrationTarget } from "./registration";
 
@@ -120,34 +119,13 @@ export const auditCommand = defineCommand({
   options: OPTIONS,
   async run(values, io) {
     const options = auditOptionsFrom(values, io.env);
-    let tenantId = options.tenantId;
-    let close: () => Promise<void> = () => Promise.resolve();
-    let now = new Date();
-    let client: Client;
     if (options.stateDir !== undefined) {
       const { rerunTrustingEmulator } = await import("../shared/emulatorTrust");
       const rerun = await rerunTrustingEmulator(io.env);
       if (rerun !== null) return rerun;
-      const { openWorldForReading, tenantOf } = await import("../world/session");
-      const { deployerGraph } = await import("../world/deployerGraph");
-      const session = await openWorldForReading(options.stateDir, undefined);
-      if (tenantId !== null && tenantId !== session.world.tenantId.toLowerCase()) {
-        await session.close();
-        throw new UsageError(`--tenant ${tenantId} is not the world's tenant (${session.world.tenantId}); a world has one tenant.`);
-      }
-      tenantId = session.world.tenantId;
-      client = deployerGraph(session.emulator.url, tenantOf(session.world));
-      now = session.clock.now();
-      close = () => session.close();
-    } else {
-      const { createDeployerCredential } = await import("../shared/credentials");
-      const { createGraphClient } = await import("../shared/graphClient");
-      // The audit reads the tenant it is told: the credential signs in there, whatever AZURE_TENANT_ID says.
-      client = createGraphClient({
-        credential: createDeployerCredential({ ...io.env, AZURE_TENANT_ID: tenantId ?? "" }),
-        graphUrl: options.graphUrl,
-      });
     }
+    const { openTenantGraph } = await import("./tenantGraph");
+    const { client, tenantId, now, close } = await openTenantGraph({ ...options, env: io.env });
     try {
       const { readRegistration } = await import("./registration");
       const { auditRegistration } = await import("./rules");
@@ -174,7 +152,7 @@ export const auditCommand = defineCommand({
       io.stdout(
         options.json
           ? `${JSON.stringify({ ok: exitCode === EXIT_OK, exitCode, tenantId, clientId, findings }, null, 2)}\n`
-          : formatFindings(tenantId ?? "", clientId, findings),
+          : formatFindings(tenantId, clientId, findings),
       );
       return exitCode;
     } finally {

@@ -16,6 +16,7 @@ import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { sendAuditBatch, type BatchOptions } from "../drift/graphAudit";
 import { isRecord, stringField, type BatchResponse } from "../drift/audit/graphValues";
 import { withDeadline } from "../shared/deadline";
+import { describeGraphError } from "../drift/audit/graphCheck";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "../drift/defaults";
 
 /** Which registration: by client id (Application (client) ID) or by the application's object id. */
@@ -61,18 +62,10 @@ export function isUnreadable(value: unknown): value is Unreadable {
   return isRecord(value) && typeof value.unreadable === "string";
 }
 
-function describe(response: BatchResponse | undefined): string {
-  if (!response) return "Graph returned no answer";
-  const error = isRecord(response.body) && isRecord(response.body.error) ? response.body.error : undefined;
-  const code = stringField(error?.code);
-  const message = stringField(error?.message);
-  return `Graph answered ${response.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`;
-}
-
 function collection(response: BatchResponse | undefined): Record<string, unknown>[] | Unreadable {
   if (response?.status === 200 && isRecord(response.body) && Array.isArray(response.body.value))
     return response.body.value.filter(isRecord);
-  return { unreadable: describe(response) };
+  return { unreadable: describeGraphError(response) };
 }
 
 function credentialsOf(object: Record<string, unknown> | null, owner: RegistrationCredential["owner"]): RegistrationCredential[] {
@@ -136,7 +129,7 @@ export async function readRegistration(client: Client, target: RegistrationTarge
   );
   const appAnswer = first.get("app");
   if (appAnswer?.status !== 200 && appAnswer?.status !== 404) {
-    throw new CmicError("ERR_AUDIT_READ", `could not read the application: ${describe(appAnswer)}`, {
+    throw new CmicError("ERR_AUDIT_READ", `could not read the application: ${describeGraphError(appAnswer)}`, {
       fix: "check that the identity the audit signs in with may read applications (Application.Read.All, admin consent)",
       exitCode: EXIT_FAILED,
     });
@@ -164,7 +157,7 @@ export async function readRegistration(client: Client, target: RegistrationTarge
       ? spAnswer.body
       : spAnswer?.status === 404
         ? null
-        : { unreadable: describe(spAnswer) };
+        : { unreadable: describeGraphError(spAnswer) };
   const policies: Registration["policies"] = sp === null ? [] : collection(second.get("policies"));
   const portalClaims = sp === null || isUnreadable(sp) ? null : await readPortalClaims(client, String(sp.id), options.requestTimeoutMs);
   return {

@@ -13,7 +13,7 @@ export interface FindingFields {
 }
 
 /** Graph's error for one inner response, as one line. */
-function describeGraphError(response: BatchResponse | undefined): string {
+export function describeGraphError(response: BatchResponse | undefined): string {
   if (!response) return "Graph returned no answer for this request";
   const error = isRecord(response.body) && isRecord(response.body.error) ? response.body.error : undefined;
   const code = stringField(error?.code);
