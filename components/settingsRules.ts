@@ -34,7 +34,7 @@ const CLAIM_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** Characters nobody can see or that reorder text: controls, format characters (zero-width, bidi), line separators. */
-const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+export const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 /**
  * The documented set of CMiC usernames: CMiC users are database users, whose names are ASCII
  * identifiers (letters, digits and _ $ #; CMiC also issues names with . and -), or, on CMiC Cloud,

@@ -13,7 +13,7 @@
  * read a secret back: terraform-provider-azuread #1118): the first up issues a managed secret beside
  * the existing ones, which adoption never deletes.
  */
-import { DEFAULT_IDENTIFIER_URI_FORMAT } from "../../components/settingsRules";
+import { DEFAULT_IDENTIFIER_URI_FORMAT, INVISIBLE_CHARACTERS } from "../../components/settingsRules";
 import { COMPONENT_TYPE, CONFIG_NAMESPACE } from "../../contract/kinds";
 import type { Deployment } from "../../contract/cmicUser";
 import { isRecord, stringField } from "../drift/audit/graphValues";
@@ -76,6 +76,17 @@ const SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal";
 const IDENTIFIER_URI = "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri";
 const POLICY = "azuread:index/claimsMappingPolicy:ClaimsMappingPolicy";
 const ASSIGNMENT = "azuread:index/servicePrincipalClaimsMappingPolicyAssignment:ServicePrincipalClaimsMappingPolicyAssignment";
+
+/**
+ * The admin's display name in a form the settings accept (components/settingsRules.ts
+ * checkDisplayName): an apostrophe breaks the azuread provider's duplicate-name filter and a backtick
+ * the handoff sheet's Markdown, so both become ’; invisible characters and line breaks go; the name
+ * is cut to the 120 characters Entra allows. Anything else is kept as the admin wrote it.
+ */
+export function adoptableDisplayName(name: string): string {
+  const cleaned = name.replace(/['`]/g, "\u2019").replace(new RegExp(INVISIBLE_CHARACTERS.source, "gu"), "").trim().slice(0, 120).trim();
+  return cleaned === "" ? "CMiC integration" : cleaned;
+}
 
 /** The verified domain an identifier URI's host sits on (the longest that matches), or null. */
 function domainOf(uri: string, verifiedDomains: string[]): string | null {
@@ -143,6 +154,8 @@ export function decideAdoption(registration: Registration, tenantId: string, ans
   const format = keptUri
     ? keptUri.replace(clientId, "{clientId}").replace(onDomain?.domain ?? "", "{domain}")
     : DEFAULT_IDENTIFIER_URI_FORMAT;
+  const currentName = stringField(app.displayName) ?? "";
+  const displayName = adoptableDisplayName(currentName);
   const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
   const config: Record<string, string | string[]> = {
     "azuread:tenantId": tenantId,
@@ -153,7 +166,7 @@ export function decideAdoption(registration: Registration, tenantId: string, ans
     ...(format !== DEFAULT_IDENTIFIER_URI_FORMAT ? { [key("identifierUriFormat")]: format } : {}),
     ...(claimName !== "cmicuser" ? { [key("claimName")]: claimName } : {}),
     [key("credential")]: "secret",
-    [key("displayName")]: stringField(app.displayName) ?? `CMiC integration`,
+    [key("displayName")]: displayName,
     ...(answers.owners && answers.owners.length > 0 ? { [key("owners")]: answers.owners } : {}),
   };
 
@@ -181,6 +194,24 @@ export function decideAdoption(registration: Registration, tenantId: string, ans
       resource: `${COMPONENT_NAME}-app`,
       what: `api.acceptMappedClaims ${JSON.stringify(api.acceptMappedClaims ?? null)} → true`,
       consequence: "Entra issues tokens with the cmicuser claim (no more AADSTS50146)",
+    });
+  }
+  // prevent_duplicate_names lives in the provider's state only (schema Default false, Read keeps
+  // d.Get: terraform-provider-azuread applications/application_resource.go), so an import records
+  // false and the program's true is an update that sends nothing to Entra.
+  plan.push({
+    op: "update",
+    resource: `${COMPONENT_NAME}-app`,
+    what: "preventDuplicateNames false → true (a provider setting, kept in the stack's state; Entra is not changed by it)",
+    consequence: "",
+  });
+  if (displayName !== currentName) {
+    plan.push({
+      op: "update",
+      resource: `${COMPONENT_NAME}-app`,
+      what: `displayName '${currentName}' → '${displayName}'`,
+      consequence:
+        "only the name the portal shows: the azuread provider cannot preview an app whose name holds an apostrophe (settingsRules.ts), so it becomes ’; nothing changes for CMiC or the connector",
     });
   }
   if (audience !== "AzureADMyOrg") {

@@ -66,7 +66,9 @@ describe.each<HandMadeKind>(["setup-guide", "cmic-guide", "broken", "correct"])(
     const first = await upInWorld(dir, config, "+1h");
     expect(first.outputs.clientId).toBe(made.clientId);
     const ops = Object.fromEntries(first.steps.map((step) => [step.name, step.op]));
-    expect(ops["cmic-app"]).toBe(kind === "correct" ? "same" : kind === "setup-guide" ? "same" : "update");
+    // Always an update: preventDuplicateNames is not in Entra, so the import records false (plan.ts).
+    expect(ops["cmic-app"]).toBe("update");
+    if (kind === "correct") expect(first.steps.find((s) => s.name === "cmic-app")?.diffs).toEqual(["preventDuplicateNames"]);
     expect(ops["cmic-secret"]).toBe("create");
     // Each planned step is what the run did.
     for (const step of report.plan.filter((p) => p.op !== "adopt")) {

@@ -138,7 +138,9 @@ describe("AADSTS diagnoses (each fails fast: one token request)", () => {
   });
 
   it("501461: Application ID URI not on a verified domain", async () => {
-    const app = await provision({ verifiedDomain: "not-verified.example" });
+    // v1 tokens: Entra judges mapped claims by the token's audience, and a v2 token's audience is the
+    // client id whatever URI the scope names (emulator/oidc/mappedClaims.ts, the AADSTS501461 message).
+    const app = await provision({ verifiedDomain: "not-verified.example", requestedAccessTokenVersion: 1 });
     const report = await verify(app);
     await expectDiagnosis(report, "501461", /verifiedDomain/);
     expect(tokenRequests(emulator)).toBe(1);
