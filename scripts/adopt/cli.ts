@@ -219,7 +219,7 @@ export const adoptCommand = defineCommand({
         "",
         decision.keptCredentials.length === 0
           ? "The app has no credentials today."
-          : "Kept as they are (adoption never deletes one; retire them with `npm run rotate -- --retire-previous --key-id ID` once the connector uses the new secret):",
+          : `Kept as they are (adoption never deletes one). Once the connector uses the new managed secret, remove each in the portal (Certificates & secrets) or with \`az ad app credential delete --id ${decision.clientId} --key-id ID\`; drift reports them until then:`,
         ...decision.keptCredentials.map(
           (c) =>
             `  ${c.kind === "secret" ? "client secret" : "certificate"} ${c.keyId}${c.displayName ? ` ("${c.displayName}")` : ""}, ends ${c.endDateTime ?? "never"}`,
