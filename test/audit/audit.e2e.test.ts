@@ -69,6 +69,14 @@ describe("npm run audit on hand-made setups", () => {
     expect(code).toBe(3);
   });
 
+  it("a right setup whose claim lives in the portal: one note, and exit 0 (nothing fails; adopt brings it under a policy)", async () => {
+    const app = await seeded("portal-claim");
+    const { code, json } = await audit(["--client-id", app.clientId]);
+    expect(ids(json)).toEqual(["info audit.claim.portal"]);
+    expect(json.findings[0].message).toContain('"ARCORO_SVC"');
+    expect(code).toBe(0);
+  });
+
   it("a setup that is already correct has nothing to report, and exits 0", async () => {
     const app = await seeded("correct");
     const { code, json } = await audit(["--client-id", app.clientId]);

@@ -13,6 +13,8 @@ export type HandMadeKind =
   | "cmic-guide"
   /** Broken: the Cloud claim with ONE pipe, v1 tokens, api://<client id>, acceptMappedClaims still null. */
   | "broken"
+  /** Right but for the claim: v2, URI on the verified domain, accepted mapped claims, the claim in the portal's Attributes & Claims. */
+  | "portal-claim"
   /** Already what this project would deploy: v2, URI on the verified domain, a policy, accepted mapped claims. */
   | "correct";
 
@@ -51,11 +53,12 @@ export async function seedHandMade(graph: Client, kind: HandMadeKind, verifiedDo
     "setup-guide": "Arcoro's Integration module – CMiC Integration",
     "cmic-guide": "CMiC API",
     broken: "CMiC Cloud integration",
+    "portal-claim": "CMiC – Informatica CAI",
     correct: "Arcoro Integration - CMiC (prod)",
   };
   const app = (await graph.api("/applications").post({ displayName: names[kind], signInAudience: "AzureADMyOrg" })) as Created;
   const claimValue = kind === "broken" ? "ACME|ARCORO_SVC" : "ARCORO_SVC";
-  const tokenVersion = kind === "setup-guide" || kind === "correct" ? 2 : null;
+  const tokenVersion = kind === "cmic-guide" || kind === "broken" ? null : 2;
   const identifierUri = kind === "setup-guide" || kind === "broken" ? `api://${app.appId}` : `api://${app.appId}.${verifiedDomain}`;
   await graph.api(`/applications/${app.id}`).patch({ identifierUris: [identifierUri], api: { requestedAccessTokenVersion: tokenVersion } });
   const endDateTime = new Date(now.getTime() + 365 * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
@@ -68,7 +71,7 @@ export async function seedHandMade(graph: Client, kind: HandMadeKind, verifiedDo
   };
   const sp = (await graph.api("/servicePrincipals").post({ appId: app.appId })) as Created;
   let policyId: string | null = null;
-  if (kind === "setup-guide") {
+  if (kind === "setup-guide" || kind === "portal-claim") {
     // Enterprise applications → the app → Single sign-on → Attributes & Claims → Add new claim.
     await graph
       .api(`/servicePrincipals/${sp.id}/claimsPolicy`)
