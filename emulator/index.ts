@@ -11,7 +11,7 @@ import { ChangeNotifier } from "./changes";
 import { createContext } from "./context";
 import { FaultInjector, type Faults } from "./faults";
 import { RequestLog, type BatchedRequestLogEntry, type RequestLogEntry } from "./requestLog";
-import { addDomain, addTenant, listTenants, type AddTenantInput, type EmulatorTenant } from "./seed";
+import { addDomain, addTenant, listTenants, setGraphRoles, setPremiumLicense, type AddTenantInput, type EmulatorTenant } from "./seed";
 import { startServer } from "./server";
 import type { EmulatorSnapshot } from "./snapshot/format";
 import { takeSnapshot } from "./snapshot/take";
@@ -52,6 +52,10 @@ export interface Emulator {
   addTenant(input: AddTenantInput): EmulatorTenant;
   /** Add a domain to a tenant; unverified unless `verified` is true. */
   addDomain(tenantId: string, domain: string, options?: { verified?: boolean }): void;
+  /** Give a tenant Microsoft Entra ID P1/P2 (true) or take it away: Graph's sign-in reports need it. */
+  setPremiumLicense(tenantId: string, premium: boolean): void;
+  /** Replace the Graph application permissions (token `roles`) of an app of the tenant, e.g. the deployer's. */
+  setGraphRoles(tenantId: string, clientId: string, roles: readonly string[]): void;
   /** Every tenant as `addTenant` returned it (deployer secret included), restored ones too; verified domains as of now. */
   tenants(): EmulatorTenant[];
   /** Replace the directory's clock (see `EmulatorOptions.clock`). */
@@ -60,8 +64,11 @@ export interface Emulator {
   snapshot(): EmulatorSnapshot;
   /**
    * Call `listener` after each change to what `snapshot()` returns: a Graph write that succeeded (each
-   * request, a `$batch` once), `addTenant`, `addDomain`, `completePropagation`. Token requests change
-   * nothing. Synchronous, before the response is written; returns the unsubscribe function.
+   * request, a `$batch` once), `addTenant`, `addDomain`, `setPremiumLicense`, `setGraphRoles`,
+   * `completePropagation`. Token requests are not directory changes: the sign-ins they record for
+   * Graph's credential sign-in report (oidc/signIns.ts) are in the next snapshot taken, and saved
+   * with whatever saves next. Synchronous, before the response is written; returns the unsubscribe
+   * function.
    */
   onChange(listener: () => void): () => void;
   setPropagationDelay(ms: number): void;
@@ -114,6 +121,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     addDomain(tenantId, domain, domainOptions) {
       addDomain(store, tenantId, domain, domainOptions);
+      changes.notify();
+    },
+    setPremiumLicense(tenantId, premium) {
+      setPremiumLicense(store, tenantId, premium);
+      changes.notify();
+    },
+    setGraphRoles(tenantId, clientId, roles) {
+      setGraphRoles(store, tenantId, clientId, roles);
       changes.notify();
     },
     tenants: () => listTenants(store),

@@ -24,6 +24,8 @@ export interface AddTenantInput {
   /** Further verified (custom) domains. */
   verifiedDomains?: string[];
   displayName?: string;
+  /** Microsoft Entra ID P1/P2: the sign-in reports are offered (default false, as in a tenant without the licence). */
+  premiumLicense?: boolean;
 }
 
 export interface EmulatorTenant {
@@ -123,6 +125,7 @@ export function addTenant(store: DirectoryStore, input: AddTenantInput): Emulato
     displayName: input.displayName ?? initialDomain.split(".")[0],
     domains,
     createdAt: store.now(),
+    premiumLicense: input.premiumLicense === true,
   };
   store.tenants.set(tenant.id, tenant);
   const graph = graphServicePrincipal(tenant.id, tenant.createdAt, 0);
@@ -151,4 +154,23 @@ export function addDomain(store: DirectoryStore, tenantId: string, domain: strin
   const name = validateDomain(domain, "domain");
   if (store.findTenant(name)) throw new Error(`addDomain: domain ${name} is already in use.`);
   tenant.domains.push({ name, isVerified: options.verified === true, isInitial: false, isDefault: false });
+}
+
+/** Give a tenant Microsoft Entra ID P1/P2, or take it away (the sign-in reports follow it). */
+export function setPremiumLicense(store: DirectoryStore, tenantId: string, premium: boolean): void {
+  const tenant = store.tenants.get(tenantId.toLowerCase());
+  if (!tenant) throw new Error(`setPremiumLicense: no tenant ${tenantId} in this emulator; call addTenant first.`);
+  tenant.premiumLicense = premium;
+}
+
+/**
+ * The Graph application permissions an app of the tenant holds (its Graph tokens' `roles`), as an
+ * admin's consent grants or revokes them; a token issued before keeps the roles it was issued with.
+ */
+export function setGraphRoles(store: DirectoryStore, tenantId: string, clientId: string, roles: readonly string[]): void {
+  const app = store.findApplicationByAppId(clientId);
+  if (!app || app.tenantId !== tenantId.toLowerCase()) {
+    throw new Error(`setGraphRoles: no app ${clientId} in tenant ${tenantId}.`);
+  }
+  app.graphRoles = [...roles];
 }

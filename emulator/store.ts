@@ -24,6 +24,8 @@ export const DEPLOYER_GRAPH_ROLES = [
   "Policy.ReadWrite.ApplicationConfiguration",
   "Policy.Read.All",
   "Domain.Read.All",
+  // Drift reads the credential sign-in report with it (graph/reports.ts); the README lists it as optional.
+  "AuditLog.Read.All",
 ];
 
 export interface Domain {
@@ -38,6 +40,22 @@ export interface Tenant {
   displayName: string;
   domains: Domain[];
   createdAt: number;
+  /**
+   * Microsoft Entra ID P1 or P2: the tenant has the sign-in reports, Graph's
+   * appCredentialSignInActivities among them (graph/reports.ts). False unless set.
+   */
+  premiumLicense: boolean;
+}
+
+/**
+ * What Entra keeps of one credential's sign-ins, for the appCredentialSignInActivities report:
+ * epoch ms of the last attempt (successful or not) and the last success, and the resource (app id)
+ * the last successful token was for.
+ */
+export interface CredentialSignIns {
+  lastAttemptAt: number | null;
+  lastSuccessAt: number | null;
+  lastResourceAppId: string | null;
 }
 
 export interface PasswordCredential {
@@ -49,6 +67,8 @@ export interface PasswordCredential {
   /** SHA-256 of the secret: the secret itself is returned once and never kept. */
   secretHash: Buffer;
   readyAt: number;
+  /** Absent until the token endpoint first sees this secret (oidc/signIns.ts). */
+  signIns?: CredentialSignIns;
 }
 
 export interface KeyCredential {
@@ -66,6 +86,8 @@ export interface KeyCredential {
   thumbprintSha256: Buffer;
   publicKey: crypto.KeyObject;
   readyAt: number;
+  /** Absent until the token endpoint first sees this certificate (oidc/signIns.ts). */
+  signIns?: CredentialSignIns;
 }
 
 export interface ApiSettings {

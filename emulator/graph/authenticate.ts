@@ -42,11 +42,11 @@ export async function authenticate(context: EmulatorContext, request: EmulatorRe
       currentDate: new Date(context.store.now()),
     });
     const appId = typeof payload.appid === "string" ? payload.appid : String(payload.azp ?? "");
-    const roles = Array.isArray(payload.roles) ? payload.roles : [];
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === "string") : [];
     if (roles.length === 0) {
       throw graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
     }
-    return { tenant, appId };
+    return { tenant, appId, roles };
   } catch (error) {
     if (error instanceof HttpError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw unauthorized("Lifetime validation failed, the token is expired.");

@@ -13,6 +13,8 @@ import { parseFilter, parseSelect, parseTop, project } from "./odata";
 export interface Caller {
   tenant: Tenant;
   appId: string;
+  /** The Graph application permissions of the caller's token (`roles`). */
+  roles: readonly string[];
 }
 
 /** One inner request of a `$batch`, for the request log. */

@@ -12,6 +12,7 @@ import { createPolicy, deletePolicy, findAddressedPolicy, getPolicy, listPolicie
 import { domainSubresourceNotFound, getDomain, getOrganization, listDomains } from "./directory";
 import { addPassword, removePassword } from "./passwords";
 import { assignPolicy, listAssignedPolicies, unassignPolicy } from "./policyAssignments";
+import { listAppCredentialSignInActivities } from "./reports";
 import { compileRoutes, type GraphRoute } from "./router";
 import { getCustomClaimsPolicy, patchCustomClaimsPolicy, putCustomClaimsPolicy } from "./customClaimsPolicy";
 import {
@@ -92,6 +93,8 @@ const BETA_ROUTES: readonly GraphRoute[] = [
   { method: "PUT", path: "/servicePrincipals{key}/claimsPolicy", handler: putCustomClaimsPolicy },
   { method: "PATCH", path: "/servicePrincipals{key}/claimsPolicy", handler: patchCustomClaimsPolicy },
   { method: "*", path: "/servicePrincipals{key}/claimsPolicy", handler: rejectMethodOn(findServicePrincipal) },
+  { method: "GET", path: "/reports/appCredentialSignInActivities", handler: listAppCredentialSignInActivities },
+  { method: "*", path: "/reports/appCredentialSignInActivities", handler: rejectMethod },
   { method: "*", path: "/{segment}/**", handler: rejectUnknownSegment },
 ];
 

@@ -38,14 +38,13 @@ function findKeyCredential(app: Application, protectedHeader: Record<string, unk
   return { thumbprint: "" };
 }
 
-/** The app's key credential the assertion's `x5t` / `x5t#S256` names, replicated and valid now. */
+/** The app's key credential the assertion's `x5t` / `x5t#S256` names, replicated. */
 function signingCredential(
   context: EmulatorContext,
   app: Application,
   assertion: string,
-  now: number,
   correlation: Correlation,
-): KeyCredential {
+): { key: KeyCredential; thumbprint: string } {
   let protectedHeader: Record<string, unknown>;
   try {
     protectedHeader = decodeProtectedHeader(assertion) as Record<string, unknown>;
@@ -59,13 +58,17 @@ function signingCredential(
   // A key that has not replicated yet is "not found", as in Entra.
   const key = replicatedKey(context.store, named);
   if (!key) throw assertionFailure(notFoundReason, correlation);
+  return { key, thumbprint };
+}
+
+/** The key must be valid now. */
+function requireValidKey(key: KeyCredential, thumbprint: string, now: number, correlation: Correlation): void {
   if (Date.parse(key.endDateTime) <= now || Date.parse(key.startDateTime) > now) {
     throw assertionFailure(
       `Client assertion contains an invalid signature. [Reason - The key used is expired or not yet valid., Thumbprint of key used by client: '${thumbprint}']`,
       correlation,
     );
   }
-  return key;
 }
 
 /** A failure of the assertion's own lifetime (`exp`, `nbf`), as opposed to its signature or other claims. */
@@ -126,14 +129,27 @@ async function verifyAssertion(
   }
 }
 
+/**
+ * The certificate the assertion was signed with, once the assertion holds. A failure after the key
+ * was found (expired, a bad signature or claim) is that credential's failed attempt: `onFailedAttempt`
+ * is told before the error is thrown.
+ */
 export async function authenticateWithAssertion(
   context: EmulatorContext,
   tenant: Tenant,
   app: Application,
   assertion: string,
   correlation: Correlation,
-): Promise<void> {
+  onFailedAttempt: (credential: KeyCredential) => void,
+): Promise<KeyCredential> {
   const now = context.store.now();
-  const key = signingCredential(context, app, assertion, now, correlation);
-  await verifyAssertion(context, tenant, app, key, assertion, now, correlation);
+  const { key, thumbprint } = signingCredential(context, app, assertion, correlation);
+  try {
+    requireValidKey(key, thumbprint, now, correlation);
+    await verifyAssertion(context, tenant, app, key, assertion, now, correlation);
+  } catch (error) {
+    onFailedAttempt(key);
+    throw error;
+  }
+  return key;
 }

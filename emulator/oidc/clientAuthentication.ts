@@ -4,7 +4,7 @@
  */
 import type { EmulatorContext } from "../context";
 import { aadstsError, type HttpError } from "../errors";
-import type { Application, ServicePrincipal, Tenant } from "../store";
+import type { Application, KeyCredential, PasswordCredential, ServicePrincipal, Tenant } from "../store";
 import type { ClientAuthMethod } from "../tokens";
 import type { Correlation } from "./call";
 import { authenticateWithAssertion } from "./clientAssertion";
@@ -15,6 +15,15 @@ export interface Client {
   app: Application;
   sp: ServicePrincipal;
 }
+
+/** How the client proved who it is, and with which of its credentials. */
+export interface ClientProof {
+  method: ClientAuthMethod;
+  credential: PasswordCredential | KeyCredential;
+}
+
+/** Told of a recognised credential whose use failed (an expired secret, a bad assertion): oidc/signIns.ts. */
+export type FailedAttemptListener = (credential: PasswordCredential | KeyCredential) => void;
 
 /** The client: its service principal must exist (and have replicated) in the tenant. */
 export function requireClient(context: EmulatorContext, tenant: Tenant, clientId: string, correlation: Correlation): Client {
@@ -57,7 +66,13 @@ function invalidClientSecret(appId: string, correlation: Correlation): HttpError
   });
 }
 
-export function authenticateWithSecret(context: EmulatorContext, app: Application, secret: string, correlation: Correlation): void {
+function authenticateWithSecret(
+  context: EmulatorContext,
+  app: Application,
+  secret: string,
+  correlation: Correlation,
+  onFailedAttempt: FailedAttemptListener,
+): PasswordCredential {
   const match = replicatedSecret(context.store, app, secret);
   const now = context.store.now();
   // A secret that has not replicated yet is indistinguishable from a wrong one, as in Entra.
@@ -65,6 +80,7 @@ export function authenticateWithSecret(context: EmulatorContext, app: Applicatio
     throw invalidClientSecret(app.appId, correlation);
   }
   if (Date.parse(match.endDateTime) <= now) {
+    onFailedAttempt(match);
     throw aadstsError({
       status: 401,
       error: "invalid_client",
@@ -75,6 +91,7 @@ export function authenticateWithSecret(context: EmulatorContext, app: Applicatio
       ...correlation,
     });
   }
+  return match;
 }
 
 /** Check the presented credential (an assertion wins over a secret); how it was done goes into the token's acr. */
@@ -84,14 +101,14 @@ export async function authenticateClient(
   app: Application,
   credentials: ClientCredentials,
   correlation: Correlation,
-): Promise<ClientAuthMethod> {
+  onFailedAttempt: FailedAttemptListener,
+): Promise<ClientProof> {
   if (credentials.assertion !== undefined) {
-    await authenticateWithAssertion(context, tenant, app, credentials.assertion, correlation);
-    return "certificate";
+    const key = await authenticateWithAssertion(context, tenant, app, credentials.assertion, correlation, onFailedAttempt);
+    return { method: "certificate", credential: key };
   }
   if (credentials.secret !== undefined && credentials.secret !== "") {
-    authenticateWithSecret(context, app, credentials.secret, correlation);
-    return "secret";
+    return { method: "secret", credential: authenticateWithSecret(context, app, credentials.secret, correlation, onFailedAttempt) };
   }
   throw aadstsError({
     status: 401,

@@ -6,13 +6,14 @@
 import type { EmulatorContext } from "../context";
 import { aadstsError } from "../errors";
 import type { EmulatorRequest, EmulatorResponse } from "../http";
-import type { Tenant } from "../store";
+import type { KeyCredential, PasswordCredential, Tenant } from "../store";
 import type { TokenVersion } from "../tokens";
 import { correlationOf, resolveTenant, type LoginHandler } from "./call";
 import { authenticateClient, requireClient } from "./clientAuthentication";
 import { issueAccessToken } from "./issueToken";
 import { tokenSigning } from "./mappedClaims";
 import { resolveResource } from "./resource";
+import { recordSignIn } from "./signIns";
 import { parseTokenForm } from "./tokenForm";
 
 export async function handleTokenRequest(
@@ -24,10 +25,24 @@ export async function handleTokenRequest(
   const correlation = correlationOf(request);
   const form = parseTokenForm(request, correlation);
   const client = requireClient(context, tenant, form.clientId, correlation);
-  const clientAuth = await authenticateClient(context, tenant, client.app, form.credentials, correlation);
-  const resource = resolveResource(context, tenant, form.fields, endpointVersion, correlation);
-  const signing = tokenSigning(context, tenant, resource, correlation);
-  return issueAccessToken(context, { tenant, client, clientAuth, resource, signing, endpointVersion });
+  const at = context.store.now();
+  // Each use of a recognised credential is a sign-in Graph's report shows (signIns.ts). Activity,
+  // not a directory write: it is in the next snapshot, but onChange is not told (index.ts).
+  const failedAttempt = (credential: PasswordCredential | KeyCredential) => recordSignIn(credential, at, { succeeded: false });
+  const proof = await authenticateClient(context, tenant, client.app, form.credentials, correlation, failedAttempt);
+  let response: EmulatorResponse;
+  let resourceAppId: string;
+  try {
+    const resource = resolveResource(context, tenant, form.fields, endpointVersion, correlation);
+    const signing = tokenSigning(context, tenant, resource, correlation);
+    response = await issueAccessToken(context, { tenant, client, clientAuth: proof.method, resource, signing, endpointVersion });
+    resourceAppId = resource.sp.appId;
+  } catch (error) {
+    failedAttempt(proof.credential);
+    throw error;
+  }
+  recordSignIn(proof.credential, at, { succeeded: true, resourceAppId });
+  return response;
 }
 
 /** Client credentials need a tenant: `/common` and the like are refused, any other segment resolved. */

@@ -15,12 +15,24 @@
  */
 import type { Domain } from "../store";
 
-export const SNAPSHOT_FORMAT = "cmic-entra-oauth/emulator-snapshot@2";
+export const SNAPSHOT_FORMAT = "cmic-entra-oauth/emulator-snapshot@3";
 /**
- * Formats a reader still restores: @1 (worlds saved before the portal's claim configuration was
- * modelled) reads as @2 with no service principal having one.
+ * Formats a reader still restores: @2 (before tenant licences and credential sign-ins were modelled)
+ * reads as @3 with no licence and no sign-in; @1 (before the portal's claim configuration) as @2
+ * with no service principal having one.
  */
-export const READABLE_SNAPSHOT_FORMATS: readonly string[] = [SNAPSHOT_FORMAT, "cmic-entra-oauth/emulator-snapshot@1"];
+export const READABLE_SNAPSHOT_FORMATS: readonly string[] = [
+  SNAPSHOT_FORMAT,
+  "cmic-entra-oauth/emulator-snapshot@2",
+  "cmic-entra-oauth/emulator-snapshot@1",
+];
+
+/** A credential's sign-ins (store.ts CredentialSignIns); absent before @3 and until its first use. */
+export interface CredentialSignInsSnapshot {
+  lastAttemptAt: number | null;
+  lastSuccessAt: number | null;
+  lastResourceAppId: string | null;
+}
 
 /** A JSON value (what `api` and the other application properties hold: Graph request bodies as sent). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [name: string]: JsonValue };
@@ -57,6 +69,8 @@ export interface TenantSnapshot {
   createdAt: number;
   /** The seeded deployer, secret text included, as `addTenant` returned it. */
   deployer: { clientId: string; clientSecret: string };
+  /** Microsoft Entra ID P1/P2; absent before @3 (no licence). */
+  premiumLicense?: boolean;
 }
 
 export interface PasswordCredentialSnapshot {
@@ -69,6 +83,7 @@ export interface PasswordCredentialSnapshot {
   secretHash: string;
   /** Epoch ms: when the token endpoint starts accepting it. */
   readyAt: number;
+  signIns?: CredentialSignInsSnapshot;
 }
 
 export interface KeyCredentialSnapshot {
@@ -81,6 +96,7 @@ export interface KeyCredentialSnapshot {
   startDateTime: string;
   endDateTime: string;
   readyAt: number;
+  signIns?: CredentialSignInsSnapshot;
 }
 
 export interface ApplicationSnapshot {

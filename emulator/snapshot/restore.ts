@@ -9,6 +9,7 @@ import type {
   ApiSettings,
   Application,
   ClaimsMappingPolicy,
+  CredentialSignIns,
   DeployerCredentials,
   DirectoryStore,
   Domain,
@@ -74,7 +75,7 @@ function readDomain(field: SnapshotField): Domain {
 }
 
 function readTenant(field: SnapshotField): { tenant: Tenant; deployer: DeployerCredentials } {
-  field.object(["id", "displayName", "domains", "createdAt", "deployer"]);
+  field.object(["id", "displayName", "domains", "createdAt", "deployer", "premiumLicense"]);
   const domainsField = field.get("domains");
   const domains = domainsField.items().map(readDomain);
   if (domains.filter((domain) => domain.isInitial).length !== 1) domainsField.fail("a list with exactly one initial domain");
@@ -86,13 +87,28 @@ function readTenant(field: SnapshotField): { tenant: Tenant; deployer: DeployerC
       displayName: field.get("displayName").string(),
       domains,
       createdAt: field.get("createdAt").instant(),
+      premiumLicense: field.get("premiumLicense").isAbsent() ? false : field.get("premiumLicense").boolean(),
     },
     deployer: { clientId: deployerField.get("clientId").guid(), clientSecret: deployerField.get("clientSecret").nonEmptyString() },
   };
 }
 
+/** A credential's sign-ins: absent before @3, and for a credential never used. */
+function readSignIns(field: SnapshotField): { signIns?: CredentialSignIns } {
+  if (field.isAbsent()) return {};
+  field.object(["lastAttemptAt", "lastSuccessAt", "lastResourceAppId"]);
+  const instantOrNull = (name: string) => (field.get(name).is(null) ? null : field.get(name).instant());
+  return {
+    signIns: {
+      lastAttemptAt: instantOrNull("lastAttemptAt"),
+      lastSuccessAt: instantOrNull("lastSuccessAt"),
+      lastResourceAppId: field.get("lastResourceAppId").is(null) ? null : field.get("lastResourceAppId").guid(),
+    },
+  };
+}
+
 function readPasswordCredential(field: SnapshotField): PasswordCredential {
-  field.object(["keyId", "displayName", "hint", "startDateTime", "endDateTime", "secretHash", "readyAt"]);
+  field.object(["keyId", "displayName", "hint", "startDateTime", "endDateTime", "secretHash", "readyAt", "signIns"]);
   return {
     keyId: field.get("keyId").nonEmptyString(),
     displayName: field.get("displayName").nullableString(),
@@ -101,11 +117,12 @@ function readPasswordCredential(field: SnapshotField): PasswordCredential {
     endDateTime: field.get("endDateTime").dateTime(),
     secretHash: field.get("secretHash").base64("the SHA-256 hash of the secret", 32),
     readyAt: field.get("readyAt").instant(),
+    ...readSignIns(field.get("signIns")),
   };
 }
 
 function readKeyCredential(field: SnapshotField): KeyCredential {
-  field.object(["keyId", "displayName", "type", "usage", "key", "startDateTime", "endDateTime", "readyAt"]);
+  field.object(["keyId", "displayName", "type", "usage", "key", "startDateTime", "endDateTime", "readyAt", "signIns"]);
   const { der, certificate } = readCertificate(field.get("key"));
   const thumbprintSha1 = sha1Thumbprint(der);
   return {
@@ -121,6 +138,7 @@ function readKeyCredential(field: SnapshotField): KeyCredential {
     thumbprintSha256: sha256Thumbprint(der),
     publicKey: certificate.publicKey,
     readyAt: field.get("readyAt").instant(),
+    ...readSignIns(field.get("signIns")),
   };
 }
 

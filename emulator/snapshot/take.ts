@@ -41,6 +41,7 @@ function tenantSnapshot(store: DirectoryStore, tenant: Tenant): TenantSnapshot {
     domains: tenant.domains.map((domain) => ({ ...domain })),
     createdAt: tenant.createdAt,
     deployer: { ...deployer },
+    premiumLicense: tenant.premiumLicense,
   };
 }
 
@@ -53,6 +54,7 @@ function passwordCredentialSnapshot(credential: PasswordCredential): PasswordCre
     endDateTime: credential.endDateTime,
     secretHash: credential.secretHash.toString("base64"),
     readyAt: credential.readyAt,
+    ...(credential.signIns ? { signIns: { ...credential.signIns } } : {}),
   };
 }
 
@@ -66,6 +68,7 @@ function keyCredentialSnapshot(credential: KeyCredential): KeyCredentialSnapshot
     startDateTime: credential.startDateTime,
     endDateTime: credential.endDateTime,
     readyAt: credential.readyAt,
+    ...(credential.signIns ? { signIns: { ...credential.signIns } } : {}),
   };
 }
 

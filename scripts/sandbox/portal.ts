@@ -16,6 +16,8 @@ export const PORTAL_CHANGES = {
   "unassign-policy": "the claims-mapping policy removed from the service principal (no cmicuser claim)",
   "delete-identifier-uri": "Expose an API → Application ID URI removed (the scope no longer resolves)",
   "delete-app": "App registrations → Delete (the client id CMiC knows is gone)",
+  "premium-license": "Billing → Licenses: Microsoft Entra ID P1 for the tenant (Graph's sign-in reports, read by drift, appear)",
+  "no-premium-license": "the tenant's Entra ID P1/P2 licence lapses (the sign-in reports answer 403)",
 } as const;
 export type PortalChange = keyof typeof PORTAL_CHANGES;
 
@@ -30,8 +32,18 @@ export class PortalChangeError extends CmicError {
   }
 }
 
+/** What is changed in the tenant outside Graph: its licences (the Microsoft 365 admin center's, not Entra's). */
+export interface TenantLicensing {
+  setPremiumLicense(premium: boolean): void;
+}
+
 /** Apply the change; returns what was done, in a line. Never returns a secret. */
-export async function applyPortalChange(change: PortalChange, graph: Client, outputs: StackOutputs): Promise<string> {
+export async function applyPortalChange(
+  change: PortalChange,
+  graph: Client,
+  outputs: StackOutputs,
+  licensing: TenantLicensing,
+): Promise<string> {
   const application = `/applications/${outputs.applicationObjectId}`;
   switch (change) {
     case "add-secret": {
@@ -67,5 +79,11 @@ export async function applyPortalChange(change: PortalChange, graph: Client, out
     case "delete-app":
       await graph.api(application).delete();
       return `deleted the application ${outputs.clientId}.`;
+    case "premium-license":
+      licensing.setPremiumLicense(true);
+      return "gave the tenant Microsoft Entra ID P1: drift now reads which secret the connector signs in with.";
+    case "no-premium-license":
+      licensing.setPremiumLicense(false);
+      return "took the tenant's Entra ID P1/P2 licence away: drift judges the previous secret by end dates.";
   }
 }

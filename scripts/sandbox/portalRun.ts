@@ -24,7 +24,9 @@ export async function changeInPortal(options: PortalRunOptions): Promise<{ stack
     }
     const { name, outputs } = worldStackOutputs(world, options.stateDir, options.stack);
     const tenant = tenantOf(world);
-    const description = await applyPortalChange(options.change, deployerGraph(session.emulator.url, tenant), outputs);
+    const description = await applyPortalChange(options.change, deployerGraph(session.emulator.url, tenant), outputs, {
+      setPremiumLicense: (premium) => session.emulator.setPremiumLicense(tenant.tenantId, premium),
+    });
     session.save(tenant, world.stacks);
     return { stack: name, at: session.clock.at, description };
   } finally {

@@ -50,7 +50,8 @@ export const ENVIRONMENT_SETTINGS: readonly EnvironmentSetting[] = [
     required: "always",
     purpose:
       "the app registration the azuread provider signs in as; it needs the Graph application permissions " +
-      "Application.ReadWrite.All, Policy.ReadWrite.ApplicationConfiguration, Policy.Read.All and Domain.Read.All (admin consent)",
+      "Application.ReadWrite.All, Policy.ReadWrite.ApplicationConfiguration, Policy.Read.All and Domain.Read.All (admin consent); " +
+      "AuditLog.Read.All is optional (drift reads credential sign-in activity with it, in tenants with Entra ID P1/P2)",
     howToGet: "Entra admin center → App registrations → the deployer app → Application (client) ID",
   },
   {

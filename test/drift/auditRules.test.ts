@@ -257,6 +257,35 @@ describe("rotation without outage", () => {
       expect(notes[0]).toContain("its last sign-in: 2026-11-09T00:00:00Z");
     });
 
+    it("reads a report that carries only lastSignInDateTime (as Graph's documented answers do)", () => {
+      const attemptsOnly: SignInActivity = {
+        state: "read",
+        byKeyId: new Map([
+          ["previous", { keyId: "previous", lastAttemptAt: Date.parse("2026-11-22T08:00:00Z"), lastSuccessAt: null }],
+          [STACK_KEY.toLowerCase(), { keyId: STACK_KEY, lastAttemptAt: Date.parse("2026-11-12T00:00:00Z"), lastSuccessAt: null }],
+        ]),
+      };
+      expect(judge("2027-01-10T00:00:00Z", attemptsOnly).findings.map((finding) => finding.id)).toEqual([
+        "graph.credentials.previous-in-use",
+      ]);
+      const switched: SignInActivity = {
+        state: "read",
+        byKeyId: new Map([
+          [STACK_KEY.toLowerCase(), { keyId: STACK_KEY, lastAttemptAt: Date.parse("2026-11-21T00:00:00Z"), lastSuccessAt: null }],
+        ]),
+      };
+      expect(judge("2026-12-10T00:00:00Z", switched).notes).toEqual([expect.stringContaining("the connector has switched")]);
+    });
+
+    it("does not take the deployment's own token check with the current secret for the connector switching", () => {
+      const { findings } = judge(
+        "2026-12-10T00:00:00Z",
+        activity({ previous: "2026-11-01T00:00:00Z", [STACK_KEY]: "2026-11-10T00:04:00Z" }),
+      );
+      expect(findings.map((finding) => finding.id)).toEqual(["graph.credentials.previous-ending"]);
+      expect(findings[0].message).toContain("by the deployment's own token check");
+    });
+
     it("falls back to end dates when neither secret signed in since the current one was issued", () => {
       const { findings } = judge("2026-12-10T00:00:00Z", activity({ previous: "2026-11-01T00:00:00Z" }));
       expect(findings.map((finding) => finding.id)).toEqual(["graph.credentials.previous-ending"]);

@@ -294,10 +294,10 @@ describe("a snapshot that cannot be restored", () => {
     expect((await refusal(() => null)).message).toBe(
       `Emulator snapshot: the snapshot must be an object with format "${SNAPSHOT_FORMAT}" (found null).`,
     );
-    const newer = await refusal((snapshot) => ({ ...snapshot, format: "cmic-entra-oauth/emulator-snapshot@3" }));
+    const newer = await refusal((snapshot) => ({ ...snapshot, format: "cmic-entra-oauth/emulator-snapshot@4" }));
     expect(newer.field).toBe("format");
     expect(newer.message).toContain(`format must be "${SNAPSHOT_FORMAT}"`);
-    expect(newer.message).toContain('(found "cmic-entra-oauth/emulator-snapshot@3")');
+    expect(newer.message).toContain('(found "cmic-entra-oauth/emulator-snapshot@4")');
   });
 
   it("names a missing or mistyped field and what it must be", async () => {

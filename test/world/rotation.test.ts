@@ -10,9 +10,10 @@
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { findingsOf } from "../../scripts/drift/report";
 import { handoffCommand } from "../../scripts/handoff/cli";
+import { changeInPortal } from "../../scripts/sandbox/portalRun";
 import { runCaptured } from "../../scripts/shared/cli";
 import { deployerGraph } from "../../scripts/world/deployerGraph";
-import { openWorldForReading, tenantOf } from "../../scripts/world/session";
+import { openWorld, openWorldForReading, tenantOf, type WorldSession } from "../../scripts/world/session";
 import { generateTestCertificate } from "../support/certificates";
 import { requestToken } from "../support/connectorToken";
 import { newWorldDir, runDrift, upInWorld as up, worldDriftOptions, type Settings } from "../support/world";
@@ -315,4 +316,82 @@ describe("drift through a rotation", () => {
     );
     expect(await driftIds(dir, day(97))).not.toContain("graph.credentials.unknown");
   }, 180_000);
+
+  describe("in a tenant with Entra ID P1/P2, by Graph's credential sign-in activity", () => {
+    /** Something done in the world at `at`, saved with it (what the emulator records of sign-ins too). */
+    async function inWorld(dir: string, at: string, action: (session: WorldSession) => Promise<void> | void): Promise<void> {
+      const session = await openWorld(dir, { write: true, at });
+      try {
+        const { world } = session;
+        if (!world) throw new Error("no world");
+        await action(session);
+        session.save(tenantOf(world), world.stacks);
+      } finally {
+        await session.close();
+      }
+    }
+    /** The connector requests a token with the secret it holds: it must get one. */
+    const connectorSignsIn = (dir: string, outputs: StackOutputs, secret: string, at: string) =>
+      inWorld(dir, at, async (session) => {
+        expect(await requestToken(session.emulator.url, outputs.tenantId, outputs.clientId, outputs.scope, secret)).toBeNull();
+      });
+    /** Drift, ten minutes after what happened at `at` (a world's time never runs backwards). */
+    async function driftOf(dir: string, at: string, expiryDays = 30): Promise<{ ids: string[]; notes: string[] }> {
+      const { results } = await runDrift({ ...worldDriftOptions(dir, new Date(Date.parse(at) + 600_000).toISOString()), expiryDays });
+      expect(results[0].error).toBeUndefined();
+      return {
+        ids: findingsOf(results[0])
+          .map((finding) => finding.id)
+          .sort(),
+        notes: results[0].checks.flatMap((check) => check.notes ?? []),
+      };
+    }
+    const day0 = Date.parse("2027-01-04T09:00:00Z");
+    const day = (n: number) => new Date(day0 + n * DAY_MS + 3_600_000).toISOString();
+    /** A premium world whose connector has used the first secret, rotated on day 35 (switch-by: day 45). */
+    async function rotatedWorld(): Promise<{ dir: string; first: string; current: StackOutputs }> {
+      const dir = newWorldDir();
+      const first = await up(dir, TIMELINE, new Date(day0).toISOString());
+      await changeInPortal({ stateDir: dir, change: "premium-license", at: day(0) });
+      await connectorSignsIn(dir, first.outputs, first.outputs.clientSecret ?? "", day(10));
+      const rotated = await up(dir, TIMELINE, new Date(day0 + 35 * DAY_MS).toISOString());
+      expect(rotated.outputs.secretKeyId).not.toBe(first.outputs.secretKeyId);
+      return { dir, first: first.outputs.clientSecret ?? "", current: rotated.outputs };
+    }
+
+    it("reports a connector still on the previous secret past the switch-by date, before end dates alone would", async () => {
+      const { dir, first, current } = await rotatedWorld();
+      await connectorSignsIn(dir, current, first, day(40));
+      const early = await driftOf(dir, day(40));
+      expect(early.ids).toEqual([]);
+      expect(early.notes).toEqual(
+        expect.arrayContaining([expect.stringContaining("the connector still signs in with the previous secret")]),
+      );
+      await connectorSignsIn(dir, current, first, day(46));
+      // Day 46: past the switch-by date (45), 24 days before the previous secret ends (70): outside a
+      // 14-day expiry window, where end dates alone say nothing.
+      const late = await driftOf(dir, day(46), 14);
+      expect(late.ids).toEqual(["graph.credentials.previous-in-use"]);
+    }, 180_000);
+
+    it("sees the connector switch: no finding, and a note that the previous secret can be retired", async () => {
+      const { dir, current } = await rotatedWorld();
+      await connectorSignsIn(dir, current, current.clientSecret ?? "", day(38));
+      // Day 50: end dates alone report previous-ending here (the test above this block).
+      const { ids, notes } = await driftOf(dir, day(50));
+      expect(ids).toEqual([]);
+      expect(notes).toEqual(
+        expect.arrayContaining([expect.stringContaining(`the connector has switched to the current secret ${current.secretKeyId}`)]),
+      );
+    }, 180_000);
+
+    it("without the licence, says the report is not offered and judges by end dates", async () => {
+      const dir = newWorldDir();
+      await up(dir, TIMELINE, new Date(day0).toISOString());
+      await up(dir, TIMELINE, new Date(day0 + 35 * DAY_MS).toISOString());
+      const { ids, notes } = await driftOf(dir, day(50));
+      expect(ids).toEqual(["graph.credentials.previous-ending"]);
+      expect(notes).toEqual(expect.arrayContaining([expect.stringContaining("not offered in this tenant")]));
+    }, 180_000);
+  });
 });

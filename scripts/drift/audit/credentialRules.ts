@@ -10,6 +10,13 @@ import { activityUnavailableNote } from "./signInActivity";
 import type { AuditSubject, GraphCredential } from "./subject";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long after the current secret is issued its sign-ins may be the deployment's own: `pulumi up`
+ * ends by requesting a token with it (the cmic-token-check, retrying for at most its propagation
+ * window, 5 minutes by default), and that is not the connector switching. An hour covers a slow
+ * run; a connector that switches within it is seen at its next sign-in.
+ */
+const OWN_CHECK_MARGIN_MS = 60 * 60 * 1000;
 
 function formatDate(iso: string): string {
   return iso.replace(/\.\d+Z$/, "Z");
@@ -115,7 +122,7 @@ function formatInstant(epochMs: number): string {
  * is, or nothing to tell them apart (neither signed in since).
  */
 type PreviousSecretUse =
-  | { kind: "still-used"; lastSuccessAt: number }
+  | { kind: "still-used"; lastAttemptAt: number }
   | { kind: "switched"; currentLastSuccessAt: number; previousLastSuccessAt: number | null }
   | { kind: "unknown"; reason: string };
 
@@ -123,11 +130,25 @@ function previousSecretUse(subject: AuditSubject, previous: GraphCredential, cur
   const activity = subject.signInActivity;
   if (activity === undefined) return { kind: "unknown", reason: "drift cannot see which secret the connector uses" };
   if (activity.state !== "read") return { kind: "unknown", reason: activityUnavailableNote(activity) };
-  const previousUse = activity.byKeyId.get(previous.keyId.toLowerCase())?.lastSuccessAt ?? null;
-  const currentUse =
-    subject.outputs.secretKeyId === null ? null : (activity.byKeyId.get(subject.outputs.secretKeyId.toLowerCase())?.lastSuccessAt ?? null);
-  if (previousUse !== null && previousUse > currentIssuedAt) return { kind: "still-used", lastSuccessAt: previousUse };
-  if (currentUse !== null) return { kind: "switched", currentLastSuccessAt: currentUse, previousLastSuccessAt: previousUse };
+  // Any attempt with the previous secret, failed or not, shows the connector still holds it. Success
+  // is preferred for the current one, but the report's documented answers carry only
+  // `lastSignInDateTime` (an attempt: reportroot-list-appcredentialsigninactivities, examples), so
+  // an attempt stands in when `lastSuccessfulSignInDateTime` is absent.
+  const previousUse = activity.byKeyId.get(previous.keyId.toLowerCase())?.lastAttemptAt ?? null;
+  const currentSignIns = subject.outputs.secretKeyId === null ? undefined : activity.byKeyId.get(subject.outputs.secretKeyId.toLowerCase());
+  const currentUse = currentSignIns?.lastSuccessAt ?? currentSignIns?.lastAttemptAt ?? null;
+  if (previousUse !== null && previousUse > currentIssuedAt) return { kind: "still-used", lastAttemptAt: previousUse };
+  if (currentUse !== null && currentUse > currentIssuedAt + OWN_CHECK_MARGIN_MS) {
+    return { kind: "switched", currentLastSuccessAt: currentUse, previousLastSuccessAt: previousUse };
+  }
+  if (currentUse !== null) {
+    return {
+      kind: "unknown",
+      reason:
+        `Graph's sign-in activity shows the current secret used only right after it was issued (${formatInstant(currentUse)}), ` +
+        "by the deployment's own token check, and the previous one not since then: the connector has not signed in with either",
+    };
+  }
   return {
     kind: "unknown",
     reason: `Graph's sign-in activity shows no sign-in with either secret since ${formatInstant(currentIssuedAt)}, when the current one was issued`,
@@ -172,7 +193,7 @@ export function credentialsPreviousRule(subject: AuditSubject): DriftCheck | nul
       continue;
     }
     if (use.kind === "still-used") {
-      const lastUse = formatInstant(use.lastSuccessAt);
+      const lastUse = formatInstant(use.lastAttemptAt);
       if (now < switchBy) {
         check.note(
           `the connector still signs in with the previous secret ${credential.keyId} (last ${lastUse}); it has until ${formatDate(switchByText ?? "")} ` +
