@@ -11,7 +11,16 @@ import { ChangeNotifier } from "./changes";
 import { createContext } from "./context";
 import { FaultInjector, type Faults } from "./faults";
 import { RequestLog, type BatchedRequestLogEntry, type RequestLogEntry } from "./requestLog";
-import { addDomain, addTenant, listTenants, setGraphRoles, setPremiumLicense, type AddTenantInput, type EmulatorTenant } from "./seed";
+import {
+  addDomain,
+  addTenant,
+  grantAdminConsent,
+  listTenants,
+  setGraphRoles,
+  setPremiumLicense,
+  type AddTenantInput,
+  type EmulatorTenant,
+} from "./seed";
 import { startServer } from "./server";
 import type { EmulatorSnapshot } from "./snapshot/format";
 import { takeSnapshot } from "./snapshot/take";
@@ -56,6 +65,12 @@ export interface Emulator {
   setPremiumLicense(tenantId: string, premium: boolean): void;
   /** Replace the Graph application permissions (token `roles`) of an app of the tenant, e.g. the deployer's. */
   setGraphRoles(tenantId: string, clientId: string, roles: readonly string[]): void;
+  /**
+   * An admin of `tenantId` consents to a multi-tenant app of another tenant with these Graph
+   * application permissions: the app gets a service principal there, and its Graph tokens there
+   * carry `roles` (replacing an earlier grant).
+   */
+  grantAdminConsent(tenantId: string, clientId: string, roles: readonly string[]): void;
   /** Every tenant as `addTenant` returned it (deployer secret included), restored ones too; verified domains as of now. */
   tenants(): EmulatorTenant[];
   /** Replace the directory's clock (see `EmulatorOptions.clock`). */
@@ -64,7 +79,7 @@ export interface Emulator {
   snapshot(): EmulatorSnapshot;
   /**
    * Call `listener` after each change to what `snapshot()` returns: a Graph write that succeeded (each
-   * request, a `$batch` once), `addTenant`, `addDomain`, `setPremiumLicense`, `setGraphRoles`,
+   * request, a `$batch` once), `addTenant`, `addDomain`, `setPremiumLicense`, `setGraphRoles`, `grantAdminConsent`,
    * `completePropagation`. Token requests are not directory changes: the sign-ins they record for
    * Graph's credential sign-in report (oidc/signIns.ts) are in the next snapshot taken, and saved
    * with whatever saves next. Synchronous, before the response is written; returns the unsubscribe
@@ -129,6 +144,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     setGraphRoles(tenantId, clientId, roles) {
       setGraphRoles(store, tenantId, clientId, roles);
+      changes.notify();
+    },
+    grantAdminConsent(tenantId, clientId, roles) {
+      grantAdminConsent(store, tenantId, clientId, roles);
       changes.notify();
     },
     tenants: () => listTenants(store),

@@ -174,3 +174,39 @@ export function setGraphRoles(store: DirectoryStore, tenantId: string, clientId:
   }
   app.graphRoles = [...roles];
 }
+
+/**
+ * An admin of `tenantId` consents to a multi-tenant app registered in another tenant, granting it
+ * Graph application permissions (the admin consent URL `/{tenant}/adminconsent?client_id=…`, or
+ * `az ad sp create --id` plus app role assignments): the app gets a service principal in this tenant
+ * (if it has none) whose Graph tokens carry `roles`. A single-tenant app cannot be consented to
+ * elsewhere (Graph: NoBackingApplicationObject). `roles` replaces what was granted before.
+ */
+export function grantAdminConsent(store: DirectoryStore, tenantId: string, clientId: string, roles: readonly string[]): void {
+  const tenant = store.tenants.get(tenantId.toLowerCase());
+  if (!tenant) throw new Error(`grantAdminConsent: no tenant ${tenantId} in this emulator; call addTenant first.`);
+  const app = store.findApplicationByAppId(clientId);
+  if (!app) throw new Error(`grantAdminConsent: no app ${clientId} in this emulator.`);
+  if (app.tenantId === tenant.id) throw new Error(`grantAdminConsent: app ${clientId} is registered in ${tenantId}: use setGraphRoles.`);
+  if (app.signInAudience === "AzureADMyOrg") {
+    throw new Error(`grantAdminConsent: app ${clientId} is single-tenant (AzureADMyOrg): another tenant cannot consent to it.`);
+  }
+  const existing = store.findServicePrincipal(tenant.id, app.appId);
+  if (existing) {
+    existing.graphRoles = [...roles];
+    return;
+  }
+  const sp: ServicePrincipal = {
+    tenantId: tenant.id,
+    id: crypto.randomUUID(),
+    appId: app.appId,
+    displayName: app.displayName,
+    createdDateTime: graphDateTime(store.now()),
+    readyAt: store.readyAtFromNow(),
+    claimsMappingPolicies: [],
+    tokenSigningKeys: [],
+    preferredTokenSigningKeyThumbprint: null,
+    graphRoles: [...roles],
+  };
+  store.servicePrincipals.set(sp.id, sp);
+}

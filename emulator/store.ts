@@ -133,6 +133,12 @@ export interface ServicePrincipal {
   firstParty?: { names: string[]; ownerTenantId: string };
   /** The portal's claim configuration (Attributes & Claims); null or absent when none is set. */
   customClaimsPolicy?: CustomClaimsPolicy | null;
+  /**
+   * Graph application permissions an admin of THIS tenant consented to for a multi-tenant app
+   * registered in another (seed.ts grantAdminConsent): the `roles` of its Graph tokens here.
+   * Absent for an app in its own tenant, whose roles are the application's `graphRoles`.
+   */
+  graphRoles?: string[];
 }
 
 /** One claim of a customClaimsPolicy: a name and, for a `valueBasedAttribute`, its fixed value. */

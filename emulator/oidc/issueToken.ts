@@ -17,6 +17,15 @@ export interface TokenGrant {
   endpointVersion: TokenVersion;
 }
 
+/**
+ * The Graph permissions a client holds in the tenant it signs in to: its application's in its own
+ * tenant, what an admin consented to in another; none when nobody consented (Graph answers 403).
+ */
+function graphRolesIn(tenant: Tenant, client: Client): string[] {
+  if (client.sp.graphRoles !== undefined) return client.sp.graphRoles;
+  return client.app.tenantId === tenant.id ? client.app.graphRoles : [];
+}
+
 export async function issueAccessToken(context: EmulatorContext, grant: TokenGrant): Promise<EmulatorResponse> {
   const { tenant, client, resource } = grant;
   const issuedAt = Math.floor(context.store.now() / 1000);
@@ -30,7 +39,7 @@ export async function issueAccessToken(context: EmulatorContext, grant: TokenGra
     requestedResource: resource.requested,
     issuedAt,
     lifetimeSeconds: context.tokenLifetimeSeconds,
-    roles: resource.sp.appId === GRAPH_APP_ID ? client.app.graphRoles : undefined,
+    roles: resource.sp.appId === GRAPH_APP_ID ? graphRolesIn(tenant, client) : undefined,
     mappedClaims: grant.signing.mappedClaims,
   });
   const accessToken = await signAccessToken(claims, grant.signing.signingKey);

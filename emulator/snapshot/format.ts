@@ -17,9 +17,9 @@ import type { Domain } from "../store";
 
 export const SNAPSHOT_FORMAT = "cmic-entra-oauth/emulator-snapshot@3";
 /**
- * Formats a reader still restores: @2 (before tenant licences and credential sign-ins were modelled)
- * reads as @3 with no licence and no sign-in; @1 (before the portal's claim configuration) as @2
- * with no service principal having one.
+ * Formats a reader still restores: @2 (before tenant licences, credential sign-ins and admin consent
+ * in other tenants were modelled) reads as @3 with no licence, no sign-in and no consent; @1 (before
+ * the portal's claim configuration) as @2 with no service principal having one.
  */
 export const READABLE_SNAPSHOT_FORMATS: readonly string[] = [
   SNAPSHOT_FORMAT,
@@ -128,6 +128,8 @@ export interface ServicePrincipalSnapshot {
   preferredTokenSigningKeyThumbprint: string | null;
   /** Set for first-party resources (Graph). */
   firstParty: { names: string[]; ownerTenantId: string } | null;
+  /** Graph permissions consented in this tenant for another tenant's multi-tenant app; absent: none (store.ts). */
+  graphRoles?: string[];
   /** The portal's claim configuration (Attributes & Claims); absent in @1 snapshots. */
   customClaimsPolicy?: {
     id: string;

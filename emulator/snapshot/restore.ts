@@ -227,6 +227,7 @@ function readServicePrincipal(field: SnapshotField): ServicePrincipal {
     "preferredTokenSigningKeyThumbprint",
     "firstParty",
     "customClaimsPolicy",
+    "graphRoles",
   ]);
   const firstParty = readFirstParty(field.get("firstParty"));
   const customClaimsPolicy = readCustomClaimsPolicy(field.get("customClaimsPolicy"));
@@ -247,6 +248,7 @@ function readServicePrincipal(field: SnapshotField): ServicePrincipal {
     tokenSigningKeys: field.get("tokenSigningKeys").items().map(readSigningKey),
     preferredTokenSigningKeyThumbprint: field.get("preferredTokenSigningKeyThumbprint").nullableString(),
     ...(firstParty ? { firstParty } : {}),
+    ...(field.get("graphRoles").isAbsent() ? {} : { graphRoles: field.get("graphRoles").strings() }),
     customClaimsPolicy,
   };
 }

@@ -103,6 +103,7 @@ function servicePrincipalSnapshot(sp: ServicePrincipal): ServicePrincipalSnapsho
     tokenSigningKeys: sp.tokenSigningKeys.map(signingKeySnapshot),
     preferredTokenSigningKeyThumbprint: sp.preferredTokenSigningKeyThumbprint,
     firstParty: sp.firstParty ? { names: [...sp.firstParty.names], ownerTenantId: sp.firstParty.ownerTenantId } : null,
+    ...(sp.graphRoles !== undefined ? { graphRoles: [...sp.graphRoles] } : {}),
     customClaimsPolicy: sp.customClaimsPolicy
       ? {
           id: sp.customClaimsPolicy.id,

@@ -52,7 +52,7 @@ export async function openTenantGraph(options: {
   const { createGraphClient } = await import("../shared/graphClient");
   return {
     client: createGraphClient({
-      credential: createDeployerCredential({ ...options.env, AZURE_TENANT_ID: options.tenantId }),
+      credential: createDeployerCredential(options.env, options.tenantId),
       graphUrl: options.graphUrl,
     }),
     tenantId: options.tenantId,

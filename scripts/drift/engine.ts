@@ -136,11 +136,14 @@ async function fetchForAudit(stack: string, context: StackCheckContext): Promise
   let client: Client;
   try {
     outputs = await context.source.readOutputs(stack, requestTimeoutMs);
-    client = context.source.graphClient();
+    client = context.source.graphClient(outputs.tenantId);
   } catch (error) {
     return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.commands.up(stack))] } };
   }
-  return { outputs, result: await fetchAudit(stack, outputs, { client, requestTimeoutMs, now: context.now }) };
+  return {
+    outputs,
+    result: await fetchAudit(stack, outputs, { client, requestTimeoutMs, now: context.now, signedInAs: context.source.graphIdentity }),
+  };
 }
 
 /**

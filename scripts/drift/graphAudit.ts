@@ -20,6 +20,7 @@ import type { DriftCheck, DriftFinding } from "./report";
 import { DeadlineError, withDeadline } from "../shared/deadline";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "./defaults";
 import { CmicError } from "../../contract/errors";
+import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
 import { describeFetchFailure, NETWORK_FAILURE } from "../shared/networkFailure";
 
 export type { AuditContext, BatchResponse };
@@ -213,7 +214,7 @@ export async function fetchSignInActivity(client: Client, appId: string, request
 export async function fetchAudit(
   stack: string,
   outputs: StackOutputs,
-  options: BatchOptions & { client: Client; now?: Date },
+  options: BatchOptions & { client: Client; now?: Date; signedInAs?: string | null },
 ): Promise<AuditFetch> {
   try {
     const responses = await sendAuditBatch(options.client, auditRequests(outputs), options);
@@ -243,9 +244,12 @@ export async function fetchAudit(
       .split(/\r?\n/)[0]
       .replace(/\s*- Timestamp:.*$/, "")
       .trim();
-    const message = signIn
-      ? `drift's own identity could not sign in to read Graph: ${signIn[0]}`
-      : `the Graph audit request failed${status !== undefined ? ` (HTTP ${status})` : ""}: ${firstLine}`;
+    const tenantAccess = tenantAccessFailure(outputs.tenantId, options.signedInAs ?? null, signIn?.[0] ?? null, status);
+    const message =
+      tenantAccess?.message ??
+      (signIn
+        ? `drift's own identity could not sign in to read Graph in tenant ${outputs.tenantId}: ${signIn[0]}`
+        : `the Graph audit request failed${status !== undefined ? ` (HTTP ${status})` : ""}: ${firstLine}`);
     const finding: DriftFinding = {
       stack,
       layer: "graph",
@@ -254,12 +258,13 @@ export async function fetchAudit(
       resource: "Microsoft Graph",
       message,
       fix:
-        error instanceof DeadlineError || network !== null
+        tenantAccess?.fix ??
+        (error instanceof DeadlineError || network !== null
           ? "check the network path and proxy to Microsoft Graph (--graph-url / CMIC_GRAPH_URL) and run drift again; raise --request-timeout if Graph is known to be slow"
           : error instanceof CmicError && error.fix
             ? error.fix
             : "check the credential drift runs with (AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation), " +
-              "that it may read applications, service principals, policies and domains, and --graph-url / CMIC_GRAPH_URL",
+              "that it may read applications, service principals, policies and domains, and --graph-url / CMIC_GRAPH_URL"),
     };
     return {
       ok: false,
@@ -268,6 +273,52 @@ export async function fetchAudit(
       ],
     };
   }
+}
+
+/** The read-only Graph application permissions the audit needs (README "Credentials and permissions"). */
+export const AUDIT_GRAPH_PERMISSIONS = ["Application.Read.All", "Policy.Read.All", "Domain.Read.All"] as const;
+
+/** Where an admin of `tenantId` consents to the app `clientId` (Entra's admin consent endpoint). */
+export function adminConsentUrl(tenantId: string, clientId: string): string {
+  return `${ENTRA_AUTHORITY_HOST}/${encodeURIComponent(tenantId)}/adminconsent?client_id=${encodeURIComponent(clientId)}`;
+}
+
+/**
+ * A stack's tenant that drift cannot read, as the cause and the fix an integrator acts on: its
+ * identity is not in that tenant (AADSTS700016: the operator app was never consented there), the
+ * tenant does not exist (AADSTS90002: a wrong tenantId output), or the identity lacks the read
+ * permissions there (403). Null for other failures. Never a finding about the app: nothing was read.
+ */
+function tenantAccessFailure(
+  tenantId: string,
+  clientId: string | null,
+  signIn: string | null,
+  status: number | undefined,
+): { message: string; fix: string } | null {
+  const app = clientId ? `drift's identity (client id ${clientId})` : "drift's identity";
+  const permissions = `the Graph application permissions ${AUDIT_GRAPH_PERMISSIONS.join(", ")}`;
+  const consent = clientId
+    ? `an admin of that tenant opens ${adminConsentUrl(tenantId, clientId)} and grants ${permissions}`
+    : `an admin of that tenant consents to drift's app with ${permissions}`;
+  if (signIn?.startsWith("AADSTS700016")) {
+    return {
+      message: `${app} is not registered or consented in the stack's tenant ${tenantId} (${signIn}), so nothing of the stack could be read there`,
+      fix: `${consent} (a multi-tenant operator app), or give drift a credential of that tenant`,
+    };
+  }
+  if (signIn?.startsWith("AADSTS90002")) {
+    return {
+      message: `the stack's tenant ${tenantId} does not exist in Entra (${signIn})`,
+      fix: "check the stack's tenantId output (azuread:tenantId in its Pulumi.<stack>.yaml) and run `pulumi up` for it",
+    };
+  }
+  if (signIn === null && (status === 401 || status === 403)) {
+    return {
+      message: `${app} signed in to the stack's tenant ${tenantId} but may not read its applications there (HTTP ${status})`,
+      fix: `${consent}; consent given minutes ago can take a while to apply`,
+    };
+  }
+  return null;
 }
 
 export interface AuditOptions extends BatchOptions {

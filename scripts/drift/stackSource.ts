@@ -15,8 +15,14 @@ export interface DriftStackSource {
   readOutputs(stack: string, timeoutMs: number): Promise<StackOutputs>;
   /** What `pulumi preview --refresh --expect-no-changes` says; never throws. */
   preview(stack: string, timeoutMs: number): Promise<PreviewOutcome>;
-  /** Graph for the audit, built once on first use. */
-  graphClient(): Client;
+  /**
+   * Graph for the audit of a stack in `tenantId` (its outputs' tenant), signed in to THAT tenant:
+   * a customer's objects exist only there, and Graph answers 404 for them anywhere else. Built once
+   * per tenant on first use.
+   */
+  graphClient(tenantId: string): Client;
+  /** The client id drift signs in as (for the admin consent link), when the environment names it. */
+  graphIdentity: string | null;
   /** The commands findings' fixes name (restore the stack, hand its values over). */
   commands: FixCommands;
   /** The instant the audit judges dates at: the real clock, or a local world's. */
@@ -25,13 +31,22 @@ export interface DriftStackSource {
 }
 
 export function pulumiSource(invocation: PulumiInvocation, graphUrl: string, env: NodeJS.ProcessEnv): DriftStackSource {
-  let client: Client | undefined;
+  const clients = new Map<string, Client>();
   return {
     listStacks: () => listStacks(invocation),
     readOutputs: (stack, timeoutMs) => readStackOutputsFromPulumi(stack, { ...invocation, timeoutMs }),
     // The child is stopped at the deadline too, so an abandoned preview does not run on.
     preview: (stack, timeoutMs) => previewStack(stack, { ...invocation, timeoutMs }),
-    graphClient: () => (client ??= createGraphClient({ credential: createDeployerCredential(env), graphUrl })),
+    graphClient(tenantId) {
+      const key = tenantId.toLowerCase();
+      let client = clients.get(key);
+      if (!client) {
+        client = createGraphClient({ credential: createDeployerCredential(env, key), graphUrl });
+        clients.set(key, client);
+      }
+      return client;
+    },
+    graphIdentity: env.AZURE_CLIENT_ID || null,
     commands: PULUMI_FIX_COMMANDS,
     now: () => new Date(),
     close: () => Promise.resolve(),

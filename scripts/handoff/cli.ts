@@ -103,7 +103,11 @@ export const handoffCommand = defineCommand({
     if (values.stack && !values.state && values.offline !== true) {
       const { createDeployerCredential } = await import("../shared/credentials");
       const { createGraphClient } = await import("../shared/graphClient");
-      credentials = await readAppCredentialView(createGraphClient({ credential: createDeployerCredential(io.env) }), outputs, generatedAt);
+      credentials = await readAppCredentialView(
+        createGraphClient({ credential: createDeployerCredential(io.env, outputs.tenantId) }),
+        outputs,
+        generatedAt,
+      );
     }
     const sheet = renderHandoffSheet(outputs, { stack, stateDir: values.state ?? null, reveal, generatedAt, credentials });
     if (values.out) {

@@ -25,10 +25,11 @@ export interface RotationBackend {
    */
   replaceAnchor(progress: (line: string) => void): Promise<StackOutputs>;
   /**
-   * The tenant for a while: Graph as the deployer (reading and retiring credentials), where tokens
-   * are requested, and its clock. With `write`, what `work` changed is kept (a world is saved).
+   * The stack's tenant (`tenantId`, from its outputs) for a while: Graph as the deployer signed in
+   * to THAT tenant (reading and retiring credentials), where tokens are requested, and its clock.
+   * With `write`, what `work` changed is kept (a world is saved).
    */
-  withTenant<T>(work: (tenant: TenantAccess) => Promise<T>, write: boolean): Promise<T>;
+  withTenant<T>(tenantId: string, work: (tenant: TenantAccess) => Promise<T>, write: boolean): Promise<T>;
   commands: { handoff: string; rotate: string };
 }
 
@@ -70,7 +71,7 @@ async function anchorUrnFromExport(stack: string, invocation: PulumiInvocation):
 }
 
 export function pulumiBackend(stack: string, invocation: PulumiInvocation, env: NodeJS.ProcessEnv): RotationBackend {
-  let graph: Client | undefined;
+  const graphs = new Map<string, Client>();
   // Entra and Graph elsewhere (the local emulator), as verify and drift take them.
   const graphUrl = env[GRAPH_URL_ENV] || undefined;
   const authorityHost = env[AUTHORITY_HOST_ENV] || undefined;
@@ -89,12 +90,19 @@ export function pulumiBackend(stack: string, invocation: PulumiInvocation, env: 
       }
       return readStackOutputsFromPulumi(stack, { ...invocation, showSecrets: true });
     },
-    withTenant: (work) =>
-      work({
-        graph: (graph ??= createGraphClient({ credential: createDeployerCredential(env), ...(graphUrl ? { graphUrl } : {}) })),
+    withTenant: (tenantId, work) => {
+      // A customer's app is read in the customer's tenant, whatever tenant AZURE_TENANT_ID names.
+      let graph = graphs.get(tenantId);
+      if (!graph) {
+        graph = createGraphClient({ credential: createDeployerCredential(env, tenantId), ...(graphUrl ? { graphUrl } : {}) });
+        graphs.set(tenantId, graph);
+      }
+      return work({
+        graph,
         authorityHost,
         now: () => new Date(),
-      }),
+      });
+    },
     commands: { handoff: `npm run handoff -- --stack ${stack}`, rotate: `npm run rotate -- --stack ${stack}` },
   };
 }
@@ -156,7 +164,7 @@ export async function worldBackend(options: WorldBackendOptions): Promise<Rotati
       }
       return readOutputs();
     },
-    async withTenant(work, write) {
+    async withTenant(_tenantId, work, write) {
       const session = await openWorld(options.dir, { at, write });
       try {
         const world = session.world ?? requireWorld(options.dir);

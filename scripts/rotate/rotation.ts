@@ -169,12 +169,16 @@ export async function rotate(backend: RotationBackend, options: RotateOptions): 
   }
   const keyId = requireRotationOutputs(outputs, backend.commands.rotate);
   const current = { keyId, createdAt: outputs.secretCreatedAt, connectorSwitchBy: outputs.connectorSwitchBy };
-  return backend.withTenant(async (tenant) => {
-    await proveCurrentSecret(tenant, outputs, options);
-    if (options.retire) return { current, ...(await retire(tenant, outputs, options)) };
-    const roles = rolesOf(await readApplication(tenant.graph, outputs), outputs, tenant.now());
-    return { current, kept: roles.previous, removed: [], foreign: roles.foreignSecrets };
-  }, options.retire);
+  return backend.withTenant(
+    outputs.tenantId,
+    async (tenant) => {
+      await proveCurrentSecret(tenant, outputs, options);
+      if (options.retire) return { current, ...(await retire(tenant, outputs, options)) };
+      const roles = rolesOf(await readApplication(tenant.graph, outputs), outputs, tenant.now());
+      return { current, kept: roles.previous, removed: [], foreign: roles.foreignSecrets };
+    },
+    options.retire,
+  );
 }
 
 /** What the admin reads at the end: the handover, what still works, what to do next. */

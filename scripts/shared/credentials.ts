@@ -55,15 +55,29 @@ export function createClientCredential(target: CredentialTarget): TokenCredentia
  * works; otherwise DefaultAzureCredential covers workload identity federation, managed identity and
  * `az login`.
  */
-export function createDeployerCredential(env: NodeJS.ProcessEnv = process.env): TokenCredential {
+export function createDeployerCredential(env: NodeJS.ProcessEnv = process.env, tenantId?: string): TokenCredential {
   const { AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST } = env;
-  if (AZURE_TENANT_ID && AZURE_CLIENT_ID && AZURE_CLIENT_SECRET) {
+  const tenant = tenantId ?? AZURE_TENANT_ID;
+  if (tenant && AZURE_CLIENT_ID && AZURE_CLIENT_SECRET) {
     return createClientCredential({
-      tenantId: AZURE_TENANT_ID,
+      tenantId: tenant,
       clientId: AZURE_CLIENT_ID,
       credential: { kind: "secret", clientSecret: AZURE_CLIENT_SECRET },
       authorityHost: AZURE_AUTHORITY_HOST,
     });
   }
-  return new DefaultAzureCredential();
+  if (tenantId === undefined) return new DefaultAzureCredential();
+  return inTenant(new DefaultAzureCredential({ tenantId, additionallyAllowedTenants: ["*"] }), tenantId);
+}
+
+/**
+ * A credential whose every token is for `tenantId`. DefaultAzureCredential's chain reads
+ * AZURE_TENANT_ID from the process environment (EnvironmentCredential, WorkloadIdentityCredential)
+ * or uses the `az login` tenant, whatever the caller meant: a multi-tenant app then signs in to its
+ * home tenant, where a customer's objects are "not found". `getToken(scope, { tenantId })` asks each
+ * credential of the chain for that tenant (allowed by `additionallyAllowedTenants`,
+ * https://learn.microsoft.com/en-us/javascript/api/@azure/identity/defaultazurecredentialoptions).
+ */
+function inTenant(base: TokenCredential, tenantId: string): TokenCredential {
+  return { getToken: (scopes, options) => base.getToken(scopes, { ...options, tenantId }) };
 }
