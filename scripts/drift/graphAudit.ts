@@ -244,7 +244,7 @@ export async function fetchAudit(
       .split(/\r?\n/)[0]
       .replace(/\s*- Timestamp:.*$/, "")
       .trim();
-    const tenantAccess = tenantAccessFailure(outputs.tenantId, options.signedInAs ?? null, signIn?.[0] ?? null, status);
+    const tenantAccess = tenantAccessFailure(outputs.tenantId, options.signedInAs ?? null, signIn?.[0] ?? null, status, text);
     const message =
       tenantAccess?.message ??
       (signIn
@@ -294,6 +294,7 @@ function tenantAccessFailure(
   clientId: string | null,
   signIn: string | null,
   status: number | undefined,
+  text: string,
 ): { message: string; fix: string } | null {
   const app = clientId ? `drift's identity (client id ${clientId})` : "drift's identity";
   const permissions = `the Graph application permissions ${AUDIT_GRAPH_PERMISSIONS.join(", ")}`;
@@ -304,6 +305,14 @@ function tenantAccessFailure(
     return {
       message: `${app} is not registered or consented in the stack's tenant ${tenantId} (${signIn}), so nothing of the stack could be read there`,
       fix: `${consent} (a multi-tenant operator app), or give drift a credential of that tenant`,
+    };
+  }
+  // MSAL's answer when the tenant's OpenID configuration cannot be read: Entra refuses it with
+  // AADSTS90002 for a tenant that does not exist (MSAL hides the code), or the host is unreachable.
+  if (signIn === null && text.includes("endpoints_resolution_error")) {
+    return {
+      message: `drift could not read the sign-in endpoints of the stack's tenant ${tenantId} (MSAL endpoints_resolution_error): the tenant does not exist, or the sign-in host is unreachable`,
+      fix: "check the stack's tenantId output (azuread:tenantId in its Pulumi.<stack>.yaml), and that this machine reaches login.microsoftonline.com (or AZURE_AUTHORITY_HOST)",
     };
   }
   if (signIn?.startsWith("AADSTS90002")) {

@@ -13,7 +13,10 @@ import { FIXTURE_STACKS, runDriftInProcess } from "../support/drift";
 import { useEmulatorFixture } from "../support/emulatorFixture";
 import { startHttpsPeer } from "../support/httpsPeer";
 
-const fixture = useEmulatorFixture({ tenant: { initialDomain: "contoso-drift-faults.onmicrosoft.com" } });
+// The tenant of the fixture stacks' outputs: drift signs in to a stack's own tenant.
+const fixture = useEmulatorFixture({
+  tenant: { initialDomain: "contoso-drift-faults.onmicrosoft.com", tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47" },
+});
 const REQUEST_TIMEOUT_S = 2;
 const SLACK_MS = 5_000;
 

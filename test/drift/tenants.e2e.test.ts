@@ -64,6 +64,13 @@ test("each stack is read in its own tenant: the one deleted app is drift, an unc
   const deleted = await deploy("consented-deleted", consented);
   await deploy("unconsented", unconsented);
   await signInAsDeployer(emulator.url, consented).graph.api(`/applications/${deleted.applicationObjectId}`).delete();
+  // A stack whose outputs name a tenant that does not exist (say, a typo in azuread:tenantId).
+  writeFakeStack(
+    fakeDir,
+    "no-such-tenant",
+    { ...deleted.outputs, tenantId: "0badc0de-0000-4000-8000-000000000000" },
+    path.join(FIXTURE_STACKS, "acme-clean"),
+  );
 
   const run = await runDriftInProcess(["--all", "--json", "--skip-preview"], {
     AZURE_TENANT_ID: home.tenantId,
@@ -79,8 +86,10 @@ test("each stack is read in its own tenant: the one deleted app is drift, an unc
     "consented-clean": "clean",
     "consented-deleted": "drift",
     "home-clean": "clean",
+    "no-such-tenant": "error",
     unconsented: "error",
   });
+  expect(byStack["no-such-tenant"].findings[0].message).toContain("the tenant does not exist, or the sign-in host is unreachable");
   // Entra deletes the app's service principal with it.
   expect(byStack["consented-deleted"].findings.map((f) => f.id).sort()).toEqual(["graph.app.deleted", "graph.sp.deleted"]);
   const [unreachable] = byStack.unconsented.findings;
