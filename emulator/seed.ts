@@ -6,6 +6,7 @@
 import crypto from "node:crypto";
 import { generateSecretText, graphServicePrincipal } from "./graph/objects";
 import { graphDateTime } from "./graph/dates";
+import { addServicePrincipal } from "./graph/servicePrincipals";
 import {
   DEPLOYER_GRAPH_ROLES,
   hashSecret,
@@ -196,17 +197,5 @@ export function grantAdminConsent(store: DirectoryStore, tenantId: string, clien
     existing.graphRoles = [...roles];
     return;
   }
-  const sp: ServicePrincipal = {
-    tenantId: tenant.id,
-    id: crypto.randomUUID(),
-    appId: app.appId,
-    displayName: app.displayName,
-    createdDateTime: graphDateTime(store.now()),
-    readyAt: store.readyAtFromNow(),
-    claimsMappingPolicies: [],
-    tokenSigningKeys: [],
-    preferredTokenSigningKeyThumbprint: null,
-    graphRoles: [...roles],
-  };
-  store.servicePrincipals.set(sp.id, sp);
+  addServicePrincipal(store, tenant.id, app).graphRoles = [...roles];
 }

@@ -6,7 +6,7 @@ import crypto from "node:crypto";
 import { badRequest, graphError, notFound } from "../errors";
 import { json, type EmulatorResponse } from "../http";
 import { createSigningKey } from "../signingKeys";
-import type { Application, ServicePrincipal } from "../store";
+import type { Application, DirectoryStore, ServicePrincipal } from "../store";
 import { contextUrl, entityKey, entityResponse, listResponse, parseJsonBody, type GraphCall } from "./call";
 import { servicePrincipalView } from "./objects";
 import { graphDateTime } from "./dates";
@@ -55,13 +55,10 @@ function backingApplication(call: GraphCall, requestedAppId: string): Applicatio
   return app;
 }
 
-export function createServicePrincipal(call: GraphCall): EmulatorResponse {
-  const { store, tenant } = call;
-  const body = parseJsonBody(call.request);
-  if (typeof body.appId !== "string") throw badRequest("Property 'appId' is required when creating a service principal.");
-  const app = backingApplication(call, body.appId);
+/** A new service principal of `app` in `tenantId`, added to the store (replicating from now on). */
+export function addServicePrincipal(store: DirectoryStore, tenantId: string, app: Application): ServicePrincipal {
   const sp: ServicePrincipal = {
-    tenantId: tenant.id,
+    tenantId,
     id: crypto.randomUUID(),
     appId: app.appId,
     displayName: app.displayName,
@@ -72,6 +69,14 @@ export function createServicePrincipal(call: GraphCall): EmulatorResponse {
     preferredTokenSigningKeyThumbprint: null,
   };
   store.servicePrincipals.set(sp.id, sp);
+  return sp;
+}
+
+export function createServicePrincipal(call: GraphCall): EmulatorResponse {
+  const { store, tenant } = call;
+  const body = parseJsonBody(call.request);
+  if (typeof body.appId !== "string") throw badRequest("Property 'appId' is required when creating a service principal.");
+  const sp = addServicePrincipal(store, tenant.id, backingApplication(call, body.appId));
   return entityResponse(call, "servicePrincipals", servicePrincipalView(store, sp), 201);
 }
 

@@ -28,24 +28,42 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test("each stack is read in its own tenant: the one deleted app is drift, an unconsented tenant is 'could not check' with the consent link", async () => {
-  const { emulator, tenant: home, graph: homeGraph } = fixture();
-  const consented = emulator.addTenant({ initialDomain: "customer-consented.onmicrosoft.com" });
-  const unconsented = emulator.addTenant({ initialDomain: "customer-unconsented.onmicrosoft.com" });
-
-  // The integrator's operator app: multi-tenant, a secret, read-only Graph permissions at home.
-  const operator = (await homeGraph
-    .api("/applications")
-    .post({ displayName: "Integrator drift operator", signInAudience: "AzureADMultipleOrgs" })) as {
+/** The integrator's operator app in the home tenant: multi-tenant, with a secret (and a service principal at home). */
+async function registerOperator(displayName: string): Promise<{ appId: string; secretText: string }> {
+  const { graph } = fixture();
+  const operator = (await graph.api("/applications").post({ displayName, signInAudience: "AzureADMultipleOrgs" })) as {
     id: string;
     appId: string;
   };
-  await homeGraph.api("/servicePrincipals").post({ appId: operator.appId });
-  const { secretText } = (await homeGraph
+  await graph.api("/servicePrincipals").post({ appId: operator.appId });
+  const { secretText } = (await graph
     .api(`/applications/${operator.id}/addPassword`)
     .post({ passwordCredential: { displayName: "ci" } })) as {
     secretText: string;
   };
+  return { appId: operator.appId, secretText };
+}
+
+/** Drift over the stand-in pulumi's stacks in `fakeDir`, signed in as the operator app (home tenant: the fixture's). */
+function driftAsOperator(args: string[], operator: { appId: string; secretText: string }, fakeDir: string) {
+  const { emulator, tenant: home } = fixture();
+  return runDriftInProcess(args, {
+    AZURE_TENANT_ID: home.tenantId,
+    AZURE_CLIENT_ID: operator.appId,
+    AZURE_CLIENT_SECRET: operator.secretText,
+    AZURE_AUTHORITY_HOST: emulator.url,
+    CMIC_GRAPH_URL: emulator.url,
+    FAKE_PULUMI_DIR: fakeDir,
+  });
+}
+
+test("each stack is read in its own tenant: the one deleted app is drift, an unconsented tenant is 'could not check' with the consent link", async () => {
+  const { emulator, tenant: home } = fixture();
+  const consented = emulator.addTenant({ initialDomain: "customer-consented.onmicrosoft.com" });
+  const unconsented = emulator.addTenant({ initialDomain: "customer-unconsented.onmicrosoft.com" });
+
+  // The integrator's operator app: multi-tenant, a secret, read-only Graph permissions at home.
+  const operator = await registerOperator("Integrator drift operator");
   emulator.setGraphRoles(home.tenantId, operator.appId, OPERATOR_ROLES);
   emulator.grantAdminConsent(consented.tenantId, operator.appId, OPERATOR_ROLES);
 
@@ -72,14 +90,7 @@ test("each stack is read in its own tenant: the one deleted app is drift, an unc
     path.join(FIXTURE_STACKS, "acme-clean"),
   );
 
-  const run = await runDriftInProcess(["--all", "--json", "--skip-preview"], {
-    AZURE_TENANT_ID: home.tenantId,
-    AZURE_CLIENT_ID: operator.appId,
-    AZURE_CLIENT_SECRET: secretText,
-    AZURE_AUTHORITY_HOST: emulator.url,
-    CMIC_GRAPH_URL: emulator.url,
-    FAKE_PULUMI_DIR: fakeDir,
-  });
+  const run = await driftAsOperator(["--all", "--json", "--skip-preview"], operator, fakeDir);
   const json = JSON.parse(run.stdout) as DriftReportJson;
   const byStack = Object.fromEntries(json.stacks.map((s) => [s.stack, s]));
   expect(Object.fromEntries(json.stacks.map((s) => [s.stack, s.status]))).toEqual({
@@ -99,21 +110,13 @@ test("each stack is read in its own tenant: the one deleted app is drift, an unc
   expect(unreachable.fix).toContain(`https://login.microsoftonline.com/${unconsented.tenantId}/adminconsent?client_id=${operator.appId}`);
   // Could not check beats drift: exit 1, and the deleted app is still named.
   expect(run.code).toBe(1);
-  expect(run.stdout).not.toContain(secretText);
+  expect(run.stdout).not.toContain(operator.secretText);
 }, 120_000);
 
 test("an operator app consented without the read permissions is 'could not check' with the permissions to grant, never 'deleted'", async () => {
-  const { emulator, tenant: home, graph: homeGraph } = fixture();
+  const { emulator } = fixture();
   const customer = emulator.addTenant({ initialDomain: "customer-noroles.onmicrosoft.com" });
-  const operator = (await homeGraph
-    .api("/applications")
-    .post({ displayName: "Operator without roles", signInAudience: "AzureADMultipleOrgs" })) as {
-    id: string;
-    appId: string;
-  };
-  const { secretText } = (await homeGraph.api(`/applications/${operator.id}/addPassword`).post({ passwordCredential: {} })) as {
-    secretText: string;
-  };
+  const operator = await registerOperator("Operator without roles");
   emulator.grantAdminConsent(customer.tenantId, operator.appId, []);
   const fakeDir = fs.mkdtempSync(path.join(dir, "noroles-"));
   const deployed = await deployAuditedApp(
@@ -121,14 +124,7 @@ test("an operator app consented without the read permissions is 'could not check
     { displayName: `CMiC noroles ${crypto.randomUUID().slice(0, 6)}`, domain: customer.initialDomain },
   );
   writeFakeStack(fakeDir, "noroles", deployed.outputs, path.join(FIXTURE_STACKS, "acme-clean"));
-  const run = await runDriftInProcess(["--stack", "noroles", "--json", "--skip-preview"], {
-    AZURE_TENANT_ID: home.tenantId,
-    AZURE_CLIENT_ID: operator.appId,
-    AZURE_CLIENT_SECRET: secretText,
-    AZURE_AUTHORITY_HOST: emulator.url,
-    CMIC_GRAPH_URL: emulator.url,
-    FAKE_PULUMI_DIR: fakeDir,
-  });
+  const run = await driftAsOperator(["--stack", "noroles", "--json", "--skip-preview"], operator, fakeDir);
   expect(run.code).toBe(1);
   const [finding] = (JSON.parse(run.stdout) as DriftReportJson).stacks[0].findings;
   expect(finding.id).toBe("graph.request");
