@@ -2,8 +2,8 @@
  * `npm run drift -- --stack NAME | --all [options]`: is what runs in Entra still what the stack
  * deployed? Two independent layers per stack:
  *   1. Pulumi's view: `pulumi preview --refresh --expect-no-changes --json` (writes no state);
- *   2. a live Microsoft Graph audit from the stack outputs, one `$batch` per app, which also finds
- *      what Pulumi cannot see (credentials added by hand, a second claims policy, expiring secrets).
+ *   2. a live Microsoft Graph audit from the stack outputs (several stacks of a tenant per `$batch`),
+ *      which also finds what Pulumi cannot see (credentials added by hand, a second claims policy, expiring secrets).
  * Exit 0 clean, 3 drift or expiry, 1 could not check, 2 bad usage. See `--help`.
  *
  * This file only parses options and prints: the engine (scripts/drift/engine.ts, which loads the
@@ -35,7 +35,7 @@ const HELP = `Usage: npm run drift -- (--stack NAME | --all) [options]
 Checks that a deployed stack still matches Entra ID, in two layers:
   pulumi  \`pulumi preview --refresh --expect-no-changes --json\`: what \`pulumi up\` would change
           after reading every resource back from Entra (no state is written)
-  graph   a live Microsoft Graph audit from the stack outputs (one $batch per app): the app and
+  graph   a live Microsoft Graph audit from the stack outputs ($batch, /domains once per tenant): the app and
           service principal exist, v2 tokens, mapped claims accepted, identifier URI present and on
           a verified domain, scope = URI + /.default, exactly the stack's claims-mapping policy with
           the expected cmicuser value, no credentials added by hand, none expiring soon
@@ -49,7 +49,7 @@ Which stacks:
   --at WHEN              with --state: judge at this instant (ISO date or +Nd after the world's last run)
   --cwd DIR              the Pulumi project directory (default: current directory)
   --concurrency N        Pulumi previews at once (default ${DEFAULT_CONCURRENCY})
-  --audit-concurrency N  Graph audits at once (default ${DEFAULT_AUDIT_CONCURRENCY})
+  --audit-concurrency N  stack outputs read, and Graph requests, at once (default ${DEFAULT_AUDIT_CONCURRENCY})
 
 Checks:
   --expiry-days N        report credentials that expire within N days (default ${DEFAULT_EXPIRY_DAYS})

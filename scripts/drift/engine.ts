@@ -10,7 +10,8 @@ import { createLimiter, type Limiter } from "../shared/limiter";
 import type { PulumiInvocation } from "../shared/stackOutputSources";
 import type { PreviewOutcome } from "./pulumiPreview";
 import { pulumiSource, type DriftStackSource } from "./stackSource";
-import { evaluateAudit, fetchAudit, type AuditFetch } from "./graphAudit";
+import { evaluateAudit, fetchAudit, type AuditFetch, type AuditReader } from "./graphAudit";
+import { tenantBatchReader } from "./tenantBatches";
 import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_STACK_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS } from "./defaults";
 import { DeadlineError, withDeadline } from "../shared/deadline";
 import {
@@ -77,7 +78,12 @@ export interface StackCheckContext {
   source: DriftStackSource;
   /** Separate limits: a slow preview must not hold back the quick Graph audits, nor the reverse. */
   previewLimit: Limiter;
+  /** Stack outputs read at once (`pulumi stack output` is a process each). */
   auditLimit: Limiter;
+  /** The audit's Graph requests per tenant: several stacks' reads in each `$batch`. */
+  readerFor(tenantId: string, client: Client): AuditReader;
+  /** Graph requests at once, across tenants. */
+  requestLimit: Limiter;
   now: Date;
 }
 
@@ -106,13 +112,7 @@ export async function checkStack(stack: string, context: StackCheckContext): Pro
 }
 
 async function auditLayer(stack: string, context: StackCheckContext, preview: Promise<PreviewOutcome | null>): Promise<DriftCheck[]> {
-  const timeoutMs = context.options.stackTimeoutMs ?? DEFAULT_STACK_TIMEOUT_MS;
-  const fetched = await context.auditLimit(() =>
-    withinStackDeadline(stack, "graph", timeoutMs, fetchForAudit(stack, context), (check) => ({
-      outputs: null,
-      result: { ok: false as const, checks: [check] },
-    })),
-  );
+  const fetched = await fetchForAudit(stack, context);
   if (fetched.outputs === null || !fetched.result.ok) return fetched.result.ok ? [] : fetched.result.checks;
   const rotationUrn = (await preview)?.rotationUrn;
   return evaluateAudit(
@@ -129,21 +129,52 @@ async function auditLayer(stack: string, context: StackCheckContext, preview: Pr
   );
 }
 
-/** The stack's outputs and its Graph `$batch`, or the errored check that says why not. */
-async function fetchForAudit(stack: string, context: StackCheckContext): Promise<{ outputs: StackOutputs | null; result: AuditFetch }> {
+type AuditLayerFetch = { outputs: StackOutputs | null; result: AuditFetch };
+
+const lateAudit = (check: DriftCheck): AuditLayerFetch => ({ outputs: null, result: { ok: false, checks: [check] } });
+
+/**
+ * The stack's outputs and its Graph reads, or the errored check that says why not. Only reading the
+ * outputs holds an audit slot (`pulumi stack output` is a process each): the reads then wait in
+ * their tenant's next `$batch`, whose POSTs are bounded on their own, so stacks of one tenant can
+ * share a batch. The stack's deadline runs from when its slot starts, reads included.
+ */
+async function fetchForAudit(stack: string, context: StackCheckContext): Promise<AuditLayerFetch> {
   const requestTimeoutMs = context.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeoutMs = context.options.stackTimeoutMs ?? DEFAULT_STACK_TIMEOUT_MS;
+  let deadlineAt = 0;
   let outputs: StackOutputs;
   let client: Client;
   try {
-    outputs = await context.source.readOutputs(stack, requestTimeoutMs);
+    const read = await context.auditLimit(() => {
+      deadlineAt = Date.now() + timeoutMs;
+      const work: Promise<{ outputs: StackOutputs } | { late: DriftCheck }> = context.source
+        .readOutputs(stack, requestTimeoutMs)
+        .then((value) => ({ outputs: value }));
+      return withinStackDeadline(stack, "graph", timeoutMs, work, (check) => ({ late: check }));
+    });
+    if ("late" in read) return lateAudit(read.late);
+    outputs = read.outputs;
     client = context.source.graphClient(outputs.tenantId);
   } catch (error) {
     return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.commands.up(stack))] } };
   }
-  return {
-    outputs,
-    result: await fetchAudit(stack, outputs, { client, requestTimeoutMs, now: context.now, signedInAs: context.source.graphIdentity }),
-  };
+  const reads = fetchAudit(stack, outputs, {
+    client,
+    reader: context.readerFor(outputs.tenantId, client),
+    limit: context.requestLimit,
+    requestTimeoutMs,
+    now: context.now,
+    signedInAs: context.source.graphIdentity,
+  });
+  return withinStackDeadline(
+    stack,
+    "graph",
+    timeoutMs,
+    reads.then((result) => ({ outputs, result })),
+    lateAudit,
+    deadlineAt - Date.now(),
+  );
 }
 
 /**
@@ -179,9 +210,16 @@ async function withinStackDeadline<T>(
   timeoutMs: number,
   work: Promise<T>,
   late: (check: DriftCheck) => T,
+  /** What is left of the deadline when part of it was spent already (default: all of it). */
+  remainingMs: number = timeoutMs,
 ): Promise<T> {
   try {
-    return await withDeadline(work, timeoutMs, `the ${layer === "pulumi" ? "Pulumi preview" : "Graph audit"} of stack ${stack}`);
+    return await withDeadline(
+      work,
+      Math.max(0, remainingMs),
+      `the ${layer === "pulumi" ? "Pulumi preview" : "Graph audit"} of stack ${stack}`,
+      timeoutMs,
+    );
   } catch (error) {
     if (error instanceof DeadlineError) return late(deadlineCheck(stack, layer, error));
     throw error;
@@ -231,7 +269,29 @@ export async function runDrift(
   }
 }
 
-async function checkStacks(
+/** What the stacks of one run share: the limits, and one batching reader per tenant. */
+export function fleetContext(options: DriftOptions, source: DriftStackSource, now: Date): StackCheckContext {
+  const requestLimit = createLimiter(options.auditConcurrency);
+  const readers = new Map<string, AuditReader>();
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return {
+    options,
+    source,
+    previewLimit: createLimiter(options.concurrency),
+    auditLimit: createLimiter(options.auditConcurrency),
+    readerFor(tenantId, client) {
+      const key = tenantId.toLowerCase();
+      let reader = readers.get(key);
+      if (!reader) readers.set(key, (reader = tenantBatchReader(client, { limit: requestLimit, requestTimeoutMs })));
+      return reader;
+    },
+    requestLimit,
+    now,
+  };
+}
+
+/** Check `options`' stacks from `source` (runDrift opens the source; the benchmark brings its own). */
+export async function checkStacks(
   options: DriftOptions,
   source: DriftStackSource,
   io: { progress?: (line: string) => void; now?: Date },
@@ -256,13 +316,7 @@ async function checkStacks(
       return { results, exitCode: fleetExitCode(results) };
     }
   }
-  const context: StackCheckContext = {
-    options,
-    source,
-    previewLimit: createLimiter(options.concurrency),
-    auditLimit: createLimiter(options.auditConcurrency),
-    now: io.now ?? source.now(),
-  };
+  const context = fleetContext(options, source, io.now ?? source.now());
   let done = 0;
   const pending = new Set(stacks);
   const runStarted = Date.now();

@@ -1,8 +1,10 @@
 /**
  * Layer 2 of drift: a live audit through Microsoft Graph, independent of Pulumi's state. It starts
- * from the stack outputs (what the stack says it deployed) and asks Entra what is there now, in ONE
- * round trip per app: a `$batch` of four GETs. A fleet of apps therefore costs one request each,
- * and the audit still works when the Pulumi state or program is broken. A second request, Graph's
+ * from the stack outputs (what the stack says it deployed) and asks Entra what is there now with four
+ * GETs in a `$batch`: three of the app's own and the tenant's `/domains`. Alone, an app costs one
+ * round trip; in a fleet run the engine packs several stacks of one tenant into each batch and
+ * reads `/domains` once per tenant (./tenantBatches.ts). The audit still works when the Pulumi
+ * state or program is broken. A second request, Graph's
  * credential sign-in activity, is made only while a previous secret still works (fetchAudit).
  *
  * `$batch` answers 200 even when inner requests fail, so every inner status is read on its own:
@@ -22,6 +24,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from "./defaults";
 import { CmicError } from "../../contract/errors";
 import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
 import { describeFetchFailure, NETWORK_FAILURE } from "../shared/networkFailure";
+import type { Limiter } from "../shared/limiter";
 
 export type { AuditContext, BatchResponse };
 export { constantClaims, type ConstantClaim } from "./audit/claimsPolicyRules";
@@ -39,16 +42,23 @@ export interface BatchRequest {
   url: string;
 }
 
-/** The four reads one app's audit needs; ids are opaque object ids from the stack outputs. */
-export function auditRequests(outputs: StackOutputs): BatchRequest[] {
+/** One app's own reads; ids are opaque object ids from the stack outputs. */
+export function ownAuditRequests(outputs: StackOutputs): BatchRequest[] {
   const app = encodeURIComponent(outputs.applicationObjectId);
   const sp = encodeURIComponent(outputs.servicePrincipalObjectId);
   return [
     { id: "app", method: "GET", url: `/applications/${app}` },
     { id: "sp", method: "GET", url: `/servicePrincipals/${sp}` },
     { id: "policies", method: "GET", url: `/servicePrincipals/${sp}/claimsMappingPolicies` },
-    { id: "domains", method: "GET", url: "/domains" },
   ];
+}
+
+/** The reads every app of a tenant shares: the same answer for each, so a fleet reads them once per tenant. */
+export const TENANT_AUDIT_REQUESTS: readonly BatchRequest[] = [{ id: "domains", method: "GET", url: "/domains" }];
+
+/** The four reads one app's audit needs. */
+export function auditRequests(outputs: StackOutputs): BatchRequest[] {
+  return [...ownAuditRequests(outputs), ...TENANT_AUDIT_REQUESTS];
 }
 
 export interface BatchOptions {
@@ -162,6 +172,20 @@ export async function sendAuditBatch(
   return results;
 }
 
+export interface AuditReader {
+  /**
+   * Answers to one stack's own reads and to the tenant's `shared` reads (the same for every stack,
+   * made once), keyed by the ids the requests carry. Throws when the batch that carried the
+   * stack's own reads failed as a whole, as {@link sendAuditBatch} does.
+   */
+  read(own: readonly BatchRequest[], shared: readonly BatchRequest[]): Promise<Map<string, BatchResponse>>;
+}
+
+/** One batch per stack, sending its own and shared reads together: a stack audited on its own. */
+export function soloReader(client: Client, options: BatchOptions = {}): AuditReader {
+  return { read: (own, shared) => sendAuditBatch(client, [...own, ...shared], options) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Evaluation (pure): the rules live in ./audit/, one module per group, run in the order of their table.
 
@@ -214,17 +238,23 @@ export async function fetchSignInActivity(client: Client, appId: string, request
 export async function fetchAudit(
   stack: string,
   outputs: StackOutputs,
-  options: BatchOptions & { client: Client; now?: Date; signedInAs?: string | null },
+  options: BatchOptions & {
+    client: Client;
+    now?: Date;
+    signedInAs?: string | null;
+    /** How the batch travels: shared with the tenant's other stacks (tenantBatchReader), or alone (default). */
+    reader?: AuditReader;
+    /** Bounds the sign-in activity request with the fleet's other Graph requests. */
+    limit?: Limiter;
+  },
 ): Promise<AuditFetch> {
   try {
-    const responses = await sendAuditBatch(options.client, auditRequests(outputs), options);
+    const reader = options.reader ?? soloReader(options.client, options);
+    const responses = await reader.read(ownAuditRequests(outputs), TENANT_AUDIT_REQUESTS);
     const subject = readAuditSubject({ stack, outputs, expiryDays: 0, now: options.now ?? new Date() }, responses);
     if (previousSecretsInPlay(subject).length === 0) return { ok: true, responses };
-    const signInActivity = await fetchSignInActivity(
-      options.client,
-      outputs.clientId,
-      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    );
+    const read = () => fetchSignInActivity(options.client, outputs.clientId, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    const signInActivity = await (options.limit ? options.limit(read) : read());
     return { ok: true, responses, signInActivity };
   } catch (error) {
     // GraphError carries statusCode -1 when no HTTP answer came back (sign-in or network failure).

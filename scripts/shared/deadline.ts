@@ -19,11 +19,14 @@ export class DeadlineError extends CmicError {
   }
 }
 
-/** `work`, or a {@link DeadlineError} once `timeoutMs` has passed, whichever comes first. */
-export async function withDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+/**
+ * `work`, or a {@link DeadlineError} once `timeoutMs` has passed, whichever comes first. The error
+ * names `statedMs` (default `timeoutMs`): the whole deadline when only its rest was left to wait.
+ */
+export async function withDeadline<T>(work: Promise<T>, timeoutMs: number, what: string, statedMs: number = timeoutMs): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(what, timeoutMs)), Math.max(0, timeoutMs));
+    timer = setTimeout(() => reject(new DeadlineError(what, statedMs)), Math.max(0, timeoutMs));
   });
   try {
     return await Promise.race([work, expired]);

@@ -11,6 +11,7 @@ import type { TokenCredential } from "@azure/identity";
 
 import { GRAPH_URL } from "../../contract/entraEndpoints";
 import { describeFetchFailure } from "./networkFailure";
+import { shareTokens } from "./sharedTokens";
 
 export { GRAPH_URL };
 
@@ -49,7 +50,8 @@ function middlewareChain(authProvider: TokenCredentialAuthenticationProvider): M
 export function createGraphClient({ credential, graphUrl = GRAPH_URL }: GraphClientOptions): Client {
   const origin = new URL(graphUrl);
   const isPublicGraph = origin.hostname === new URL(GRAPH_URL).hostname;
-  const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+  // Concurrent requests (a fleet's batches) share one token request.
+  const authProvider = new TokenCredentialAuthenticationProvider(shareTokens(credential), {
     // Graph tokens are requested for the real Graph resource even against the emulator,
     // which issues them under that audience.
     scopes: [`${GRAPH_URL}/.default`],

@@ -22,7 +22,7 @@ import { claimsMappingDefinition } from "../../components/claimsMapping";
 import { FIXTURE_STACKS, parseXml } from "../support/drift";
 import { createLimiter } from "../../scripts/shared/limiter";
 import { pulumiSource } from "../../scripts/drift/stackSource";
-import { checkStack, type DriftOptions } from "../../scripts/drift/engine";
+import { checkStack, fleetContext, type DriftOptions } from "../../scripts/drift/engine";
 import { PulumiNotFoundError } from "../../scripts/shared/pulumiCli";
 
 const APP_URN =
@@ -334,18 +334,19 @@ describe("checkStack (the engine)", () => {
 
   test("unreadable outputs are 'could not check', with the fix taken from the error's field", async () => {
     const source = pulumiSource({ pulumiCommand: path.join(FIXTURE_STACKS, "no-such-pulumi-binary") }, "https://graph.microsoft.com", {});
-    const result = await checkStack("acme", {
-      options,
-      source: {
-        ...source,
-        graphClient: () => {
-          throw new Error("the audit must not reach Graph without outputs");
+    const result = await checkStack(
+      "acme",
+      fleetContext(
+        options,
+        {
+          ...source,
+          graphClient: () => {
+            throw new Error("the audit must not reach Graph without outputs");
+          },
         },
-      },
-      previewLimit: createLimiter(1),
-      auditLimit: createLimiter(1),
-      now: new Date(),
-    });
+        new Date(),
+      ),
+    );
     expect(result.status).toBe("error");
     const [finding] = result.checks.flatMap((check) => check.findings);
     const expected = new PulumiNotFoundError("pulumi");
