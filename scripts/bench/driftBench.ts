@@ -109,27 +109,28 @@ interface FleetStack {
   outputs: StackOutputs;
 }
 
-/** The integrator's operator app in `home`: multi-tenant, a secret, consented with read roles in every other tenant. */
-async function registerOperator(emulator: BenchEmulator, home: BenchTenant, tenants: BenchTenant[]): Promise<NodeJS.ProcessEnv> {
-  const graph = deployerGraph(emulator.url, home);
-  const app = (await graph.api("/applications").post({ displayName: "bench operator", signInAudience: "AzureADMultipleOrgs" })) as {
+/**
+ * Register the integrator's operator app through `graph` (signed in to its home tenant):
+ * multi-tenant, with a service principal at home and a secret. The drift tests use it too.
+ */
+export async function registerOperatorApp(graph: Client, displayName: string): Promise<{ appId: string; secretText: string }> {
+  const app = (await graph.api("/applications").post({ displayName, signInAudience: "AzureADMultipleOrgs" })) as {
     id: string;
     appId: string;
   };
   await graph.api("/servicePrincipals").post({ appId: app.appId });
-  const { secretText } = (await graph
-    .api(`/applications/${app.id}/addPassword`)
-    .post({ passwordCredential: { displayName: "bench" } })) as {
+  const { secretText } = (await graph.api(`/applications/${app.id}/addPassword`).post({ passwordCredential: { displayName: "ci" } })) as {
     secretText: string;
   };
-  emulator.setGraphRoles(home.tenantId, app.appId, OPERATOR_ROLES);
-  for (const tenant of tenants) if (tenant !== home) emulator.grantAdminConsent(tenant.tenantId, app.appId, OPERATOR_ROLES);
-  return {
-    AZURE_TENANT_ID: home.tenantId,
-    AZURE_CLIENT_ID: app.appId,
-    AZURE_CLIENT_SECRET: secretText,
-    AZURE_AUTHORITY_HOST: emulator.url,
-  };
+  return { appId: app.appId, secretText };
+}
+
+/** The operator app in `home`, with read roles there and consented in every other tenant; drift's environment to sign in as it. */
+async function consentedOperator(emulator: BenchEmulator, home: BenchTenant, tenants: BenchTenant[]): Promise<NodeJS.ProcessEnv> {
+  const { appId, secretText } = await registerOperatorApp(deployerGraph(emulator.url, home), "bench operator");
+  emulator.setGraphRoles(home.tenantId, appId, OPERATOR_ROLES);
+  for (const tenant of tenants) if (tenant !== home) emulator.grantAdminConsent(tenant.tenantId, appId, OPERATOR_ROLES);
+  return { AZURE_TENANT_ID: home.tenantId, AZURE_CLIENT_ID: appId, AZURE_CLIENT_SECRET: secretText, AZURE_AUTHORITY_HOST: emulator.url };
 }
 
 /**
@@ -230,7 +231,7 @@ export async function runDriftBench(progress: (line: string) => void = () => und
     const tenants = Array.from({ length: TENANT_COUNT }, (_, index) =>
       emulator.addTenant({ initialDomain: `fleet${run}t${index}.onmicrosoft.com` }),
     );
-    const env = await registerOperator(emulator, tenants[0], tenants);
+    const env = await consentedOperator(emulator, tenants[0], tenants);
     // Stack i lives in tenant i mod 50: a backend's sorted list mixes the tenants, as customers' names do.
     const fleet: FleetStack[] = [];
     for (let index = 0; index < STACK_COUNT; index += 1) {

@@ -1,11 +1,11 @@
 /**
  * Layer 2 of drift: a live audit through Microsoft Graph, independent of Pulumi's state. It starts
- * from the stack outputs (what the stack says it deployed) and asks Entra what is there now with four
- * GETs in a `$batch`: three of the app's own and the tenant's `/domains`. Alone, an app costs one
- * round trip; in a fleet run the engine packs several stacks of one tenant into each batch and
+ * from the stack outputs (what the stack says it deployed) and asks Entra what is there now with
+ * four GETs in a `$batch`: three of the app's own and the tenant's `/domains`. Alone, an app costs
+ * one round trip; in a fleet run the engine packs several stacks of one tenant into each batch and
  * reads `/domains` once per tenant (./tenantBatches.ts). The audit still works when the Pulumi
- * state or program is broken. A second request, Graph's
- * credential sign-in activity, is made only while a previous secret still works (fetchAudit).
+ * state or program is broken. A second request, Graph's credential sign-in activity, is made only
+ * while a previous secret still works (fetchAudit).
  *
  * `$batch` answers 200 even when inner requests fail, so every inner status is read on its own:
  * 404 is a finding ("deleted"), 429 is retried after its Retry-After, anything else is "could not
@@ -55,11 +55,6 @@ export function ownAuditRequests(outputs: StackOutputs): BatchRequest[] {
 
 /** The reads every app of a tenant shares: the same answer for each, so a fleet reads them once per tenant. */
 export const TENANT_AUDIT_REQUESTS: readonly BatchRequest[] = [{ id: "domains", method: "GET", url: "/domains" }];
-
-/** The four reads one app's audit needs. */
-export function auditRequests(outputs: StackOutputs): BatchRequest[] {
-  return [...ownAuditRequests(outputs), ...TENANT_AUDIT_REQUESTS];
-}
 
 export interface BatchOptions {
   /** How often a throttled (429) inner request is retried; default 3. */

@@ -10,7 +10,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { deployAuditedApp } from "../../scripts/bench/driftBench";
+import { deployAuditedApp, registerOperatorApp } from "../../scripts/bench/driftBench";
 import type { DriftReportJson } from "../../scripts/drift/report";
 import { FIXTURE_STACKS, runDriftInProcess } from "../support/drift";
 import { signInAsDeployer, useEmulatorFixture } from "../support/emulatorFixture";
@@ -28,21 +28,8 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The integrator's operator app in the home tenant: multi-tenant, with a secret (and a service principal at home). */
-async function registerOperator(displayName: string): Promise<{ appId: string; secretText: string }> {
-  const { graph } = fixture();
-  const operator = (await graph.api("/applications").post({ displayName, signInAudience: "AzureADMultipleOrgs" })) as {
-    id: string;
-    appId: string;
-  };
-  await graph.api("/servicePrincipals").post({ appId: operator.appId });
-  const { secretText } = (await graph
-    .api(`/applications/${operator.id}/addPassword`)
-    .post({ passwordCredential: { displayName: "ci" } })) as {
-    secretText: string;
-  };
-  return { appId: operator.appId, secretText };
-}
+/** The integrator's operator app in the home tenant (the fixture's): multi-tenant, with a secret. */
+const registerOperator = (displayName: string) => registerOperatorApp(fixture().graph, displayName);
 
 /** Drift over the stand-in pulumi's stacks in `fakeDir`, signed in as the operator app (home tenant: the fixture's). */
 function driftAsOperator(args: string[], operator: { appId: string; secretText: string }, fakeDir: string) {
