@@ -18,6 +18,7 @@ import { GRAPH_URL, GRAPH_URL_ENV } from "../../contract/entraEndpoints";
 export { GRAPH_URL_ENV };
 import { defineCommand, numberOption, parseCommandLine, runWhenMain, type OptionSpecs, type ParsedOptions } from "../shared/cli";
 import type { DriftOptions } from "./engine";
+import { parseShard } from "../shared/shard";
 import { formatTable, toJsonReport, toJUnitXml } from "./report";
 import {
   DEFAULT_AUDIT_CONCURRENCY,
@@ -48,6 +49,8 @@ Which stacks:
                          sandbox engine's preview is the Pulumi layer; no Pulumi CLI or tenant needed
   --at WHEN              with --state: judge at this instant (ISO date or +Nd after the world's last run)
   --cwd DIR              the Pulumi project directory (default: current directory)
+  --shard I/N            only the I-th of N parts of those stacks (sorted, dealt round-robin): N CI
+                         jobs with I = 1…N check every stack exactly once
   --concurrency N        Pulumi previews at once (default ${DEFAULT_CONCURRENCY})
   --audit-concurrency N  stack outputs read, and Graph requests, at once (default ${DEFAULT_AUDIT_CONCURRENCY})
 
@@ -93,6 +96,7 @@ const OPTIONS = {
   "stack-timeout": { type: "string" },
   state: { type: "string" },
   at: { type: "string" },
+  shard: { type: "string" },
 } as const satisfies OptionSpecs;
 
 /** The engine's options from parsed flags; throws UsageError naming the mistake. */
@@ -133,6 +137,7 @@ export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: Nod
     stackTimeoutMs:
       (numberOption("stack-timeout", values["stack-timeout"], { min: 10, max: 86_400, unit: "seconds" }) ??
         DEFAULT_STACK_TIMEOUT_MS / 1000) * 1000,
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
     ...(values.state !== undefined ? { world: { dir: values.state, ...(values.at !== undefined ? { at: values.at } : {}) } } : {}),
   };
 }

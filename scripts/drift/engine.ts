@@ -7,6 +7,7 @@ import type { Client } from "@microsoft/microsoft-graph-client";
 import { CmicError } from "../../contract/errors";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { createLimiter, type Limiter } from "../shared/limiter";
+import { describeShard, selectShard, type Shard } from "../shared/shard";
 import type { PulumiInvocation } from "../shared/stackOutputSources";
 import type { PreviewOutcome } from "./pulumiPreview";
 import { pulumiSource, type DriftStackSource } from "./stackSource";
@@ -15,6 +16,7 @@ import { tenantBatchReader } from "./tenantBatches";
 import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_STACK_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS } from "./defaults";
 import { DeadlineError, withDeadline } from "../shared/deadline";
 import {
+  EXIT_CLEAN,
   findingsOf,
   fleetExitCode,
   stackStatus,
@@ -44,6 +46,8 @@ export interface DriftOptions {
   requestTimeoutMs?: number;
   /** Each stack, both layers, must be judged within this long, else it is "could not check" (default 15 min). */
   stackTimeoutMs?: number;
+  /** Only this part of the stacks (`--shard i/n`), after --all or --stack chose them. */
+  shard?: Shard;
   /** Check the stacks of a local world (`--state DIR`) instead of Pulumi's, at the world's clock or `atWhen`. */
   world?: { dir: string; at?: string; loadProgram?: () => Record<string, unknown> };
 }
@@ -315,6 +319,13 @@ export async function checkStacks(
       ];
       return { results, exitCode: fleetExitCode(results) };
     }
+  }
+  if (options.shard) {
+    const fleet = stacks.length;
+    stacks = selectShard(stacks, options.shard);
+    progress(`drift: ${describeShard(options.shard)}: ${stacks.length} of ${fleet} stack${fleet === 1 ? "" : "s"}`);
+    // More jobs than stacks: this job has nothing to check, which is no failure of the fleet.
+    if (stacks.length === 0) return { results: [], exitCode: EXIT_CLEAN };
   }
   const context = fleetContext(options, source, io.now ?? source.now());
   let done = 0;

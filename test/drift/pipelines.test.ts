@@ -62,26 +62,55 @@ describe("GitHub Actions workflow", () => {
     expect(drift).toBeGreaterThan(Math.max(npmCi, login));
   });
 
-  test("calls npm run drift with flags the CLI accepts and publishes the JUnit file it writes", () => {
+  test("its matrix runs --shard i/n for every i of 1…n once, each shard keeps the JUnit file it writes, and one job publishes them all", () => {
     expect(packageScripts.drift).toBeDefined();
+    const job = (workflow.jobs as Json).drift as Json;
+    const strategy = job.strategy as Json;
+    expect(strategy["fail-fast"]).toBe(false);
+    const shards = (strategy.matrix as Json).shard as number[];
+    const count = Number((job.env as Json).SHARDS);
+    expect([...shards].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, index) => index + 1));
     const driftStep = steps.find((s) => String(s.run ?? "").includes("npm run drift"))!;
-    const invocations = driftInvocations(String(driftStep.run));
-    expect(invocations).toHaveLength(1);
-    const options = parseDriftArgs(invocations[0], {});
-    expect(options.all).toBe(true);
-    expect(options.junitFile).toBeDefined();
-    const published = steps.filter((s) => /test-reporter|upload-artifact/.test(String(s.uses ?? "")));
-    expect(published).toHaveLength(2);
-    for (const step of published) {
-      expect((step.with as Json).path).toBe(options.junitFile);
-      expect(step.if).toBe("always()");
+    const kept = steps.find((s) => String(s.uses ?? "").startsWith("actions/upload-artifact@"))!;
+    expect(kept.if).toBe("always()");
+    const junitFiles: string[] = [];
+    for (const shard of shards) {
+      // What the runner substitutes in job `shard` of the matrix.
+      const expand = (text: string) => text.replaceAll("${{ matrix.shard }}", String(shard)).replaceAll("${{ env.SHARDS }}", String(count));
+      const invocations = driftInvocations(expand(String(driftStep.run)));
+      expect(invocations).toHaveLength(1);
+      const options = parseDriftArgs(invocations[0], {});
+      expect(options.all).toBe(true);
+      expect(options.shard).toEqual({ index: shard, count });
+      expect(expand(String((kept.with as Json).path))).toBe(options.junitFile);
+      junitFiles.push(options.junitFile!);
     }
+    expect(new Set(junitFiles).size).toBe(shards.length);
+
+    const report = (workflow.jobs as Json).report as Json;
+    expect(report.needs).toBe("drift");
+    expect(report.if).toBe("always()");
+    const reportSteps = report.steps as Json[];
+    const download = reportSteps.find((s) => String(s.uses ?? "").startsWith("actions/download-artifact@"))!;
+    const publish = reportSteps.find((s) => String(s.uses ?? "").startsWith("dorny/test-reporter@"))!;
+    expect((download.with as Json)["merge-multiple"]).toBe(true);
+    const published = new RegExp(
+      `^${String((publish.with as Json).path)
+        .replace(/[.]/g, "\\.")
+        .replace("*", "[^/]+")}$`,
+    );
+    for (const file of junitFiles) expect(`${(download.with as Json).path}/${file}`).toMatch(published);
   });
 });
 
 describe("Azure DevOps pipeline", () => {
   const pipeline = load("pipelines/azure-pipelines-drift.yml");
-  const steps = pipeline.steps as Json[];
+  const job = (pipeline.jobs as Json[])[0];
+  const steps = job.steps as Json[];
+  const shardCount = Number((pipeline.variables as Json[]).find((v) => v.name === "SHARDS")?.value);
+  const matrix = Object.values((job.strategy as Json).matrix as Json).map((entry) => Number((entry as Json).SHARD));
+  /** What Azure DevOps substitutes in the matrix job of `shard`. */
+  const expand = (text: string, shard: number) => text.replaceAll("$(SHARD)", String(shard)).replaceAll("$(SHARDS)", String(shardCount));
 
   test("is scheduled, not triggered by pushes, and never uses Pulumi@1", () => {
     expect((pipeline.schedules as Json[]).length).toBeGreaterThan(0);
@@ -98,22 +127,29 @@ describe("Azure DevOps pipeline", () => {
     );
   });
 
-  test("runs npm run drift inside AzureCLI@2 with accepted flags, branches on 3 vs 1, publishes the JUnit file", () => {
+  test("each matrix job runs npm run drift --shard i/n inside AzureCLI@2, branches on 3 vs 1, and publishes the JUnit file it writes", () => {
+    expect([...matrix].sort((a, b) => a - b)).toEqual(Array.from({ length: shardCount }, (_, index) => index + 1));
     const driftStep = steps.find((s) => s.task === "AzureCLI@2")!;
     const inputs = driftStep.inputs as Json;
     expect(inputs.azureSubscription).toEqual(expect.any(String));
     expect(inputs.addSpnToEnvironment).toBe(true);
-    const script = String(inputs.inlineScript);
-    const invocations = driftInvocations(script);
-    expect(invocations).toHaveLength(1);
-    const options = parseDriftArgs(invocations[0], {});
-    expect(options.all).toBe(true);
-    expect(script).toMatch(/\n\s*3\)/);
-    expect(script).toMatch(/\n\s*\*\)/);
     const publish = steps.find((s) => s.task === "PublishTestResults@2")!;
     expect((publish.inputs as Json).testResultsFormat).toBe("JUnit");
-    expect((publish.inputs as Json).testResultsFiles).toBe(options.junitFile);
     expect(publish.condition).toBe("succeededOrFailed()");
+    const junitFiles = new Set<string>();
+    for (const shard of matrix) {
+      const script = expand(String(inputs.inlineScript), shard);
+      const invocations = driftInvocations(script);
+      expect(invocations).toHaveLength(1);
+      const options = parseDriftArgs(invocations[0], {});
+      expect(options.all).toBe(true);
+      expect(options.shard).toEqual({ index: shard, count: shardCount });
+      expect(script).toMatch(/\n\s*3\)/);
+      expect(script).toMatch(/\n\s*\*\)/);
+      expect(expand(String((publish.inputs as Json).testResultsFiles), shard)).toBe(options.junitFile);
+      junitFiles.add(options.junitFile!);
+    }
+    expect(junitFiles.size).toBe(matrix.length);
   });
 });
 
@@ -125,7 +161,7 @@ describe("the Node.js the pipelines install", () => {
   it("is a line package.json's engines allows", () => {
     const workflowSteps = ((load(".github/workflows/drift.yml").jobs as Json).drift as Json).steps as Json[];
     const setupNode = workflowSteps.find((step) => String(step.uses ?? "").startsWith("actions/setup-node@"));
-    const devopsSteps = (load("pipelines/azure-pipelines-drift.yml").steps ?? []) as Json[];
+    const devopsSteps = ((load("pipelines/azure-pipelines-drift.yml").jobs as Json[])[0].steps ?? []) as Json[];
     const nodeTool = devopsSteps.find((step) => String(step.task ?? "").startsWith("NodeTool@"));
     const majors = [String((setupNode?.with as Json)["node-version"]), String((nodeTool?.inputs as Json).versionSpec)].map((version) =>
       Number(/^(\d+)/.exec(version)?.[1]),
