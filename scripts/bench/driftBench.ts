@@ -150,7 +150,7 @@ function fleetSource(fleet: FleetStack[], graphUrl: string, env: NodeJS.ProcessE
       if (!client) clients.set(tenantId, (client = createGraphClient({ credential: createDeployerCredential(env, tenantId), graphUrl })));
       return client;
     },
-    graphIdentity: env.AZURE_CLIENT_ID ?? null,
+    graphIdentity: () => env.AZURE_CLIENT_ID ?? null,
     commands: PULUMI_FIX_COMMANDS,
     now: () => new Date(),
     close: () => Promise.resolve(),

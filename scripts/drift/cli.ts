@@ -74,6 +74,10 @@ Output:
 Graph credential: AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (service principal), else
 DefaultAzureCredential (workload identity federation, managed identity, az login). It needs
 Application.Read.All, Policy.Read.All and Domain.Read.All (application permissions).
+$CMIC_CREDENTIALS_FILE names a JSON/YAML file of one credential per customer tenant
+({ "tenants": { "<tenant id>": { "clientId": "<id>", "clientSecretEnv": "VAR" } } }, or a
+certificatePath / certificatePathEnv): its tenants sign in as their own app, others as above. It
+holds variable names, never secrets; a variable it names that is unset fails only that tenant.
 
 Exit status: 0 no drift; 3 drift or an expiring credential; 1 a stack could not be checked (this
 wins over 3: the fleet cannot be called clean, and drift found elsewhere is still reported);
@@ -147,7 +151,7 @@ export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: Nod
  * bad path is a usage error (exit 2) at once. Missing directories are created one level at a time:
  * Node's recursive mkdir can spin forever on some paths (`/proc/x/y`), a plain mkdir just fails.
  */
-function prepareJunitDirectory(file: string): void {
+export function prepareJunitDirectory(file: string): void {
   const dir = path.dirname(file);
   try {
     const missing: string[] = [];

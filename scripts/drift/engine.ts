@@ -6,6 +6,7 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { CmicError } from "../../contract/errors";
 import type { StackOutputs } from "../../contract/stackOutputs";
+import { credentialsFileFromEnv } from "../shared/credentialsFile";
 import { createLimiter, type Limiter } from "../shared/limiter";
 import { describeShard, selectShard, type Shard } from "../shared/shard";
 import type { PulumiInvocation } from "../shared/stackOutputSources";
@@ -74,6 +75,27 @@ function outputsErrorCheck(stack: string, error: unknown, upCommand: string): Dr
     resource: `stack ${stack} outputs`,
     findings: [finding],
   };
+}
+
+/**
+ * drift could not build a credential for the stack's tenant: nothing was read, so "could not check".
+ * Its id is the one a failed sign-in has (`graph.request`, README's stable ids): to the reader both
+ * mean "Graph could not be asked in that tenant", and the message and fix say why.
+ */
+function credentialErrorCheck(stack: string, tenantId: string, error: unknown): DriftCheck {
+  const known = error instanceof CmicError;
+  const finding: DriftFinding = {
+    stack,
+    layer: "graph",
+    id: "graph.request",
+    severity: "error",
+    resource: "Microsoft Graph",
+    message: `drift has no credential for the stack's tenant ${tenantId}: ${(known || error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+    fix:
+      (known ? error.fix : undefined) ??
+      "check the credential drift runs with (CMIC_CREDENTIALS_FILE, or AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation)",
+  };
+  return { layer: "graph", id: "graph.request", name: "graph: audit request succeeded", resource: "Microsoft Graph", findings: [finding] };
 }
 
 export interface StackCheckContext {
@@ -159,9 +181,15 @@ async function fetchForAudit(stack: string, context: StackCheckContext): Promise
     });
     if ("late" in read) return lateAudit(read.late);
     outputs = read.outputs;
-    client = context.source.graphClient(outputs.tenantId);
   } catch (error) {
     return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.commands.up(stack))] } };
+  }
+  try {
+    client = context.source.graphClient(outputs.tenantId);
+  } catch (error) {
+    // The tenant's credential could not be built (say, CMIC_CREDENTIALS_FILE names a variable that
+    // is unset): only this tenant's stacks are "could not check", each with that fix.
+    return { outputs: null, result: { ok: false as const, checks: [credentialErrorCheck(stack, outputs.tenantId, error)] } };
   }
   const reads = fetchAudit(stack, outputs, {
     client,
@@ -169,7 +197,7 @@ async function fetchForAudit(stack: string, context: StackCheckContext): Promise
     limit: context.requestLimit,
     requestTimeoutMs,
     now: context.now,
-    signedInAs: context.source.graphIdentity,
+    signedInAs: context.source.graphIdentity(outputs.tenantId),
   });
   return withinStackDeadline(
     stack,
@@ -263,6 +291,14 @@ export async function runDrift(
       return fleetFailure(error);
     }
   } else {
+    // The credentials file is checked before any stack is: a broken file is the whole run's error.
+    if (!options.skipAudit) {
+      try {
+        for (const warning of credentialsFileFromEnv(env)?.warnings ?? []) io.progress?.(warning);
+      } catch (error) {
+        return fleetFailure(error);
+      }
+    }
     const invocation: PulumiInvocation = { cwd: options.cwd, env };
     source = pulumiSource(invocation, options.graphUrl, env);
   }

@@ -12,6 +12,7 @@
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { runPulumi, type PulumiInvocation } from "../shared/pulumiCli";
 import type { DriftCheck, DriftFinding } from "./report";
+import { stripAnsi } from "../shared/text";
 
 // ---------------------------------------------------------------------------------------------
 // The digest, as far as drift reads it
@@ -55,12 +56,7 @@ const UNCHANGED_OPS = new Set(["same", "refresh", "read"]);
 /** `--expect-no-changes`' own complaint; it is the drift signal, not a failure of the check. */
 const EXPECT_NO_CHANGES_MESSAGE = /no changes were expected but changes (were proposed|occurred)/i;
 
-// eslint-disable-next-line no-control-regex
-const ANSI_ESCAPES = /\u001b\[[0-9;]*[A-Za-z]/g;
-
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI_ESCAPES, "");
-}
+export { stripAnsi };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

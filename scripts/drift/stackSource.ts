@@ -4,7 +4,7 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import { createDeployerCredential } from "../shared/credentials";
+import { createDeployerCredential, deployerClientId } from "../shared/credentials";
 import { createGraphClient } from "../shared/graphClient";
 import { readStackOutputsFromPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
 import { listStacks, previewStack, PULUMI_FIX_COMMANDS, type FixCommands, type PreviewOutcome } from "./pulumiPreview";
@@ -21,8 +21,11 @@ export interface DriftStackSource {
    * per tenant on first use.
    */
   graphClient(tenantId: string): Client;
-  /** The client id drift signs in as (for the admin consent link), when the environment names it. */
-  graphIdentity: string | null;
+  /**
+   * The client id drift signs in to `tenantId` as (for the admin consent link), when known: the
+   * credentials file's app for a tenant it lists, else the environment's AZURE_CLIENT_ID.
+   */
+  graphIdentity(tenantId: string): string | null;
   /** The commands findings' fixes name (restore the stack, hand its values over). */
   commands: FixCommands;
   /** The instant the audit judges dates at: the real clock, or a local world's. */
@@ -46,7 +49,7 @@ export function pulumiSource(invocation: PulumiInvocation, graphUrl: string, env
       }
       return client;
     },
-    graphIdentity: env.AZURE_CLIENT_ID || null,
+    graphIdentity: (tenantId) => deployerClientId(env, tenantId),
     commands: PULUMI_FIX_COMMANDS,
     now: () => new Date(),
     close: () => Promise.resolve(),

@@ -101,7 +101,7 @@ export async function openWorldSource(
     },
     // A world has one tenant, and every stack of it lives there.
     graphClient: () => (client ??= deployerGraph(session.emulator.url, tenant)),
-    graphIdentity: tenant.deployer.clientId,
+    graphIdentity: () => tenant.deployer.clientId,
     commands: worldCommands(dir),
     // Expiry and handover dates are judged at the world's instant (--at), not the real clock's.
     now: () => session.clock.now(),

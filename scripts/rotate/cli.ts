@@ -28,7 +28,8 @@ previous secret keeps working until its end date: the connector switches at its 
   --state DIR         a local world of npm run sandbox -- --state DIR
   --at WHEN           with --state: the world's instant (ISO date or +Nd/+Nh)
   (with --stack, $CMIC_AUTHORITY_HOST and $CMIC_GRAPH_URL reach Entra and Graph elsewhere, as
-   for verify and drift)
+   for verify and drift; $CMIC_CREDENTIALS_FILE, as for drift, names the app each customer tenant
+   is signed in to as, by tenant id, with its secret in a named variable)
   --propagation-window SECONDS
                       how long the token check retries Entra's propagation errors (default 300)
 

@@ -7,6 +7,7 @@
  */
 import { ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
+import { credentialsFileFromEnv, entryVariable, readEntryCertificatePem, type CredentialsFile } from "./credentialsFile";
 
 /** Hosts Microsoft runs (public and sovereign clouds); everything else is a private authority. */
 const MICROSOFT_AUTHORITY_HOSTS = new Set([
@@ -50,14 +51,22 @@ export function createClientCredential(target: CredentialTarget): TokenCredentia
 }
 
 /**
- * The credential a deployer or pipeline uses to read Graph. With AZURE_CLIENT_SECRET set (a service
- * principal, or the emulator's deployer) it is built explicitly so a private AZURE_AUTHORITY_HOST
- * works; otherwise DefaultAzureCredential covers workload identity federation, managed identity and
- * `az login`.
+ * The credential a deployer or pipeline uses to read Graph. A tenant listed in the credentials file
+ * `CMIC_CREDENTIALS_FILE` names (set-up "b", scripts/shared/credentialsFile.ts) signs in as that
+ * entry's app. Any other tenant keeps set-up "a": with AZURE_CLIENT_SECRET set (a service principal,
+ * the multi-tenant operator app, or the emulator's deployer) it is built explicitly so a private
+ * AZURE_AUTHORITY_HOST works; otherwise DefaultAzureCredential covers workload identity federation,
+ * managed identity and `az login`.
+ *
+ * Throws a CmicError when the file is unusable (ERR_CREDENTIALS_FILE) or the tenant's entry names a
+ * variable that is unset (ERR_CREDENTIALS_ENV) or a certificate that cannot be read: callers build
+ * one credential per tenant on first use, so that error belongs to that tenant's stacks alone.
  */
 export function createDeployerCredential(env: NodeJS.ProcessEnv = process.env, tenantId?: string): TokenCredential {
   const { AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST } = env;
   const tenant = tenantId ?? AZURE_TENANT_ID;
+  const fromFile = tenant ? tenantCredentialTarget(tenant, env) : null;
+  if (fromFile) return createClientCredential(fromFile);
   if (tenant && AZURE_CLIENT_ID && AZURE_CLIENT_SECRET) {
     return createClientCredential({
       tenantId: tenant,
@@ -80,4 +89,32 @@ export function createDeployerCredential(env: NodeJS.ProcessEnv = process.env, t
  */
 function inTenant(base: TokenCredential, tenantId: string): TokenCredential {
   return { getToken: (scopes, options) => base.getToken(scopes, { ...options, tenantId }) };
+}
+
+/**
+ * What the credentials file says `tenantId` signs in as, with its secret or certificate read from
+ * where the entry names it; null when no file is set or the tenant is not listed (set-up "a").
+ */
+export function tenantCredentialTarget(
+  tenantId: string,
+  env: NodeJS.ProcessEnv = process.env,
+  file: CredentialsFile | null = credentialsFileFromEnv(env),
+): CredentialTarget | null {
+  const entry = file?.tenants.get(tenantId.toLowerCase());
+  if (!file || !entry) return null;
+  const authorityHost = entry.authorityHost ?? env.AZURE_AUTHORITY_HOST;
+  const credential: ClientCredentialSecret =
+    entry.credential.kind === "secret"
+      ? { kind: "secret", clientSecret: entryVariable(entry, file.path, "clientSecretEnv", entry.credential.secretEnv, env) }
+      : { kind: "certificate", certificatePem: readEntryCertificatePem(entry, entry.credential.pemPath, file.path, env) };
+  return { tenantId: entry.tenantId, clientId: entry.clientId, credential, ...(authorityHost ? { authorityHost } : {}) };
+}
+
+/**
+ * The client id {@link createDeployerCredential} signs in to `tenantId` as, when known (for consent
+ * links): the credentials file's app for a tenant it lists, else AZURE_CLIENT_ID; null for a
+ * DefaultAzureCredential whose identity is only known from its token.
+ */
+export function deployerClientId(env: NodeJS.ProcessEnv, tenantId: string): string | null {
+  return credentialsFileFromEnv(env)?.tenants.get(tenantId.toLowerCase())?.clientId ?? (env.AZURE_CLIENT_ID || null);
 }

@@ -12,7 +12,7 @@ import crypto from "node:crypto";
 import { defineCommand, numberOption, runWhenMain, type OptionSpecs } from "../shared/cli";
 import { PROJECT_ROOT } from "../shared/projectRoot";
 import { redact } from "../shared/redact";
-import { Interrupts } from "./bounded";
+import { Interrupts } from "../shared/bounded";
 import { ENVIRONMENT_SETTINGS, readTenantTestEnvironment, SECRET_VARIABLES } from "./environment";
 import { formatSummary } from "./report";
 import { DEFAULT_STEP_TIMEOUT_S, MAX_STEP_TIMEOUT_S, MIN_STEP_TIMEOUT_S, STEPS } from "./steps";

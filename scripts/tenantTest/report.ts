@@ -5,12 +5,9 @@
  */
 import { isFailure, type StepReport, type StepStatus, type TenantTestReport } from "./steps";
 
-// eslint-disable-next-line no-control-regex
-const ANSI_ESCAPES = /\u001b\[[0-9;?]*[A-Za-z]/g;
+import { lastLines, stripAnsi } from "../shared/text";
 
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI_ESCAPES, "");
-}
+export { lastLines, stripAnsi };
 
 const MARKS: Record<StepStatus, string> = {
   passed: "✔",
@@ -37,16 +34,6 @@ export function indentBlock(text: string, prefix = "    │ "): string {
   while (lines.length > 0 && lines[0].trim() === "") lines.shift();
   while (lines.length > 0 && lines[lines.length - 1].trim() === "") lines.pop();
   return lines.length === 0 ? "" : `${lines.map((line) => `${prefix}${line}`.trimEnd()).join("\n")}\n`;
-}
-
-/** The last `count` non-empty lines of a command's output. */
-export function lastLines(text: string, count: number): string {
-  const lines = stripAnsi(text)
-    .replace(/\r/g, "")
-    .split("\n")
-    .filter((line) => line.trim() !== "");
-  const tail = lines.slice(-count);
-  return `${lines.length > count ? `… (${lines.length - count} earlier lines)\n` : ""}${tail.join("\n")}`;
 }
 
 function pad(text: string, width: number): string {

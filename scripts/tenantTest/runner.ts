@@ -29,7 +29,7 @@ import { CmicError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../../contract/erro
 import { CONFIG_NAMESPACE } from "../../contract/kinds";
 import { withDeadline } from "../shared/deadline";
 import { resourceLabel } from "../drift/pulumiPreview";
-import { runBounded, StepStopped, type Interrupts } from "./bounded";
+import { runBounded, StepStopped, type Interrupts } from "../shared/bounded";
 import { compiledCliPath, MINIMUM_PULUMI_VERSION, printableBackend, type TenantTestEnvironment } from "./environment";
 import { runNodeCli, type NodeCliRun } from "./nodeCli";
 import { indentBlock, lastLines, progressLine, seconds, stripAnsi } from "./report";

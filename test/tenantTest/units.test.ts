@@ -4,7 +4,7 @@
  */
 import type { EngineEvent, OpType, OutputMap } from "@pulumi/pulumi/automation";
 import { uniqueStackName } from "../../scripts/tenantTest/cli";
-import { Interrupts, OWN_SIGNAL_WAIT_MS, runBounded, StepStopped } from "../../scripts/tenantTest/bounded";
+import { Interrupts, OWN_SIGNAL_WAIT_MS, runBounded, StepStopped } from "../../scripts/shared/bounded";
 import { printableBackend } from "../../scripts/tenantTest/environment";
 import { formatSummary } from "../../scripts/tenantTest/report";
 import { changedResources, driftEnv, secretOutputValues, testStackConfig, versionAtLeast } from "../../scripts/tenantTest/runner";

@@ -1,5 +1,5 @@
 /**
- * Per-step time limits and Ctrl-C for `npm run test:tenant`: every step gets an AbortSignal that
+ * Per-step time limits and Ctrl-C for `npm run test:tenant` and the fleet's stacks (`npm run fleet`): every step gets an AbortSignal that
  * fires when --step-timeout passes or the user interrupts, and the step's promise is raced against
  * it so that nothing can hold the run (and with it the cleanup) forever.
  *
