@@ -9,10 +9,11 @@
  *             report (scripts/rotate/rotation.ts): a new secret, the previous one still valid
  * Each returns one result; none throws for a failure of the stack (the runner catches the rest).
  */
-import type { OutputMap, Stack, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
 import { CmicError } from "../../contract/errors";
 import { readPostDeployCheckEnv } from "../../contract/postDeployCheck";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
+import { changeText as summaryText, secretOutputValues } from "../shared/automationOutputs";
 import { lastLines, stripAnsi } from "../shared/text";
 import type { FleetOperation, FleetStackResult, FleetStatus } from "./report";
 
@@ -39,35 +40,18 @@ export interface StackWork {
 export type StackOutcome = Pick<FleetStackResult, "status" | "summary" | "fix" | "detail">;
 
 /** `create 9, same 1` from a change summary. */
-export function changeText(changes: Record<string, number | undefined> | undefined, none = "no changes"): string {
-  const entries = Object.entries(changes ?? {}).filter(([, count]) => typeof count === "number" && count > 0);
-  return entries.length === 0 ? none : entries.map(([op, count]) => `${op} ${count}`).join(", ");
+function changeText(changes: Record<string, number | undefined> | undefined, none = "no changes"): string {
+  return summaryText(changes, none);
 }
 
 function changesPending(changes: Record<string, number | undefined> | undefined): boolean {
   return Object.entries(changes ?? {}).some(([op, count]) => !UNCHANGED_OPS.has(op) && typeof count === "number" && count > 0);
 }
 
-/** Every secret string of the outputs, and every `clientSecret` nested in a plain one (`connector`). */
-function secretValues(outputs: OutputMap): string[] {
-  const found: string[] = [];
-  const walk = (value: unknown, secret: boolean, key: string): void => {
-    if (typeof value === "string") {
-      if ((secret || key === "clientSecret") && value !== "[secret]") found.push(value);
-    } else if (Array.isArray(value)) {
-      for (const item of value) walk(item, secret, key);
-    } else if (typeof value === "object" && value !== null) {
-      for (const [childKey, child] of Object.entries(value)) walk(child, secret, childKey);
-    }
-  };
-  for (const [key, output] of Object.entries(outputs)) walk(output.value as unknown, output.secret, key);
-  return found;
-}
-
 /** The stack outputs as this project's contract, secrets included (the Automation API shows them). */
 export async function stackOutputs(work: Pick<StackWork, "stack" | "addSecret">): Promise<StackOutputs> {
   const map = await work.stack.outputs();
-  for (const secret of secretValues(map)) work.addSecret(secret);
+  for (const secret of secretOutputValues(map)) work.addSecret(secret);
   return parseStackOutputs(Object.fromEntries(Object.entries(map).map(([key, output]) => [key, output.value as unknown])));
 }
 
@@ -99,7 +83,7 @@ async function up(work: StackWork): Promise<StackOutcome> {
     onError: work.onOutput,
     refresh: work.refresh,
   });
-  for (const secret of secretValues(result.outputs)) work.addSecret(secret);
+  for (const secret of secretOutputValues(result.outputs)) work.addSecret(secret);
   const summary: UpdateSummary = result.summary;
   const clientId: unknown = result.outputs.clientId?.value;
   return {

@@ -24,10 +24,18 @@
  * Automation API's `refresh --preview-only` (pulumi/pulumi#19948, which deprecates `previewOnly`).
  */
 import type * as AutomationModule from "@pulumi/pulumi/automation";
-import type { ConfigMap, EngineEvent, LocalWorkspace, OpMap, OutputMap, Stack } from "@pulumi/pulumi/automation";
+import type { ConfigMap, EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import { CmicError, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../../contract/errors";
 import { CONFIG_NAMESPACE } from "../../contract/kinds";
+import { changeText as summaryText, secretOutputValues } from "../shared/automationOutputs";
 import { withDeadline } from "../shared/deadline";
+
+export { secretOutputValues };
+
+/** `create 10, same 1` from an op map. */
+function changeText(changes: OpMap | undefined, none = "no resources"): string {
+  return summaryText(changes as Record<string, number | undefined> | undefined, none);
+}
 import { resourceLabel } from "../drift/pulumiPreview";
 import { runBounded, StepStopped, type Interrupts } from "../shared/bounded";
 import { compiledCliPath, MINIMUM_PULUMI_VERSION, printableBackend, type TenantTestEnvironment } from "./environment";
@@ -186,12 +194,6 @@ async function openWorkspace(automation: Automation, plan: TenantTestPlan): Prom
   return { workspace, version };
 }
 
-/** `create 10, same 1` from an op map. */
-function changeText(changes: OpMap | undefined, none = "no resources"): string {
-  const entries = Object.entries(changes ?? {}).filter(([, count]) => typeof count === "number" && count > 0);
-  return entries.length === 0 ? none : entries.map(([op, count]) => `${op} ${count}`).join(", ");
-}
-
 /** Each resource the engine events show changing, once: `update cmic-app (Application) [api]`. */
 export function changedResources(events: readonly EngineEvent[], options: { includeRootStack: boolean }): string[] {
   const byUrn = new Map<string, string>();
@@ -206,25 +208,6 @@ export function changedResources(events: readonly EngineEvent[], options: { incl
     byUrn.set(metadata.urn, `${metadata.op} ${resourceLabel(metadata.urn)}${diffs.length > 0 ? ` [${diffs.join(", ")}]` : ""}`);
   }
   return [...byUrn.values()];
-}
-
-/** Every string of the stack's secret outputs, and every `clientSecret` nested in a plain one (`connector`). */
-export function secretOutputValues(outputs: OutputMap): string[] {
-  const found: string[] = [];
-  const walk = (value: unknown, secret: boolean, key: string): void => {
-    if (typeof value === "string") {
-      if ((secret || key === "clientSecret") && value !== "[secret]") found.push(value);
-    } else if (Array.isArray(value)) {
-      for (const item of value) walk(item, secret, key);
-    } else if (typeof value === "object" && value !== null) {
-      for (const [childKey, child] of Object.entries(value)) walk(child, secret, childKey);
-    }
-  };
-  for (const [key, output] of Object.entries(outputs)) {
-    const value: unknown = output.value;
-    walk(value, output.secret, key);
-  }
-  return found;
 }
 
 /** The `error:` lines of a failed command's output (the CLI's own summary of what went wrong). */

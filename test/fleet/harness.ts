@@ -3,11 +3,11 @@
  * stand-in `pulumi` of test/fixtures/pulumi-automation first on PATH, in an environment where every
  * variable the fleet, the provider or the stand-in reads is set by the test or blanked.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { compiledCli, PROJECT_ROOT } from "../support/runScript";
+import { spawnCli, type SignalledRun } from "../support/runScript";
 import { STAND_IN_BIN } from "../tenantTest/harness";
 
 export { loggedCalls, type LoggedCall } from "../tenantTest/harness";
@@ -86,32 +86,12 @@ export function standInStack(scratch: FleetScratch, name: string): { deployed: b
   };
 }
 
-export interface FleetRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `npm run fleet -- <args>` with the stand-in first on PATH; `onStart` gets the child (to signal it). */
 export function runFleetCli(
   scratch: FleetScratch,
   args: string[],
   env: NodeJS.ProcessEnv = {},
   onStart?: (child: ChildProcess) => void,
-): Promise<FleetRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [compiledCli("fleet"), ...args], {
-      cwd: PROJECT_ROOT,
-      env: standInEnv(scratch, { FAKE_PULUMI_LOG: scratch.log, ...env }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onStart?.(child);
-  });
+): Promise<SignalledRun> {
+  return spawnCli("fleet", args, standInEnv(scratch, { FAKE_PULUMI_LOG: scratch.log, ...env }), onStart);
 }

@@ -13,6 +13,9 @@ import { generateTestCertificate } from "../support/certificates";
 import { runScript } from "../support/runScript";
 import { fakeTerminal, OWNER_ID, runNewCustomer, TENANT_ID, tempProject } from "./runNewCustomer";
 
+/** The required flags of an enterprise stack. */
+const ENTERPRISE_FLAGS = ["--stack", "acme", "--tenant-id", TENANT_ID, "--deployment", "enterprise", "--service-user", "SVC"];
+
 const SECOND_OWNER = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
 const dirs: string[] = [];
 function project(prefix: string): string {
@@ -187,20 +190,7 @@ test("every invalid setting is printed at once, each with its flag; an unreadabl
   }
   expect(fs.readdirSync(dir)).toEqual([]);
 
-  const missing = await runNewCustomer([
-    "--stack",
-    "acme",
-    "--tenant-id",
-    TENANT_ID,
-    "--deployment",
-    "enterprise",
-    "--service-user",
-    "SVC",
-    "--certificate-file",
-    path.join(dir, "nope.pem"),
-    "--cwd",
-    dir,
-  ]);
+  const missing = await runNewCustomer([...ENTERPRISE_FLAGS, "--certificate-file", path.join(dir, "nope.pem"), "--cwd", dir]);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain("--certificate-file");
   expect(missing.stderr).toContain("ENOENT");
@@ -211,20 +201,7 @@ test("a certificate file that holds the private key is refused by the certificat
   const certificate = generateTestCertificate({ commonName: "with key" });
   const pem = path.join(dir, "connector.pem");
   fs.writeFileSync(pem, certificate.certificateWithKeyPem);
-  const run = await runNewCustomer(
-    [
-      "--stack",
-      "acme",
-      "--tenant-id",
-      TENANT_ID,
-      "--deployment",
-      "enterprise",
-      "--service-user",
-      "SVC",
-      "--credential",
-      "certificate",
-    ].concat(["--certificate-file", pem, "--cwd", dir]),
-  );
+  const run = await runNewCustomer([...ENTERPRISE_FLAGS, "--credential", "certificate"].concat(["--certificate-file", pem, "--cwd", dir]));
   expect(run.code).toBe(2);
   expect(run.stderr).toContain("cmic-entra-oauth:certificate contains a private key");
   expect(run.stderr).not.toContain(certificate.keyPem.split("\n")[1]);

@@ -4,11 +4,11 @@
  * fresh state directory for it, and an environment in which every variable the command reads is
  * set by the test or blanked (a developer's own ARM_* or PULUMI_* must not leak into a test).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { compiledCli, PROJECT_ROOT } from "../support/runScript";
+import { PROJECT_ROOT, spawnCli } from "../support/runScript";
 
 export { PROJECT_ROOT };
 export const STAND_IN_BIN = path.join(PROJECT_ROOT, "test", "fixtures", "pulumi-automation", "bin");
@@ -91,20 +91,12 @@ export interface TenantRun {
 /** Start the compiled CLI with the stand-in first on PATH; `onStart` gets the child (to signal it). */
 export function runTenantTestCli(args: string[], env: NodeJS.ProcessEnv, onStart?: (child: ChildProcess) => void): Promise<TenantRun> {
   const blanks = Object.fromEntries(READ_VARIABLES.map((name) => [name, ""]));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [compiledCli("tenantTest"), ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...blanks, ...env, PATH: `${STAND_IN_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onStart?.(child);
-  });
+  return spawnCli(
+    "tenantTest",
+    args,
+    { ...process.env, ...blanks, ...env, PATH: `${STAND_IN_BIN}${path.delimiter}${process.env.PATH ?? ""}` },
+    onStart,
+  );
 }
 
 export interface LoggedCall {
