@@ -33,3 +33,4 @@ export const secretRotatesAt = outputs.secretRotatesAt;
 export const secretHandoverDays = outputs.secretHandoverDays;
 export const connectorSwitchBy = outputs.connectorSwitchBy;
 export const certificateExpiresAt = outputs.certificateExpiresAt;
+export const accessTokenVersion = outputs.accessTokenVersion;

@@ -31,7 +31,8 @@ export function createApplication(
       preventDuplicateNames: true,
       owners: [...settings.owners],
       api: {
-        requestedAccessTokenVersion: 2,
+        // CMiC registers the issuer and keys of this version (registrationValues.ts); both follow the setting.
+        requestedAccessTokenVersion: settings.accessTokenVersion,
         // Entra refuses to apply a claims-mapping policy to tokens of an app that does not accept
         // mapped claims (AADSTS50146). It stays on after a switch to claimSource registration while
         // the URI is on the verified domain (where accepting them is safe, AADSTS501461): Pulumi

@@ -171,6 +171,7 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
       secretHandoverDays: this.secretHandoverDays,
       connectorSwitchBy: this.connectorSwitchBy,
       certificateExpiresAt: this.certificateExpiresAt,
+      accessTokenVersion: this.settings.accessTokenVersion,
     };
   }
 
@@ -189,7 +190,14 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: [app, identifierUriResource, servicePrincipal, ...credentials.resources, ...claimResources],
-        triggers: [app.clientId, identifierUriResource.id, ...credentials.keyIds, ...claimResources.map((resource) => resource.id)],
+        // The token version changes the issuer CMiC must hold: a switch is checked again too.
+        triggers: [
+          app.clientId,
+          identifierUriResource.id,
+          ...credentials.keyIds,
+          ...claimResources.map((resource) => resource.id),
+          `accessTokenVersion=${this.settings.accessTokenVersion}`,
+        ],
       },
     );
   }
@@ -212,6 +220,7 @@ function publicHandoff(
       serviceUser: settings.serviceUser,
       clientSecret: null,
       certificateThumbprint,
+      accessTokenVersion: settings.accessTokenVersion,
     }),
   );
 }

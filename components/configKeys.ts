@@ -26,6 +26,7 @@ export const SETTING_KEYS = [
   "protect",
   "postDeployCheck",
   "postDeployCertificateFile",
+  "accessTokenVersion",
 ] as const;
 
 /** Namespaces something in the program reads: ours, the providers', and Pulumi's own. */

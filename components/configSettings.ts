@@ -33,6 +33,7 @@ export function readConfigSettings(read: ConfigReader, readTenantId: ConfigReade
     protect: values.boolean("protect"),
     postDeployCheck: values.boolean("postDeployCheck"),
     postDeployCertificateFile: values.text("postDeployCertificateFile"),
+    accessTokenVersion: values.integer("accessTokenVersion"),
     tenantId: readTenantId("tenantId") || undefined,
   };
 }
@@ -54,7 +55,7 @@ class ConfigValues {
     if (value === undefined) return undefined;
     if (!/^-?\d+$/.test(value.trim())) {
       // The fix names the key's own default (each integer setting has one).
-      const example = key === "handoverDays" ? DEFAULT_HANDOVER_DAYS : DEFAULT_SECRET_LIFETIME_DAYS;
+      const example = key === "handoverDays" ? DEFAULT_HANDOVER_DAYS : key === "accessTokenVersion" ? 2 : DEFAULT_SECRET_LIFETIME_DAYS;
       this.problems.add(key, `is '${value}', which is not a whole number`, setCommand(key, String(example)));
       return undefined;
     }

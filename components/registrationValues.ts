@@ -2,7 +2,8 @@
  * The values the two admins are handed, computed from what Entra assigned. Pure: the component runs
  * it inside `apply`, tests call it directly.
  */
-import { defaultScope, issuerUrlV2, jwksUri, tokenUrl } from "../contract/entraEndpoints";
+import { defaultScope, issuerUrlFor, jwksUriFor, tokenUrl } from "../contract/entraEndpoints";
+import type { AccessTokenVersion } from "../contract/kinds";
 import type { CmicRegistrationValues, ConnectorValues } from "../contract/stackOutputs";
 
 export interface HandoffInput {
@@ -14,6 +15,8 @@ export interface HandoffInput {
   serviceUser: string | null;
   clientSecret: string | null;
   certificateThumbprint: string | null;
+  /** The version of the tokens the app issues: CMiC must hold that version's issuer and keys. */
+  accessTokenVersion: AccessTokenVersion;
 }
 
 export interface HandoffValues {
@@ -26,8 +29,8 @@ export interface HandoffValues {
 }
 
 export function handoffValues(input: HandoffInput): HandoffValues {
-  const issuer = issuerUrlV2(input.tenantId);
-  const keys = jwksUri(input.tenantId);
+  const issuer = issuerUrlFor(input.accessTokenVersion, input.tenantId);
+  const keys = jwksUriFor(input.accessTokenVersion, input.tenantId);
   const token = tokenUrl(input.tenantId);
   const scope = defaultScope(input.identifierUri);
   return {

@@ -14,7 +14,7 @@
  * program — or an object that merely looks validated — are still checked before any child exists.
  */
 import type { CertificateInfo } from "./certificate";
-import { CONFIG_NAMESPACE, type ClaimSource, type CredentialKind, type Deployment } from "../contract/kinds";
+import { CONFIG_NAMESPACE, type AccessTokenVersion, type ClaimSource, type CredentialKind, type Deployment } from "../contract/kinds";
 import { readConfigSettings, type ConfigReader } from "./configSettings";
 import { checkConfigKeys } from "./configKeys";
 import { checkSettingFields } from "./settingsRules";
@@ -69,6 +69,11 @@ export interface IntegrationSettings {
   postDeployCertificateFile?: string;
   /** Entra tenant id; default: the tenant the azuread provider signs in to. */
   tenantId?: string;
+  /**
+   * Access tokens the app issues: 2 (default) or 1. CMiC's registration gets that version's
+   * Issuer URL and Keyset URI; verify and drift expect it.
+   */
+  accessTokenVersion?: number;
 }
 
 /** Settings with every default applied and every value checked: what the rules return. */
@@ -90,6 +95,7 @@ export interface SettingFields {
   postDeployCheck: boolean;
   postDeployCertificateFile: string | null;
   tenantId: string | null;
+  accessTokenVersion: AccessTokenVersion;
 }
 
 declare const validatedBrand: unique symbol;

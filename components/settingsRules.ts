@@ -9,11 +9,14 @@ import { CertificateError, readCertificate, type CertificateInfo } from "./certi
 import { isEmailUsername } from "../contract/cmicUser";
 import { isRestrictedClaimName } from "./claimsMapping";
 import {
+  ACCESS_TOKEN_VERSIONS,
   CLAIM_SOURCES,
   CONFIG_NAMESPACE,
   CREDENTIAL_KINDS,
+  DEFAULT_ACCESS_TOKEN_VERSION,
   DEFAULT_CLAIM_NAME,
   DEPLOYMENTS,
+  type AccessTokenVersion,
   type ClaimSource,
   type CredentialKind,
   type Deployment,
@@ -82,6 +85,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
   const displayName = checkDisplayName(problems, input.displayName ?? `CMiC integration (${context.stack})`);
   const owners = checkOwners(problems, input.owners ?? []);
   const tenantId = checkTenantId(problems, input.tenantId ?? null);
+  const accessTokenVersion = checkAccessTokenVersion(problems, input.accessTokenVersion);
   if (deployment === null) return null;
   return {
     deployment,
@@ -105,7 +109,20 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
       input.postDeployCheck ?? true,
     ),
     tenantId,
+    accessTokenVersion,
   };
+}
+
+/** 1 or 2 (Entra's `requestedAccessTokenVersion`; null means 1 there, so the setting is explicit). */
+function checkAccessTokenVersion(problems: ProblemList, value: number | undefined): AccessTokenVersion {
+  if (value === undefined) return DEFAULT_ACCESS_TOKEN_VERSION;
+  if ((ACCESS_TOKEN_VERSIONS as readonly number[]).includes(value)) return value as AccessTokenVersion;
+  problems.add(
+    "accessTokenVersion",
+    `is ${value}, which is not 1 or 2 (2: v2 tokens, as the Arcoro guide registers; 1: v1 tokens, as CMiC's own guide registers)`,
+    setCommand("accessTokenVersion", "2"),
+  );
+  return DEFAULT_ACCESS_TOKEN_VERSION;
 }
 
 /** One of `allowed`; `fallback` when unset (null fallback: the setting is required). */

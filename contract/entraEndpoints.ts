@@ -20,9 +20,25 @@ export function issuerUrlV2(tenantId: string): string {
   return `${ENTRA_AUTHORITY_HOST}/${tenantId}/v2.0`;
 }
 
-/** Issuer of v1.0 access tokens (note the trailing slash). Only used to recognise a v1 token. */
+/** Issuer of v1.0 access tokens (note the trailing slash): CMiC's Issuer URL for a v1 app. */
 export function issuerUrlV1(tenantId: string): string {
   return `https://sts.windows.net/${tenantId}/`;
+}
+
+/**
+ * The keys CMiC's page "How to Get Issuer and jwks_uri" lists for v1 tokens: the common endpoint,
+ * which serves the same signing keys as every tenant's (v1 tokens name no tenant in their keys URL).
+ */
+export const JWKS_URI_V1 = `${ENTRA_AUTHORITY_HOST}/common/discovery/keys`;
+
+/** CMiC's Issuer URL for tokens of `version`. */
+export function issuerUrlFor(version: 1 | 2, tenantId: string): string {
+  return version === 1 ? issuerUrlV1(tenantId) : issuerUrlV2(tenantId);
+}
+
+/** CMiC's Keyset ID (JWKS URI) for tokens of `version`, as CMiC's page lists them. */
+export function jwksUriFor(version: 1 | 2, tenantId: string): string {
+  return version === 1 ? JWKS_URI_V1 : jwksUri(tenantId);
 }
 
 /** The signing keys (JWKS) CMiC downloads to validate signatures; its "Keyset ID". */

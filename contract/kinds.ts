@@ -22,6 +22,16 @@ export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 /** The claim CMiC reads its service user from, unless `cmic.oauth2.user.claim.name` says otherwise. */
 export const DEFAULT_CLAIM_NAME = "cmicuser";
 
+/**
+ * The access-token format the app asks Entra for (`api.requestedAccessTokenVersion`): 2 (the
+ * default, as the Arcoro guide registers), or 1 (what CMiC's own guide registers: "the JWT access
+ * token always matches version 1" unless the app asks for v2). CMiC's registration must hold the
+ * issuer and keys of the version the app really issues.
+ */
+export const ACCESS_TOKEN_VERSIONS = [2, 1] as const;
+export type AccessTokenVersion = (typeof ACCESS_TOKEN_VERSIONS)[number];
+export const DEFAULT_ACCESS_TOKEN_VERSION: AccessTokenVersion = 2;
+
 /** Type guard: `value` is one of `allowed`. */
 export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
   return typeof value === "string" && (allowed as readonly string[]).includes(value);

@@ -10,12 +10,13 @@ import {
   CREDENTIAL_KINDS,
   DEFAULT_CLAIM_NAME,
   DEPLOYMENTS,
+  type AccessTokenVersion,
   type ClaimSource,
   type CredentialKind,
   type Deployment,
 } from "./kinds";
 
-export type { ClaimSource, CredentialKind, Deployment };
+export type { AccessTokenVersion, ClaimSource, CredentialKind, Deployment };
 
 /** The fields of CMiC's API Security → Application Registration form. */
 export interface CmicRegistrationValues {
@@ -84,6 +85,8 @@ export interface StackOutputs {
    */
   connectorSwitchBy: string | null;
   certificateExpiresAt: string | null;
+  /** The access-token version the app issues (the setting); CMiC's registration holds its issuer and keys. */
+  accessTokenVersion: AccessTokenVersion;
 }
 
 /** `pulumi stack output --json` prints this in place of a secret unless `--show-secrets` is given. */
@@ -214,8 +217,13 @@ export function parseStackOutputs(json: unknown): StackOutputs {
     secretRotatesAt: r.nullableString("secretRotatesAt"),
     secretHandoverDays: r.nullableNumber("secretHandoverDays"),
     connectorSwitchBy: r.nullableString("connectorSwitchBy"),
+    // Absent from stacks deployed before the setting existed: they all issued v2 tokens.
+    accessTokenVersion: 2,
   };
-  const problems = [...r.problems, ...reg.problems, ...con.problems];
+  const version = r.nullableNumber("accessTokenVersion");
+  if (version === 1 || version === 2) outputs.accessTokenVersion = version;
+  const versionProblem = version === null || version === 1 || version === 2 ? [] : [`accessTokenVersion is ${version}, not 1 or 2`];
+  const problems = [...r.problems, ...reg.problems, ...con.problems, ...versionProblem];
   if (problems.length > 0) throw new StackOutputsError(problems);
   return outputs;
 }

@@ -41,6 +41,8 @@ What adopt cannot infer (asked only when needed):
                          sets exactly these, so list every current owner (default: the app's
                          owners as Graph lists them)
   --claim-name NAME      the claim CMiC reads (default cmicuser)
+  --keep-v1              the app issues v1 tokens and CMiC holds the v1 Issuer URL and Keyset ID:
+                         keep them (accessTokenVersion 1) instead of moving the app to v2
 
 Output:
   --dir DIR              where to write the files (default: the current directory, the Pulumi project)
@@ -64,6 +66,7 @@ const OPTIONS = {
   "verified-domain": { type: "string" },
   owner: { type: "string", multiple: true },
   "claim-name": { type: "string" },
+  "keep-v1": { type: "boolean" },
   dir: { type: "string" },
   "graph-url": { type: "string" },
   json: { type: "boolean" },
@@ -158,6 +161,7 @@ export const adoptCommand = defineCommand({
         verifiedDomain: values["verified-domain"],
         owners: owners ?? undefined,
         claimName: values["claim-name"],
+        keepV1: values["keep-v1"] === true,
       });
       if (!decision.ok) throw new CmicError(decision.code, decision.message, { fix: decision.fix });
       const elsewhere = [

@@ -33,6 +33,11 @@ export interface AdoptionAnswers {
   verifiedDomain?: string;
   owners?: string[];
   claimName?: string;
+  /**
+   * `--keep-v1`: a v1 app whose CMiC registration holds v1 values stays v1 (accessTokenVersion 1),
+   * so adoption changes nothing CMiC depends on. Default: the app moves to v2.
+   */
+  keepV1?: boolean;
 }
 
 export interface ImportEntry {
@@ -157,6 +162,8 @@ export function decideAdoption(registration: Registration, tenantId: string, ans
   const currentName = stringField(app.displayName) ?? "";
   const displayName = adoptableDisplayName(currentName);
   const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
+  // Keep v1 only when asked and the app really is v1 (null counts as v1 in Entra).
+  const keepV1 = answers.keepV1 === true && issuedTokenVersion(app) === 1;
   const config: Record<string, string | string[]> = {
     "azuread:tenantId": tenantId,
     [key("deployment")]: deployment ?? "enterprise",
@@ -165,6 +172,7 @@ export function decideAdoption(registration: Registration, tenantId: string, ans
     ...(verifiedDomain ? { [key("verifiedDomain")]: verifiedDomain } : {}),
     ...(format !== DEFAULT_IDENTIFIER_URI_FORMAT ? { [key("identifierUriFormat")]: format } : {}),
     ...(claimName !== "cmicuser" ? { [key("claimName")]: claimName } : {}),
+    ...(keepV1 ? { [key("accessTokenVersion")]: "1" } : {}),
     [key("credential")]: "secret",
     [key("displayName")]: displayName,
     ...(answers.owners && answers.owners.length > 0 ? { [key("owners")]: answers.owners } : {}),
@@ -180,7 +188,14 @@ export function decideAdoption(registration: Registration, tenantId: string, ans
   ];
   const v2Issuer = `https://login.microsoftonline.com/${tenantId}/v2.0`;
   const v2Keys = `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
-  if (issuedTokenVersion(app) !== 2) {
+  if (keepV1 && api.requestedAccessTokenVersion !== 1) {
+    plan.push({
+      op: "update",
+      resource: `${COMPONENT_NAME}-app`,
+      what: `api.requestedAccessTokenVersion ${JSON.stringify(api.requestedAccessTokenVersion ?? null)} → 1`,
+      consequence: "the same v1 tokens as now (Entra reads null as 1): CMiC's v1 registration stays as it is",
+    });
+  } else if (!keepV1 && issuedTokenVersion(app) !== 2) {
     plan.push({
       op: "update",
       resource: `${COMPONENT_NAME}-app`,

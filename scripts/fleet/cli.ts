@@ -7,6 +7,7 @@
  * This file only parses options and prints: the runner (which loads the Automation API) is
  * imported inside `run`.
  */
+import fs from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CmicError, UsageError } from "../../contract/errors";
@@ -120,12 +121,19 @@ export function fleetPlanFrom(operation: FleetOperation, values: ParsedOptions<t
     );
   }
   if (values.junit !== undefined && values.junit.trim() === "") throw new UsageError("--junit needs a file name.");
+  const cwd = path.resolve(values.cwd ?? ".");
+  if (!fs.existsSync(path.join(cwd, "Pulumi.yaml"))) {
+    throw new UsageError(
+      `${cwd} is not a Pulumi project (no Pulumi.yaml).`,
+      "run the fleet in the project directory, or pass it with --cwd DIR.",
+    );
+  }
   return {
     operation,
     stacks: [...new Set(stacks)],
     all,
     ...(values.shard !== undefined ? { shard: parseShard(values.shard) } : {}),
-    cwd: path.resolve(values.cwd ?? "."),
+    cwd,
     concurrency:
       numberOption("concurrency", values.concurrency, { integer: true, min: 1, max: MAX_FLEET_CONCURRENCY }) ?? DEFAULT_FLEET_CONCURRENCY,
     stackTimeoutMs:

@@ -14,7 +14,7 @@ import { CmicError } from "../../contract/errors";
 import { readPostDeployCheckEnv } from "../../contract/postDeployCheck";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
 import { changeText as summaryText, secretOutputValues } from "../shared/automationOutputs";
-import { lastLines, stripAnsi } from "../shared/text";
+import { firstLine, lastLines, stripAnsi } from "../shared/text";
 import type { FleetOperation, FleetStackResult, FleetStatus } from "./report";
 
 /** Ops that change nothing (`refresh`: read back; `read`: a data source). */
@@ -191,15 +191,6 @@ export function failureOutcome(error: unknown, operation: FleetOperation, stack:
     fix: `see the output below; run \`pulumi ${operation === "verify" || operation === "rotate" ? "stack output" : operation} --stack ${stack}\` alone to look closer, then run the fleet again for this stack (--stack ${stack}).`,
     detail: tail(output),
   };
-}
-
-function firstLine(text: string): string {
-  return (
-    stripAnsi(text)
-      .split("\n")
-      .find((line) => line.trim() !== "")
-      ?.trim() ?? text
-  );
 }
 
 /** The last lines of a stack's output: where the CLI says what went wrong. */

@@ -16,7 +16,7 @@ import { runBounded, StepStopped, type Interrupts } from "../shared/bounded";
 import { withDeadline } from "../shared/deadline";
 import { createLimiter } from "../shared/limiter";
 import { describeShard, selectShard, type Shard } from "../shared/shard";
-import { lastLines } from "../shared/text";
+import { firstLine, lastLines } from "../shared/text";
 import { failureOutcome, OPERATIONS, type StackOutcome } from "./operations";
 import { fleetExitCode, type FleetOperation, type FleetStackResult } from "./report";
 
@@ -71,11 +71,6 @@ class StackOutput {
     this.text += chunk;
     if (/received; cancelling/.test(chunk)) this.cancelling = true;
   };
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n").find((line) => line.trim() !== "") ?? text;
 }
 
 /** `pulumi version` once for the whole run (every workspace shares the command). */

@@ -52,6 +52,13 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
     row("Keyset ID (JWKS URI)", registration.keysetUri),
   ];
   if (registration.serviceUser) lines.push(row("Service user", registration.serviceUser));
+  lines.push(
+    "",
+    outputs.accessTokenVersion === 1
+      ? "The app issues **v1** access tokens (as CMiC's own guide registers): `iss` is the sts.windows.net issuer above, with its trailing slash, and CMiC reads the app id from `appid`."
+      : "The app issues **v2** access tokens (as the Arcoro guide registers): `iss` is the login.microsoftonline.com …/v2.0 issuer above, and CMiC reads the app id from `azp`. " +
+          "The v1 values in CMiC's own guide (sts.windows.net, common/discovery/keys) would be refused.",
+  );
   lines.push("");
   if (outputs.claimSource === "registration") {
     lines.push("The token carries no `cmicuser` claim: set the service user in this registration (CMiC after Patch 22).");

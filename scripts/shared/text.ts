@@ -17,3 +17,13 @@ export function lastLines(text: string, count: number): string {
   const tail = lines.slice(-count);
   return `${lines.length > count ? `… (${lines.length - count} earlier lines)\n` : ""}${tail.join("\n")}`;
 }
+
+/** The first non-empty line of an error's message (or of a text), ANSI colours removed. */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (
+    stripAnsi(text)
+      .split("\n")
+      .find((line) => line.trim() !== "") ?? text
+  );
+}

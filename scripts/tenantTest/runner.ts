@@ -41,6 +41,7 @@ import { runBounded, StepStopped, type Interrupts } from "../shared/bounded";
 import { compiledCliPath, MINIMUM_PULUMI_VERSION, printableBackend, type TenantTestEnvironment } from "./environment";
 import { runNodeCli, type NodeCliRun } from "./nodeCli";
 import { indentBlock, lastLines, progressLine, seconds, stripAnsi } from "./report";
+import { firstLine } from "../shared/text";
 import { isFailure, MAX_STEP_TIMEOUT_S, STEPS, type StepId, type StepReport, type TenantTestReport } from "./steps";
 
 type Automation = typeof AutomationModule;
@@ -135,15 +136,6 @@ export function versionAtLeast(version: string, minimum: string): boolean {
   const [a, b] = [parts(version), parts(minimum)];
   for (let i = 0; i < 3; i += 1) if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) > (b[i] || 0);
   return true;
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return (
-    stripAnsi(text)
-      .split("\n")
-      .find((line) => line.trim() !== "") ?? text
-  );
 }
 
 /**

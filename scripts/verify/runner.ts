@@ -46,6 +46,8 @@ export interface VerifyInput {
   identifierUri?: string;
   /** CMiC's registered Issuer URL (compared byte for byte with `iss`). */
   issuerUrl: string;
+  /** The token version the stack's app asks for; default: the registered issuer's (tokenChecks.ts `expectedVersion`). */
+  accessTokenVersion?: 1 | 2;
   /** CMiC's registered Keyset ID (JWKS URI), as Entra publishes it. */
   jwksUri: string;
   /** Expected `cmicuser`; null when the claim is not expected in the token (claimSource=registration). */
@@ -104,6 +106,7 @@ export function verifyInputFromOutputs(outputs: StackOutputs, overrides: VerifyO
     scope: outputs.scope,
     identifierUri: outputs.identifierUri,
     issuerUrl: outputs.cmicRegistration.issuerUrl || outputs.issuerUrl,
+    accessTokenVersion: outputs.accessTokenVersion,
     jwksUri: outputs.cmicRegistration.keysetUri || outputs.jwksUri,
     expectedCmicUser: outputs.cmicUserClaim,
     claimName: outputs.claimName,
@@ -236,6 +239,7 @@ function expectationsOf(input: VerifyInput) {
     claimName: input.claimName ?? DEFAULT_CLAIM_NAME,
     clockSkewSeconds: input.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     authorityHost: input.authorityHost,
+    ...(input.accessTokenVersion !== undefined ? { accessTokenVersion: input.accessTokenVersion } : {}),
   };
 }
 

@@ -11,7 +11,7 @@
 import { CONFIG_NAMESPACE, DEFAULT_CLAIM_NAME } from "../../contract/kinds";
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK } from "jose";
-import { issuerUrlV1, issuerUrlV2, withAuthorityHost } from "../../contract/entraEndpoints";
+import { issuerUrlFor, issuerUrlV1, issuerUrlV2, jwksUriFor, withAuthorityHost } from "../../contract/entraEndpoints";
 import { CLOUD_SEPARATOR, isEmailUsername, type Deployment } from "../../contract/cmicUser";
 import type { CheckResult, DecodedToken } from "./report";
 
@@ -46,6 +46,16 @@ export interface TokenExpectations {
   clockSkewSeconds?: number;
   /** Where JWKS requests go (emulator); only the origin of the URL is replaced. */
   authorityHost?: string;
+  /**
+   * The token version the stack's app asks for (the `accessTokenVersion` setting), so the one CMiC's
+   * registration holds. Default: the version of the registered Issuer URL (v1 `sts.windows.net/…/`).
+   */
+  accessTokenVersion?: 1 | 2;
+}
+
+/** The version CMiC's registration expects: the stack's, else the registered issuer's form. */
+export function expectedVersion(expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">): 1 | 2 {
+  return expect.accessTokenVersion ?? (expect.issuerUrl === issuerUrlV1(expect.tenantId) ? 1 : 2);
 }
 
 /** Fetch a JWKS document from a network URL. Throws on HTTP or parse failure. */
@@ -371,7 +381,30 @@ function isV1(claims: Record<string, unknown>): boolean {
   return claims.ver === "1.0" || (claims.ver === undefined && typeof claims.appid === "string" && claims.azp === undefined);
 }
 
-const V2_FIX = `Set api.requestedAccessTokenVersion = 2 on the app registration (Manifest → requestedAccessTokenVersion: 2; this project sets it) and run \`pulumi up\`, then request a new token.`;
+/** The fix when the app issues another version than the stack (and CMiC's registration) says. */
+function versionFix(expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">): string {
+  const wanted = expectedVersion(expect);
+  const other = wanted === 1 ? 2 : 1;
+  return (
+    `Set api.requestedAccessTokenVersion = ${wanted} on the app registration (the stack's ${CONFIG}:accessTokenVersion; \`pulumi up\` sets it back), then request a new token; ` +
+    `or, to keep v${other} tokens, set \`pulumi config set ${CONFIG}:accessTokenVersion ${other}\`, run \`pulumi up\`, and change CMiC's registration to ` +
+    `Issuer URL ${issuerUrlFor(other, expect.tenantId)} and Keyset URI ${jwksUriFor(other, expect.tenantId)}.`
+  );
+}
+
+/**
+ * A token of one version against CMiC's issuer of the other: when the token is the version the
+ * stack asks for, CMiC's registration is what is wrong; otherwise the app was changed.
+ */
+function issuerVersionFix(tokenVersion: 1 | 2, expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">): string {
+  if (expect.accessTokenVersion !== tokenVersion) return versionFix(expect);
+  const other = tokenVersion === 1 ? 2 : 1;
+  return (
+    `The app issues v${tokenVersion} tokens, as the stack says: change CMiC's registration (API Security → Application Registration) to ` +
+    `Issuer URL ${issuerUrlFor(tokenVersion, expect.tenantId)} and Keyset URI ${jwksUriFor(tokenVersion, expect.tenantId)} (the stack output cmicRegistration); ` +
+    `or, to keep CMiC's v${other} values, set \`pulumi config set ${CONFIG}:accessTokenVersion ${other}\` and run \`pulumi up\`.`
+  );
+}
 
 /** The tenant an Entra issuer names (v2 or v1 form), or null for any other issuer. */
 function issuerTenant(iss: string): string | null {
@@ -401,7 +434,15 @@ export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpect
       id: "issuer",
       ok: false,
       detail: `iss is ${iss}: a v1.0 token, but CMiC's registered Issuer URL is ${expect.issuerUrl}`,
-      fix: V2_FIX,
+      fix: issuerVersionFix(1, expect),
+    };
+  }
+  if (iss === issuerUrlV2(expect.tenantId) && expect.issuerUrl === issuerUrlV1(expect.tenantId)) {
+    return {
+      id: "issuer",
+      ok: false,
+      detail: `iss is ${iss}: a v2.0 token, but CMiC's registered Issuer URL is the v1.0 one, ${expect.issuerUrl}`,
+      fix: issuerVersionFix(2, expect),
     };
   }
   if (iss.replace(/\/+$/, "") === expect.issuerUrl.replace(/\/+$/, "")) {
@@ -424,7 +465,7 @@ export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpect
     id: "issuer",
     ok: false,
     detail: `iss is ${iss}, but CMiC's registered Issuer URL is ${expect.issuerUrl}`,
-    fix: `Register CMiC's Issuer URL as exactly ${issuerUrlV2(expect.tenantId)} (the stack output issuerUrl) and request v2 tokens from that tenant.`,
+    fix: `Register CMiC's Issuer URL as exactly ${issuerUrlFor(expectedVersion(expect), expect.tenantId)} (the stack output issuerUrl) and request tokens from that tenant.`,
   };
 }
 
@@ -525,13 +566,17 @@ export function checkLifetime(claims: Record<string, unknown>, nowSeconds: numbe
   };
 }
 
-export function checkVersion(claims: Record<string, unknown>): CheckResult {
-  if (claims.ver === "2.0") return { id: "version", ok: true, detail: "ver is 2.0" };
+export function checkVersion(
+  claims: Record<string, unknown>,
+  expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">,
+): CheckResult {
+  const wanted = `${expectedVersion(expect)}.0`;
+  if (claims.ver === wanted) return { id: "version", ok: true, detail: `ver is ${wanted}` };
   return {
     id: "version",
     ok: false,
-    detail: `ver is ${quote(claims.ver)}, CMiC's registration expects a v2.0 token`,
-    fix: V2_FIX,
+    detail: `ver is ${quote(claims.ver)}, CMiC's registration expects a v${wanted} token`,
+    fix: versionFix(expect),
   };
 }
 
@@ -636,7 +681,7 @@ export function checkClaims(claims: Record<string, unknown>, expect: TokenExpect
     checkApplicationId(claims, expect),
     checkAudience(claims, expect),
     checkLifetime(claims, nowSeconds, expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS),
-    checkVersion(claims),
+    checkVersion(claims, expect),
     checkCmicUser(claims, expect),
     checkIpAddress(claims),
   ];

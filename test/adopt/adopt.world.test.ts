@@ -95,6 +95,47 @@ describe.each<HandMadeKind>(["setup-guide", "cmic-guide", "broken", "portal-clai
   }, 120_000);
 });
 
+describe("adopting a v1 app with --keep-v1", () => {
+  it("keeps v1 tokens and CMiC's v1 registration: accessTokenVersion 1, no version change planned, verify passes on a v1 token", async () => {
+    const { dir, made } = await worldWith("cmic-guide");
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "cmic-adopt-"));
+    const adopted = await runCaptured(adoptCommand, [
+      "--state",
+      dir,
+      "--client-id",
+      made.clientId,
+      "--stack",
+      "acme",
+      "--dir",
+      out,
+      "--keep-v1",
+      "--json",
+    ]);
+    expect({ code: adopted.code, stderr: adopted.stderr }).toEqual({ code: 0, stderr: "" });
+    const report = JSON.parse(adopted.stdout) as AdoptJson;
+    // The hand-made app has null (v1 in Entra): the first run writes 1, which changes no token.
+    expect(report.plan.map((p) => p.what).filter((what) => what.startsWith("api.requestedAccessTokenVersion"))).toEqual([
+      "api.requestedAccessTokenVersion null → 1",
+    ]);
+    const [stackFile, importFile] = report.files;
+    const config = readStackConfig(stackFile);
+    expect(config["cmic-entra-oauth:accessTokenVersion"]).toBe("1");
+
+    await importIntoWorld({ stateDir: dir, stack: "acme", file: importFile, config: () => config, protect: false });
+    const first = await upInWorld(dir, config, "+1h");
+    expect(first.outputs.accessTokenVersion).toBe(1);
+    expect(first.outputs.cmicRegistration.issuerUrl).toBe(`https://sts.windows.net/${first.outputs.tenantId}/`);
+    const second = await upInWorld(dir, config, "+1h");
+    expect(second.steps.filter((step) => step.op !== "same")).toEqual([]);
+    const verified = await runCaptured(verifyCommand, ["--state", dir, "--propagation-window", "0", "--json"], {
+      env: { ...process.env, CMIC_CLIENT_SECRET: made.secret.value },
+    });
+    expect({ code: verified.code, stderr: verified.stderr }).toEqual({ code: 0, stderr: "" });
+    const { claims } = (JSON.parse(verified.stdout) as { token: { claims: Record<string, unknown> } }).token;
+    expect({ ver: claims.ver, appid: claims.appid }).toEqual({ ver: "1.0", appid: made.clientId });
+  }, 120_000);
+});
+
 describe("what adopt refuses", () => {
   it("an app that another stack of the world already manages, and a stack file that exists", async () => {
     const { dir, made } = await worldWith("correct");

@@ -46,7 +46,7 @@ describe("the compiled dist/", () => {
     expect(options.outDir).toBe(DIST);
     expect(options.isolatedModules).toBe(true);
     // Every folder of code is compiled (a folder missing from `include` is only built while imported).
-    for (const folder of ["contract", "components", "emulator", "scripts", "test"]) {
+    for (const folder of ["contract", "components", "emulator", "cmic", "scripts", "test"]) {
       expect(fileNames.some((file) => file.startsWith(path.join(ROOT, folder) + path.sep))).toBe(true);
     }
   });

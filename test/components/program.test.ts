@@ -200,13 +200,14 @@ describe("an enterprise stack with a client secret (the default shape)", () => {
     expect(handedOutputs.connector.clientSecret).toBeNull();
     expect(environment.CMIC_STACK_OUTPUTS).not.toContain(MOCK_SECRET_VALUE);
     expect(handedOutputs.cmicUserClaim).toBe("ARCORO_SVC");
-    // Re-run when the app, URI, secret or policy change.
+    // Re-run when the app, URI, secret, policy or token version (the issuer CMiC holds) change.
     expect(check.inputs.triggers).toEqual([
       mocks.only(T.app).state.clientId,
       mocks.only(T.uri).id,
       mocks.only(T.password).state.keyId,
       mocks.only(T.policy).id,
       mocks.only(T.assignment).id,
+      "accessTokenVersion=2",
     ]);
   });
 });

@@ -132,6 +132,7 @@ describe("usage errors (exit 2) before any pulumi command", () => {
     [["deploy", "--all"], "Unknown operation 'deploy': use preview, up, verify, rotate or drift."],
     [["preview", "--all", "--shard", "3/2"], "--shard must be i/n"],
     [["preview", "--all", "--concurrency", "0"], "--concurrency must be a whole number from 1 to 32, got '0'."],
+    [["preview", "--all", "--cwd", "/"], "/ is not a Pulumi project (no Pulumi.yaml)."],
   ])("%j", async (args, message) => {
     const run = await runFleetCli(scratch, args);
     expect(run.code).toBe(2);

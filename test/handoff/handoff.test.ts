@@ -35,6 +35,23 @@ function runHandoffProcess(args: string[]): Promise<CliRun> {
 }
 
 describe("renderHandoffSheet", () => {
+  it("follows the stack's token version: v1 values and wording for accessTokenVersion 1, v2 by default", async () => {
+    const v1 = await outputsFor({
+      deployment: "enterprise",
+      serviceUser: "ARCORO_SVC",
+      verifiedDomain: "acme.com",
+      accessTokenVersion: "1",
+    });
+    const v1Sheet = renderHandoffSheet(v1, { stack: "acme-prod", reveal: false, generatedAt: new Date() });
+    expect(v1Sheet).toContain(`| Issuer URL | \`https://sts.windows.net/${TENANT}/\` |`);
+    expect(v1Sheet).toContain("| Keyset ID (JWKS URI) | `https://login.microsoftonline.com/common/discovery/keys` |");
+    expect(v1Sheet).toContain("The app issues **v1** access tokens");
+    const v2 = await outputsFor({ deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "acme.com" });
+    const v2Sheet = renderHandoffSheet(v2, { stack: "acme-prod", reveal: false, generatedAt: new Date() });
+    expect(v2Sheet).toContain(`| Issuer URL | \`https://login.microsoftonline.com/${TENANT}/v2.0\` |`);
+    expect(v2Sheet).toContain("The app issues **v2** access tokens");
+  });
+
   let enterprise: StackOutputs;
   beforeAll(async () => {
     enterprise = await outputsFor({ deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "acme.com" });

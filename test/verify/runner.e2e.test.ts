@@ -304,7 +304,9 @@ describe("propagation", () => {
     const progress: string[] = [];
     const report = await verify(app, { propagationWindowStart: new Date(), timeoutMs: 700 }, progress);
     expect(failing(report)).toEqual(["token"]);
-    expect(check(report, "token").detail).toMatch(/timeout \(0\.7 s\) ran out while waiting/);
+    // The deadline may end during a wait between tries or during a try, depending on the machine's
+    // pace: both name the overall timeout (a test must not depend on how fast a request is).
+    expect(check(report, "token").detail).toMatch(/timeout \(0\.7 s\) ran out while waiting|\(the overall timeout, 0\.7 s, ran out\)/);
     expect(progress.length).toBeGreaterThan(0);
   });
 

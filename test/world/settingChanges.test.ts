@@ -69,6 +69,7 @@ const CHANGES: Record<(typeof SETTING_KEYS)[number], [Settings, (world: string) 
   protect: [BASE, () => ({ protect: "false" })],
   postDeployCheck: [BASE, () => ({ postDeployCheck: "false" })],
   postDeployCertificateFile: [CERTIFICATE, () => ({ postDeployCertificateFile: KEY_FILE_COPY })],
+  accessTokenVersion: [BASE, () => ({ accessTokenVersion: "1" })],
 };
 
 /** A real directory object to own the app: the deployer's service principal. */

@@ -1,4 +1,5 @@
-/** Rules about the app registration itself: it exists, keeps its client id, asks for v2 tokens and accepts mapped claims. */
+/** Rules about the app registration itself: it exists, keeps its client id, asks for the stack's token version and accepts mapped claims. */
+import { issuerUrlFor, jwksUriFor } from "../../../contract/entraEndpoints";
 import type { DriftCheck } from "../report";
 import { isRecord } from "./graphValues";
 import { GraphCheck } from "./graphCheck";
@@ -35,19 +36,30 @@ function apiOf(app: Record<string, unknown>): Record<string, unknown> {
   return isRecord(app.api) ? app.api : {};
 }
 
-/** graph.app.tokenVersion: CMiC registered the v2 issuer, so the app must keep asking for v2 tokens. */
+/**
+ * graph.app.tokenVersion: CMiC registered the issuer and keys of the stack's token version
+ * (`accessTokenVersion`, in the outputs), so the app must keep asking for that version. Entra reads
+ * null as v1 (https://learn.microsoft.com/en-us/entra/identity-platform/reference-microsoft-graph-app-manifest#api-attribute).
+ */
 export function tokenVersionRule(subject: AuditSubject): DriftCheck | null {
   if (!subject.app) return null;
   const api = apiOf(subject.app);
-  const check = new GraphCheck(subject.stack, "graph.app.tokenVersion", "access tokens are v2", subject.labels.app);
-  if (api.requestedAccessTokenVersion !== 2) {
+  const wanted = subject.outputs.accessTokenVersion;
+  const issued = api.requestedAccessTokenVersion === 2 ? 2 : 1;
+  const check = new GraphCheck(subject.stack, "graph.app.tokenVersion", `access tokens are v${wanted}`, subject.labels.app);
+  if (issued !== wanted) {
+    const registered = subject.outputs.cmicRegistration;
     check.find("drift", {
       property: "api.requestedAccessTokenVersion",
-      expected: "2",
+      expected: String(wanted),
       actual: JSON.stringify(api.requestedAccessTokenVersion ?? null),
       message:
-        "the app now gets v1 tokens (issuer https://sts.windows.net/<tenant>/), which CMiC rejects because it registered the v2 issuer",
-      fix: `run \`${subject.commands.up}\` to set requestedAccessTokenVersion back to 2 (Manifest → "requestedAccessTokenVersion" in the portal was changed)`,
+        `the app now gets v${issued} tokens (issuer ${issuerUrlFor(issued, subject.outputs.tenantId)}), which CMiC rejects: ` +
+        `its registration holds the v${wanted} Issuer URL ${registered.issuerUrl} and Keyset URI ${registered.keysetUri}`,
+      fix:
+        `run \`${subject.commands.up}\` to set requestedAccessTokenVersion back to ${wanted} (Manifest → "requestedAccessTokenVersion" in the portal was changed); ` +
+        `to keep v${issued} tokens instead, set cmic-entra-oauth:accessTokenVersion to ${issued}, run \`${subject.commands.up}\`, and change CMiC's registration to ` +
+        `Issuer URL ${issuerUrlFor(issued, subject.outputs.tenantId)} and Keyset URI ${jwksUriFor(issued, subject.outputs.tenantId)}`,
     });
   }
   return check.result;
