@@ -12,7 +12,7 @@ import { describeShard, selectShard, type Shard } from "../shared/shard";
 import type { PulumiInvocation } from "../shared/stackOutputSources";
 import type { PreviewOutcome } from "./pulumiPreview";
 import { pulumiSource, type DriftStackSource } from "./stackSource";
-import { evaluateAudit, fetchAudit, type AuditFetch, type AuditReader } from "./graphAudit";
+import { evaluateAudit, fetchAudit, graphRequestFailure, type AuditFetch, type AuditReader } from "./graphAudit";
 import { tenantBatchReader } from "./tenantBatches";
 import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_STACK_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS } from "./defaults";
 import { DeadlineError, withDeadline } from "../shared/deadline";
@@ -84,18 +84,12 @@ function outputsErrorCheck(stack: string, error: unknown, upCommand: string): Dr
  */
 function credentialErrorCheck(stack: string, tenantId: string, error: unknown): DriftCheck {
   const known = error instanceof CmicError;
-  const finding: DriftFinding = {
+  return graphRequestFailure(
     stack,
-    layer: "graph",
-    id: "graph.request",
-    severity: "error",
-    resource: "Microsoft Graph",
-    message: `drift has no credential for the stack's tenant ${tenantId}: ${(known || error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
-    fix:
-      (known ? error.fix : undefined) ??
+    `drift has no credential for the stack's tenant ${tenantId}: ${(known || error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+    (known ? error.fix : undefined) ??
       "check the credential drift runs with (CMIC_CREDENTIALS_FILE, or AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation)",
-  };
-  return { layer: "graph", id: "graph.request", name: "graph: audit request succeeded", resource: "Microsoft Graph", findings: [finding] };
+  );
 }
 
 export interface StackCheckContext {

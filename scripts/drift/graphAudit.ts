@@ -275,28 +275,15 @@ export async function fetchAudit(
       (signIn
         ? `drift's own identity could not sign in to read Graph in tenant ${outputs.tenantId}: ${signIn[0]}`
         : `the Graph audit request failed${status !== undefined ? ` (HTTP ${status})` : ""}: ${firstLine}`);
-    const finding: DriftFinding = {
-      stack,
-      layer: "graph",
-      id: "graph.request",
-      severity: "error",
-      resource: "Microsoft Graph",
-      message,
-      fix:
-        tenantAccess?.fix ??
-        (error instanceof DeadlineError || network !== null
-          ? "check the network path and proxy to Microsoft Graph (--graph-url / CMIC_GRAPH_URL) and run drift again; raise --request-timeout if Graph is known to be slow"
-          : error instanceof CmicError && error.fix
-            ? error.fix
-            : "check the credential drift runs with (AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation), " +
-              "that it may read applications, service principals, policies and domains, and --graph-url / CMIC_GRAPH_URL"),
-    };
-    return {
-      ok: false,
-      checks: [
-        { layer: "graph", id: "graph.request", name: "graph: audit request succeeded", resource: "Microsoft Graph", findings: [finding] },
-      ],
-    };
+    const fix =
+      tenantAccess?.fix ??
+      (error instanceof DeadlineError || network !== null
+        ? "check the network path and proxy to Microsoft Graph (--graph-url / CMIC_GRAPH_URL) and run drift again; raise --request-timeout if Graph is known to be slow"
+        : error instanceof CmicError && error.fix
+          ? error.fix
+          : "check the credential drift runs with (AZURE_TENANT_ID / AZURE_CLIENT_ID and a secret or workload identity federation), " +
+            "that it may read applications, service principals, policies and domains, and --graph-url / CMIC_GRAPH_URL");
+    return { ok: false, checks: [graphRequestFailure(stack, message, fix)] };
   }
 }
 
@@ -361,6 +348,20 @@ export interface AuditOptions extends BatchOptions {
   now?: Date;
   /** URN of the secret's rotation resource, for the fix text of an expiring secret. */
   rotationUrn?: string;
+}
+
+/** `graph.request`: Graph could not be asked in the stack's tenant (sign-in, permission, network, credential). */
+export function graphRequestFailure(stack: string, message: string, fix: string): DriftCheck {
+  const finding: DriftFinding = {
+    stack,
+    layer: "graph",
+    id: "graph.request",
+    severity: "error",
+    resource: "Microsoft Graph",
+    message,
+    fix,
+  };
+  return { layer: "graph", id: "graph.request", name: "graph: audit request succeeded", resource: "Microsoft Graph", findings: [finding] };
 }
 
 /** Audit one stack's app: one `$batch`, then {@link evaluateAudit}. */
