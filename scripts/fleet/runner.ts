@@ -12,7 +12,7 @@
 import type * as AutomationModule from "@pulumi/pulumi/automation";
 import type { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
-import { runBounded, StepStopped, type Interrupts } from "../shared/bounded";
+import { CommandOutput, runBounded, StepStopped, type Interrupts } from "../shared/bounded";
 import { withDeadline } from "../shared/deadline";
 import { createLimiter } from "../shared/limiter";
 import { describeShard, selectShard, type Shard } from "../shared/shard";
@@ -62,16 +62,6 @@ export const FLEET_HEARTBEAT_MS = 30_000;
 const MAX_GRACE_MS = 120_000;
 /** Operations whose provider signs in to the stack's tenant (verify and rotate sign in through Graph themselves). */
 const PROVIDER_OPERATIONS = new Set<FleetOperation>(["preview", "up", "rotate"]);
-
-/** What one stack's CLI printed, and whether it says it is cancelling (it got the terminal's Ctrl-C itself). */
-class StackOutput {
-  text = "";
-  cancelling = false;
-  readonly append = (chunk: string): void => {
-    this.text += chunk;
-    if (/received; cancelling/.test(chunk)) this.cancelling = true;
-  };
-}
 
 /** `pulumi version` once for the whole run (every workspace shares the command). */
 async function pulumiCommand(automation: Automation): Promise<PulumiCommand> {
@@ -153,7 +143,7 @@ export async function runFleet(plan: FleetPlan, hooks: FleetHooks): Promise<Flee
       };
     }
     pending.add(name);
-    const output = new StackOutput();
+    const output = new CommandOutput();
     const stackStarted = Date.now();
     let outcome: StackOutcome;
     try {

@@ -100,6 +100,19 @@ export class Interrupts {
   }
 }
 
+/**
+ * What a step's Pulumi CLI printed, and whether it says it is cancelling: it then got the
+ * terminal's Ctrl-C itself ("^C received; cancelling…"), which {@link BoundOptions.cancelling} reads.
+ */
+export class CommandOutput {
+  text = "";
+  cancelling = false;
+  readonly append = (chunk: string): void => {
+    this.text += chunk;
+    if (/received; cancelling/.test(chunk)) this.cancelling = true;
+  };
+}
+
 export interface BoundOptions {
   timeoutMs: number;
   /** How long to wait for the work to end after the signal before abandoning it. */

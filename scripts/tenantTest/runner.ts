@@ -37,7 +37,7 @@ function changeText(changes: OpMap | undefined, none = "no resources"): string {
   return summaryText(changes as Record<string, number | undefined> | undefined, none);
 }
 import { resourceLabel } from "../drift/pulumiPreview";
-import { runBounded, StepStopped, type Interrupts } from "../shared/bounded";
+import { CommandOutput, runBounded, StepStopped, type Interrupts } from "../shared/bounded";
 import { compiledCliPath, MINIMUM_PULUMI_VERSION, printableBackend, type TenantTestEnvironment } from "./environment";
 import { runNodeCli, type NodeCliRun } from "./nodeCli";
 import { indentBlock, lastLines, progressLine, seconds, stripAnsi } from "./report";
@@ -88,16 +88,6 @@ class StepFailure extends Error {
     super(message);
     this.name = "StepFailure";
   }
-}
-
-/** What one step's commands printed, and whether the CLI says it is cancelling (see bounded.ts). */
-class CommandOutput {
-  text = "";
-  cancelling = false;
-  readonly append = (chunk: string): void => {
-    this.text += chunk;
-    if (/received; cancelling/.test(chunk)) this.cancelling = true;
-  };
 }
 
 /** The stack config of the throwaway stack: real settings, with the two a throwaway stack needs changed. */
