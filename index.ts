@@ -34,3 +34,4 @@ export const secretHandoverDays = outputs.secretHandoverDays;
 export const connectorSwitchBy = outputs.connectorSwitchBy;
 export const certificateExpiresAt = outputs.certificateExpiresAt;
 export const accessTokenVersion = outputs.accessTokenVersion;
+export const connectorProfile = outputs.connectorProfile;

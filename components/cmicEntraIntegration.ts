@@ -172,6 +172,7 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
       connectorSwitchBy: this.connectorSwitchBy,
       certificateExpiresAt: this.certificateExpiresAt,
       accessTokenVersion: this.settings.accessTokenVersion,
+      connectorProfile: this.settings.connectorProfile,
     };
   }
 
@@ -184,9 +185,11 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
   ): void {
     const { app, identifierUriResource, servicePrincipal } = application;
     const claimResources = claims ? [claims.policy, claims.assignment] : [];
+    // The connector profile shapes only the handoff sheet: changing it must not run the check again.
+    const { connectorProfile: _handoffOnly, ...checkedOutputs } = this.stackOutputs(false);
     createTokenCheck(
       name,
-      { stackOutputs: this.stackOutputs(false), clientSecret: this.clientSecret, certificateFile: this.settings.postDeployCertificateFile },
+      { stackOutputs: checkedOutputs, clientSecret: this.clientSecret, certificateFile: this.settings.postDeployCertificateFile },
       {
         parent: this,
         dependsOn: [app, identifierUriResource, servicePrincipal, ...credentials.resources, ...claimResources],

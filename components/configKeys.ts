@@ -27,6 +27,7 @@ export const SETTING_KEYS = [
   "postDeployCheck",
   "postDeployCertificateFile",
   "accessTokenVersion",
+  "connectorProfile",
 ] as const;
 
 /** Namespaces something in the program reads: ours, the providers', and Pulumi's own. */

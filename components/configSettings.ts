@@ -3,7 +3,7 @@
  * lifetime that is not a number, a boolean that is not true/false, owners that are not a list); the
  * rules of each setting are settingsRules.ts's job, so both entry points share one set of rules.
  */
-import type { ClaimSource, CredentialKind, Deployment } from "../contract/kinds";
+import type { ClaimSource, ConnectorProfile, CredentialKind, Deployment } from "../contract/kinds";
 import { setCommand, type ProblemList } from "./settingsProblems";
 import { DEFAULT_HANDOVER_DAYS, DEFAULT_SECRET_LIFETIME_DAYS } from "./settingsRules";
 import type { IntegrationSettings } from "./settings";
@@ -34,6 +34,7 @@ export function readConfigSettings(read: ConfigReader, readTenantId: ConfigReade
     postDeployCheck: values.boolean("postDeployCheck"),
     postDeployCertificateFile: values.text("postDeployCertificateFile"),
     accessTokenVersion: values.integer("accessTokenVersion"),
+    connectorProfile: values.text("connectorProfile") as ConnectorProfile | undefined,
     tenantId: readTenantId("tenantId") || undefined,
   };
 }

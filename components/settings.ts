@@ -14,7 +14,14 @@
  * program — or an object that merely looks validated — are still checked before any child exists.
  */
 import type { CertificateInfo } from "./certificate";
-import { CONFIG_NAMESPACE, type AccessTokenVersion, type ClaimSource, type CredentialKind, type Deployment } from "../contract/kinds";
+import {
+  CONFIG_NAMESPACE,
+  type AccessTokenVersion,
+  type ClaimSource,
+  type ConnectorProfile,
+  type CredentialKind,
+  type Deployment,
+} from "../contract/kinds";
 import { readConfigSettings, type ConfigReader } from "./configSettings";
 import { checkConfigKeys } from "./configKeys";
 import { checkSettingFields } from "./settingsRules";
@@ -74,6 +81,11 @@ export interface IntegrationSettings {
    * Issuer URL and Keyset URI; verify and drift expect it.
    */
   accessTokenVersion?: number;
+  /**
+   * The connector that requests tokens: `arcoro` (default), `informatica-cai` or `generic`. It
+   * decides only what the handoff sheet tells the connector admin; nothing in Entra changes.
+   */
+  connectorProfile?: ConnectorProfile;
 }
 
 /** Settings with every default applied and every value checked: what the rules return. */
@@ -96,6 +108,7 @@ export interface SettingFields {
   postDeployCertificateFile: string | null;
   tenantId: string | null;
   accessTokenVersion: AccessTokenVersion;
+  connectorProfile: ConnectorProfile;
 }
 
 declare const validatedBrand: unique symbol;

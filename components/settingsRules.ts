@@ -12,8 +12,10 @@ import {
   ACCESS_TOKEN_VERSIONS,
   CLAIM_SOURCES,
   CONFIG_NAMESPACE,
+  CONNECTOR_PROFILES,
   CREDENTIAL_KINDS,
   DEFAULT_ACCESS_TOKEN_VERSION,
+  DEFAULT_CONNECTOR_PROFILE,
   DEFAULT_CLAIM_NAME,
   DEPLOYMENTS,
   type AccessTokenVersion,
@@ -86,6 +88,8 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
   const owners = checkOwners(problems, input.owners ?? []);
   const tenantId = checkTenantId(problems, input.tenantId ?? null);
   const accessTokenVersion = checkAccessTokenVersion(problems, input.accessTokenVersion);
+  const connectorProfile =
+    oneOf(problems, "connectorProfile", input.connectorProfile, CONNECTOR_PROFILES, DEFAULT_CONNECTOR_PROFILE) ?? DEFAULT_CONNECTOR_PROFILE;
   if (deployment === null) return null;
   return {
     deployment,
@@ -110,6 +114,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
     ),
     tenantId,
     accessTokenVersion,
+    connectorProfile,
   };
 }
 

@@ -32,6 +32,18 @@ export const ACCESS_TOKEN_VERSIONS = [2, 1] as const;
 export type AccessTokenVersion = (typeof ACCESS_TOKEN_VERSIONS)[number];
 export const DEFAULT_ACCESS_TOKEN_VERSION: AccessTokenVersion = 2;
 
+/**
+ * The connector that requests tokens, for the handoff sheet's connector section: `arcoro` (the
+ * default: Arcoro's Integration module asks for Token URL, Client ID, Secret and Scope),
+ * `informatica-cai` (Informatica CAI's Microsoft Azure service connector: Azure_Tenant_ID,
+ * Client_ID, Resource = the App ID URI, a PKCS#12/JKS keystore and the SHA-1 fingerprint with
+ * colons; ../shared/reference/004_ba614d1e6f9bcab4.txt), or `generic` (every OAuth value). It
+ * changes no resource in Entra: only what the sheet tells the connector admin.
+ */
+export const CONNECTOR_PROFILES = ["arcoro", "informatica-cai", "generic"] as const;
+export type ConnectorProfile = (typeof CONNECTOR_PROFILES)[number];
+export const DEFAULT_CONNECTOR_PROFILE: ConnectorProfile = "arcoro";
+
 /** Type guard: `value` is one of `allowed`. */
 export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
   return typeof value === "string" && (allowed as readonly string[]).includes(value);

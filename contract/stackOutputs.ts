@@ -7,16 +7,19 @@
 import { CmicError, EXIT_FAILED } from "./errors";
 import {
   CLAIM_SOURCES,
+  CONNECTOR_PROFILES,
   CREDENTIAL_KINDS,
   DEFAULT_CLAIM_NAME,
+  DEFAULT_CONNECTOR_PROFILE,
   DEPLOYMENTS,
   type AccessTokenVersion,
   type ClaimSource,
+  type ConnectorProfile,
   type CredentialKind,
   type Deployment,
 } from "./kinds";
 
-export type { AccessTokenVersion, ClaimSource, CredentialKind, Deployment };
+export type { AccessTokenVersion, ClaimSource, ConnectorProfile, CredentialKind, Deployment };
 
 /** The fields of CMiC's API Security → Application Registration form. */
 export interface CmicRegistrationValues {
@@ -87,6 +90,8 @@ export interface StackOutputs {
   certificateExpiresAt: string | null;
   /** The access-token version the app issues (the setting); CMiC's registration holds its issuer and keys. */
   accessTokenVersion: AccessTokenVersion;
+  /** The connector the handoff sheet's connector section is written for (the setting). */
+  connectorProfile: ConnectorProfile;
 }
 
 /** `pulumi stack output --json` prints this in place of a secret unless `--show-secrets` is given. */
@@ -207,6 +212,8 @@ export function parseStackOutputs(json: unknown): StackOutputs {
     deployment: r.oneOf("deployment", DEPLOYMENTS, "enterprise"),
     claimSource: r.oneOf("claimSource", CLAIM_SOURCES, "token"),
     credential: r.oneOf("credential", CREDENTIAL_KINDS, "secret"),
+    // Absent from stacks deployed before the setting existed: they were handed to Arcoro's form.
+    connectorProfile: r.oneOf("connectorProfile", CONNECTOR_PROFILES, DEFAULT_CONNECTOR_PROFILE),
     claimsMappingPolicyId: r.nullableString("claimsMappingPolicyId"),
     credentialKeyIds: r.stringArray("credentialKeyIds"),
     secretCreatedAt: r.nullableString("secretCreatedAt"),

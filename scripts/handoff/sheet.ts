@@ -3,6 +3,7 @@
  * Pure: it renders StackOutputs, and the app's credentials when the caller read them from Entra.
  */
 import type { StackOutputs } from "../../contract/stackOutputs";
+import { renderConnectorSection } from "./connectorSection";
 import { renderRotationSection, type AppCredentialView } from "./rotationSection";
 
 export interface HandoffSheetOptions {
@@ -76,35 +77,23 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
       "(`cmic.oauth2.ipcheck.enabled`). Client-credential tokens from Entra usually carry no `ipaddr` claim; " +
       'if calls fail with "Client validation failed (ip check)", set `cmic.oauth2.ipcheck.enabled=false` in `cmicapp.properties`.',
     "",
-    "## 2. Connector administrator: OAuth 2.0 – Client Credentials",
-    "",
-    "| Field | Value |",
-    "| --- | --- |",
-    row("Token URL", outputs.connector.tokenUrl),
-    row("Client ID", outputs.connector.clientId),
   );
   const secret = outputs.connector.clientSecret ?? outputs.clientSecret;
   const revealCommand = options.throwaway
     ? "`npm run sandbox -- --state DIR --save-outputs FILE` (a world that is kept), then `npm run handoff -- --outputs FILE --reveal`"
     : `\`npm run handoff${stackArg || " --"} --reveal\``;
-  const usesSecret = outputs.credential !== "certificate";
-  if (usesSecret) {
-    if (secret) {
-      lines.push(row("Client Secret", options.reveal ? secret : maskSecret(secret)));
-    } else {
-      lines.push("| Client Secret | (not shown) |");
-    }
-  }
-  lines.push(row("Scope", outputs.connector.scope));
-  if (outputs.connector.certificateThumbprint) lines.push(row("Certificate thumbprint (SHA-1)", outputs.connector.certificateThumbprint));
-  lines.push("");
-  if (usesSecret && !options.reveal) {
-    lines.push(
-      `${secret ? "The secret is masked." : "The secret is not shown."} Print it for the connector admin only, over a secure channel: ${revealCommand}.`,
-    );
-  }
-  if (outputs.certificateExpiresAt) lines.push(`The certificate expires ${outputs.certificateExpiresAt}.`);
-  lines.push("");
+  lines.push(
+    ...renderConnectorSection(
+      outputs,
+      {
+        value: secret ? (options.reveal ? secret : maskSecret(secret)) : null,
+        note: options.reveal
+          ? null
+          : `${secret ? "The secret is masked." : "The secret is not shown."} Print it for the connector admin only, over a secure channel: ${revealCommand}.`,
+      },
+      row,
+    ),
+  );
   lines.push(
     ...renderRotationSection({
       outputs,

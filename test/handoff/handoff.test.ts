@@ -13,6 +13,8 @@ import { MOCK_SECRET_VALUE, RecordingMocks } from "../support/recordingMocks";
 import { runScript, type CliRun } from "../support/runScript";
 import { handoffCommand } from "../../scripts/handoff/cli";
 import { runCaptured } from "../../scripts/shared/cli";
+import { validateIntegrationSettings, SettingsError } from "../../components/settings";
+import { generateTestCertificate } from "../support/certificates";
 
 const TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
 
@@ -96,6 +98,104 @@ describe("renderHandoffSheet", () => {
     const sheet = renderHandoffSheet(registration, { stack: null, reveal: false, generatedAt: new Date() });
     expect(sheet).toContain("set the service user in this registration");
     expect(sheet).not.toContain("Tokens carry the claim");
+  });
+});
+
+describe("the connector section follows connectorProfile", () => {
+  const certificate = generateTestCertificate({ commonName: "cai-connector" });
+  const base = { deployment: "enterprise", serviceUser: "ARCORO_SVC", verifiedDomain: "acme.com" };
+  const render = (outputs: StackOutputs): string =>
+    renderHandoffSheet(outputs, { stack: "acme-prod", reveal: false, generatedAt: new Date() });
+  /** The rows of section 2 only, so a value of section 1 cannot satisfy an assertion about the connector's form. */
+  const connectorRows = (sheet: string): string[] =>
+    (sheet.split("## 2. ")[1] ?? "")
+      .split("\n## ")[0]
+      .split("\n")
+      .filter((line) => line.startsWith("| ") && !line.startsWith("| Field") && !line.startsWith("| ---"))
+      .map((line) => line.split(" | ")[0].slice(2));
+
+  it("arcoro (the default): Token URL, Client ID, Client Secret and Scope, as Arcoro's form asks", async () => {
+    const outputs = await outputsFor(base);
+    expect(outputs.connectorProfile).toBe("arcoro");
+    const sheet = render(outputs);
+    expect(sheet).toContain("## 2. Connector administrator: Arcoro Integration module");
+    expect(connectorRows(sheet)).toEqual(["Token URL", "Client ID", "Client Secret", "Scope"]);
+  });
+
+  it("informatica-cai with a certificate: Resource (the App ID URI), tenant, client, the keystore and the SHA-1 fingerprint with colons", async () => {
+    const outputs = await outputsFor({
+      ...base,
+      connectorProfile: "informatica-cai",
+      credential: "certificate",
+      certificate: certificate.certPem,
+      postDeployCheck: "false",
+    });
+    expect(outputs.connectorProfile).toBe("informatica-cai");
+    const sheet = render(outputs);
+    expect(sheet).toContain("## 2. Connector administrator: Informatica CAI");
+    expect(connectorRows(sheet)).toEqual([
+      "Resource",
+      "Azure_Tenant_ID",
+      "Client_ID",
+      "SHA1_Fingerprint",
+      "Keystore_Type",
+      "Keystore_File",
+      "Keystore_Alias",
+      "Key_Password, Keystore_Password",
+    ]);
+    expect(sheet).toContain(`| Resource | \`${outputs.identifierUri}\` |`);
+    expect(outputs.identifierUri).toBe(`api://${outputs.clientId}.acme.com`);
+    expect(sheet).toContain(`| Azure_Tenant_ID | \`${TENANT}\` |`);
+    const fingerprint = /\| SHA1_Fingerprint \| `([^`]+)` \|/.exec(sheet)?.[1] ?? "";
+    expect(fingerprint).toMatch(/^([0-9A-F]{2}:){19}[0-9A-F]{2}$/);
+    expect(fingerprint.replace(/:/g, "")).toBe(certificate.thumbprintSha1Hex);
+    expect(sheet).toContain("| Keystore_Type | `PKCS12` |");
+    expect(sheet).toContain("**GetAccessTokenUsingCertificate**; leave Client_Secret blank");
+    expect(sheet).toContain("npm run connector-cert -- --out DIR --name NAME");
+  });
+
+  it("informatica-cai with a secret: Client_Secret masked, the shared-secret action, and how to move to a certificate", async () => {
+    const sheet = render(await outputsFor({ ...base, connectorProfile: "informatica-cai" }));
+    expect(connectorRows(sheet)).toEqual(["Resource", "Azure_Tenant_ID", "Client_ID", "Client_Secret"]);
+    expect(sheet).toContain(`| Client_Secret | \`${maskSecret(MOCK_SECRET_VALUE)}\` |`);
+    expect(sheet).not.toContain(MOCK_SECRET_VALUE);
+    expect(sheet).toContain("**GetAccessTokenUsingSharedSecret**");
+    expect(sheet).toContain("set `credential` to `certificate`");
+  });
+
+  it("generic: every OAuth value, and the thumbprint in both forms", async () => {
+    const outputs = await outputsFor({ ...base, connectorProfile: "generic", credential: "both", certificate: certificate.certPem });
+    const sheet = render(outputs);
+    expect(connectorRows(sheet)).toEqual([
+      "Grant type",
+      "Token URL",
+      "Client ID",
+      "Client Secret",
+      "Scope",
+      "Tenant ID",
+      "Resource / audience (v1 `resource` parameter)",
+      "Certificate thumbprint (SHA-1)",
+      "Certificate thumbprint (SHA-1, with colons)",
+    ]);
+    expect(sheet).toContain(`| Certificate thumbprint (SHA-1) | \`${certificate.thumbprintSha1Hex}\` |`);
+    expect(sheet).toContain("| Grant type | `client_credentials` |");
+  });
+
+  it("refuses an unknown profile with the ones there are and the command that sets one", () => {
+    let caught: unknown;
+    try {
+      validateIntegrationSettings(
+        { deployment: "enterprise", serviceUser: "ARCORO_SVC", connectorProfile: "informatica" as never },
+        { stack: "acme", now: new Date() },
+      );
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SettingsError);
+    const text = String((caught as Error).message);
+    expect(text).toContain("connectorProfile");
+    expect(text).toContain("arcoro, informatica-cai, generic");
+    expect(text).toContain("pulumi config set cmic-entra-oauth:connectorProfile");
   });
 });
 

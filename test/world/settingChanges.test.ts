@@ -70,6 +70,7 @@ const CHANGES: Record<(typeof SETTING_KEYS)[number], [Settings, (world: string) 
   postDeployCheck: [BASE, () => ({ postDeployCheck: "false" })],
   postDeployCertificateFile: [CERTIFICATE, () => ({ postDeployCertificateFile: KEY_FILE_COPY })],
   accessTokenVersion: [BASE, () => ({ accessTokenVersion: "1" })],
+  connectorProfile: [BASE, () => ({ connectorProfile: "informatica-cai" })],
 };
 
 /** A real directory object to own the app: the deployer's service principal. */
