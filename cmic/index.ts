@@ -53,6 +53,8 @@ export interface CmicStandIn {
   unregister(applicationId: string): void;
   /** A CMiC user the token's user may resolve to. */
   addUser(name: string, options?: CmicAddUserOptions): void;
+  /** Delete a CMiC user (same name and tenant as it was added with). */
+  removeUser(name: string, options?: CmicAddUserOptions): void;
   /** Change cmicapp.properties (the rest keep their values). */
   setProperties(properties: Partial<CmicProperties>): void;
   readonly requests: ReadonlyArray<CmicRequestRecord>;
@@ -137,6 +139,9 @@ export async function startCmicStandIn(options: CmicStandInOptions = {}): Promis
     },
     addUser(name, userOptions = {}) {
       users.add(name, userOptions.cmicTenant);
+    },
+    removeUser(name, userOptions = {}) {
+      users.remove(name, userOptions.cmicTenant);
     },
     setProperties(update) {
       properties = mergeProperties(properties, update);

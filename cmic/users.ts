@@ -57,6 +57,12 @@ export class UserDirectory {
     this.users.push(cmicTenant === undefined ? { name } : { name, cmicTenant });
   }
 
+  /** A CMiC admin deletes a user (or it was never created): tokens naming it are refused from then on. */
+  remove(name: string, cmicTenant?: string): void {
+    const index = this.users.findIndex((user) => user.name === name && user.cmicTenant === cmicTenant);
+    if (index >= 0) this.users.splice(index, 1);
+  }
+
   /**
    * The user a value names, or undefined. `tenant||username` must match a Cloud user of that tenant.
    * A plain value matches an Enterprise user (no tenant) of that name; failing that, it matches a

@@ -50,6 +50,19 @@ const RULES: Rule[] = [
       `Set the registration's Keyset ID to ${ctx.jwksUri} (for an app-specific signing key: ${ctx.jwksUri}?appid=${ctx.clientId}) and send the token unmodified.`,
   },
   {
+    // CMiC documents the check ("The user of the token is valid in CMiC", 001_…) but not its text;
+    // the stand-in assumes "User not found" (cmic/README.md), so any "user … not found/invalid" matches.
+    status: (s) => s === 401,
+    text: /user (is )?(not found|unknown|invalid|not valid)|unknown user|invalid user/i,
+    detail: 'CMiC answered 401 "User not found": no CMiC user has the name the token (or the registration) gives',
+    fix: (ctx) =>
+      (ctx.expectedCmicUser
+        ? `Create the CMiC user the token names (${ctx.claimName} = "${ctx.expectedCmicUser}"), or correct the stack's serviceUser/cmicTenant and run \`pulumi up\`. `
+        : "Enter an existing CMiC user as the registration's Service User. ") +
+      "CMiC Cloud reads tenant||username (two pipes) or the email-format username; a single pipe is not split. " +
+      "An email-format claim is looked up as it stands unless cmic.oauth2.remove.domainFromUser is true.",
+  },
+  {
     status: (s) => s >= 500,
     text: /application is not registered|not registered/i,
     detail: 'CMiC answered "Application is not registered": no registration matches the token\'s iss and app id',
