@@ -15,6 +15,7 @@
  *  - generic: RFC 6749 §4.4 (client credentials grant) with Entra's v2 token endpoint and scope.
  */
 import type { ConnectorProfile, StackOutputs } from "../../contract/stackOutputs";
+import { colonSeparatedThumbprint } from "../shared/thumbprint";
 
 /** The client secret as the sheet may show it, decided by the caller (masked, revealed, or not available). */
 export interface SecretDisplay {
@@ -22,11 +23,6 @@ export interface SecretDisplay {
   value: string | null;
   /** The sentence after the table: how to print it for the connector admin; null when revealed. */
   note: string | null;
-}
-
-/** SHA-1 thumbprint as Informatica and keytool print it: 20 uppercase hex pairs separated by colons. */
-export function colonSeparatedThumbprint(hex: string): string {
-  return (hex.toUpperCase().match(/.{2}/g) ?? []).join(":");
 }
 
 const TITLES: Record<ConnectorProfile, string> = {
