@@ -35,3 +35,4 @@ export const connectorSwitchBy = outputs.connectorSwitchBy;
 export const certificateExpiresAt = outputs.certificateExpiresAt;
 export const accessTokenVersion = outputs.accessTokenVersion;
 export const connectorProfile = outputs.connectorProfile;
+export const azureCloud = outputs.azureCloud;

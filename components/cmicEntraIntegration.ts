@@ -173,6 +173,7 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
       certificateExpiresAt: this.certificateExpiresAt,
       accessTokenVersion: this.settings.accessTokenVersion,
       connectorProfile: this.settings.connectorProfile,
+      azureCloud: this.settings.azureCloud,
     };
   }
 
@@ -186,7 +187,10 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
     const { app, identifierUriResource, servicePrincipal } = application;
     const claimResources = claims ? [claims.policy, claims.assignment] : [];
     // The connector profile shapes only the handoff sheet: changing it must not run the check again.
-    const { connectorProfile: _handoffOnly, ...checkedOutputs } = this.stackOutputs(false);
+    // The cloud is left out when public, as stacks deployed before the setting read it: their
+    // check's input stays what it was, so an upgrade does not run it again.
+    const { connectorProfile: _handoffOnly, azureCloud, ...checked } = this.stackOutputs(false);
+    const checkedOutputs = this.settings.azureCloud === "public" ? checked : { ...checked, azureCloud };
     createTokenCheck(
       name,
       { stackOutputs: checkedOutputs, clientSecret: this.clientSecret, certificateFile: this.settings.postDeployCertificateFile },
@@ -224,6 +228,7 @@ function publicHandoff(
       clientSecret: null,
       certificateThumbprint,
       accessTokenVersion: settings.accessTokenVersion,
+      azureCloud: settings.azureCloud,
     }),
   );
 }

@@ -28,6 +28,7 @@ export const SETTING_KEYS = [
   "postDeployCertificateFile",
   "accessTokenVersion",
   "connectorProfile",
+  "azureCloud",
 ] as const;
 
 /** Namespaces something in the program reads: ours, the providers', and Pulumi's own. */

@@ -3,7 +3,7 @@
  * lifetime that is not a number, a boolean that is not true/false, owners that are not a list); the
  * rules of each setting are settingsRules.ts's job, so both entry points share one set of rules.
  */
-import type { ClaimSource, ConnectorProfile, CredentialKind, Deployment } from "../contract/kinds";
+import type { AzureCloud, ClaimSource, ConnectorProfile, CredentialKind, Deployment } from "../contract/kinds";
 import { setCommand, type ProblemList } from "./settingsProblems";
 import { DEFAULT_HANDOVER_DAYS, DEFAULT_SECRET_LIFETIME_DAYS } from "./settingsRules";
 import type { IntegrationSettings } from "./settings";
@@ -35,7 +35,9 @@ export function readConfigSettings(read: ConfigReader, readTenantId: ConfigReade
     postDeployCertificateFile: values.text("postDeployCertificateFile"),
     accessTokenVersion: values.integer("accessTokenVersion"),
     connectorProfile: values.text("connectorProfile") as ConnectorProfile | undefined,
+    azureCloud: values.text("azureCloud") as AzureCloud | undefined,
     tenantId: readTenantId("tenantId") || undefined,
+    providerEnvironment: readTenantId("environment") || undefined,
   };
 }
 

@@ -3,7 +3,7 @@
  * it inside `apply`, tests call it directly.
  */
 import { defaultScope, issuerUrlFor, jwksUriFor, tokenUrl } from "../contract/entraEndpoints";
-import type { AccessTokenVersion } from "../contract/kinds";
+import type { AccessTokenVersion, AzureCloud } from "../contract/kinds";
 import type { CmicRegistrationValues, ConnectorValues } from "../contract/stackOutputs";
 
 export interface HandoffInput {
@@ -17,6 +17,8 @@ export interface HandoffInput {
   certificateThumbprint: string | null;
   /** The version of the tokens the app issues: CMiC must hold that version's issuer and keys. */
   accessTokenVersion: AccessTokenVersion;
+  /** The tenant's cloud: every host below is that cloud's. */
+  azureCloud: AzureCloud;
 }
 
 export interface HandoffValues {
@@ -29,9 +31,9 @@ export interface HandoffValues {
 }
 
 export function handoffValues(input: HandoffInput): HandoffValues {
-  const issuer = issuerUrlFor(input.accessTokenVersion, input.tenantId);
-  const keys = jwksUriFor(input.accessTokenVersion, input.tenantId);
-  const token = tokenUrl(input.tenantId);
+  const issuer = issuerUrlFor(input.accessTokenVersion, input.tenantId, input.azureCloud);
+  const keys = jwksUriFor(input.accessTokenVersion, input.tenantId, input.azureCloud);
+  const token = tokenUrl(input.tenantId, input.azureCloud);
   const scope = defaultScope(input.identifierUri);
   return {
     issuerUrl: issuer,

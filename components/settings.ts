@@ -17,6 +17,7 @@ import type { CertificateInfo } from "./certificate";
 import {
   CONFIG_NAMESPACE,
   type AccessTokenVersion,
+  type AzureCloud,
   type ClaimSource,
   type ConnectorProfile,
   type CredentialKind,
@@ -86,6 +87,16 @@ export interface IntegrationSettings {
    * decides only what the handoff sheet tells the connector admin; nothing in Entra changes.
    */
   connectorProfile?: ConnectorProfile;
+  /**
+   * The Entra cloud of the tenant: `public` (default), `usgovernment` or `china`. Every login and
+   * Graph host of the outputs follows it; it must be the cloud the azuread provider signs in to.
+   */
+  azureCloud?: AzureCloud;
+  /**
+   * The azuread provider's `environment` (`azuread:environment`, else `ARM_ENVIRONMENT`), checked
+   * against `azureCloud`: handoff values of one cloud for an app in another would all be refused.
+   */
+  providerEnvironment?: string;
 }
 
 /** Settings with every default applied and every value checked: what the rules return. */
@@ -109,6 +120,7 @@ export interface SettingFields {
   tenantId: string | null;
   accessTokenVersion: AccessTokenVersion;
   connectorProfile: ConnectorProfile;
+  azureCloud: AzureCloud;
 }
 
 declare const validatedBrand: unique symbol;

@@ -7,18 +7,22 @@
 import { readFileSync } from "node:fs";
 import { CertificateError, readCertificate, type CertificateInfo } from "./certificate";
 import { isEmailUsername } from "../contract/cmicUser";
+import { CLOUD_HOSTS } from "../contract/entraEndpoints";
 import { isRestrictedClaimName } from "./claimsMapping";
 import {
   ACCESS_TOKEN_VERSIONS,
+  AZURE_CLOUDS,
   CLAIM_SOURCES,
   CONFIG_NAMESPACE,
   CONNECTOR_PROFILES,
   CREDENTIAL_KINDS,
   DEFAULT_ACCESS_TOKEN_VERSION,
+  DEFAULT_AZURE_CLOUD,
   DEFAULT_CONNECTOR_PROFILE,
   DEFAULT_CLAIM_NAME,
   DEPLOYMENTS,
   type AccessTokenVersion,
+  type AzureCloud,
   type ClaimSource,
   type CredentialKind,
   type Deployment,
@@ -90,6 +94,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
   const accessTokenVersion = checkAccessTokenVersion(problems, input.accessTokenVersion);
   const connectorProfile =
     oneOf(problems, "connectorProfile", input.connectorProfile, CONNECTOR_PROFILES, DEFAULT_CONNECTOR_PROFILE) ?? DEFAULT_CONNECTOR_PROFILE;
+  const azureCloud = checkAzureCloud(problems, input.azureCloud, input.providerEnvironment ?? null);
   if (deployment === null) return null;
   return {
     deployment,
@@ -115,6 +120,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
     tenantId,
     accessTokenVersion,
     connectorProfile,
+    azureCloud,
   };
 }
 
@@ -128,6 +134,48 @@ function checkAccessTokenVersion(problems: ProblemList, value: number | undefine
     setCommand("accessTokenVersion", "2"),
   );
   return DEFAULT_ACCESS_TOKEN_VERSION;
+}
+
+/**
+ * The cloud, and that the azuread provider signs in to the same one (its `environment`): the
+ * outputs name that cloud's hosts, so a mismatch would hand CMiC and the connector values of
+ * another cloud, all refused. CLOUD_HOSTS lists each cloud's provider environments.
+ */
+function checkAzureCloud(problems: ProblemList, value: AzureCloud | undefined, providerEnvironment: string | null): AzureCloud {
+  const cloud = oneOf(problems, "azureCloud", value, AZURE_CLOUDS, DEFAULT_AZURE_CLOUD) ?? DEFAULT_AZURE_CLOUD;
+  if (value !== undefined && !(AZURE_CLOUDS as readonly string[]).includes(value)) return cloud;
+  const environment = providerEnvironment?.trim().toLowerCase() ?? null;
+  const providerCloud =
+    environment === null
+      ? null
+      : (AZURE_CLOUDS.find((candidate) => CLOUD_HOSTS[candidate].providerEnvironments.includes(environment)) ?? null);
+  const envSet = `pulumi config set azuread:environment ${CLOUD_HOSTS[cloud].providerEnvironments[0]}`;
+  if (environment === "usgovernmentl5" || environment === "dod") {
+    problems.add(
+      "azureCloud",
+      `cannot follow the azuread provider's environment '${providerEnvironment}' (US Government DoD, L5): its Graph host (dod-graph.microsoft.us) is not supported yet`,
+      "deploy DoD tenants by hand for now, or set azuread:environment usgovernment for a GCC High (L4) tenant",
+    );
+  } else if (environment !== null && providerCloud === null) {
+    problems.add(
+      "azureCloud",
+      `cannot be matched with the azuread provider's environment '${providerEnvironment}' (azuread:environment or ARM_ENVIRONMENT), which is none of ${AZURE_CLOUDS.map((c) => CLOUD_HOSTS[c].providerEnvironments.join("/")).join(", ")}`,
+      envSet,
+    );
+  } else if (providerCloud !== null && providerCloud !== cloud) {
+    problems.add(
+      "azureCloud",
+      `is '${cloud}', but the azuread provider signs in to the ${providerCloud} cloud (environment '${providerEnvironment}'): the outputs would name ${cloud} hosts (${CLOUD_HOSTS[cloud].authorityHost}) that CMiC and the connector would find wrong`,
+      `${setCommand("azureCloud", providerCloud)} (the tenant's cloud), or ${envSet}`,
+    );
+  } else if (providerCloud === null && cloud !== "public") {
+    problems.add(
+      "azureCloud",
+      `is '${cloud}', but the azuread provider would sign in to the public cloud (neither azuread:environment nor ARM_ENVIRONMENT is set)`,
+      envSet,
+    );
+  }
+  return cloud;
 }
 
 /** One of `allowed`; `fallback` when unset (null fallback: the setting is required). */

@@ -16,7 +16,8 @@ export function defineCmicStack(): ReturnType<CmicEntraIntegration["stackOutputs
   // The result is ValidatedSettings, which the component takes without validating again.
   const settings = settingsFromConfig(
     (key) => config.get(key),
-    (key) => azureadConfig.get(key),
+    // The provider's environment falls back to ARM_ENVIRONMENT as the provider's own does.
+    (key) => azureadConfig.get(key) ?? (key === "environment" ? process.env.ARM_ENVIRONMENT : undefined),
     { stack: pulumi.getStack(), now },
     { all: Object.keys(pulumi.runtime.allConfig()), warn: (message) => void pulumi.log.warn(message) },
   );

@@ -44,6 +44,15 @@ export const CONNECTOR_PROFILES = ["arcoro", "informatica-cai", "generic"] as co
 export type ConnectorProfile = (typeof CONNECTOR_PROFILES)[number];
 export const DEFAULT_CONNECTOR_PROFILE: ConnectorProfile = "arcoro";
 
+/**
+ * The Entra cloud the customer's tenant lives in: `public` (the default), `usgovernment` (Azure
+ * Government, GCC High; login.microsoftonline.us) or `china` (operated by 21Vianet). It decides
+ * every login and Graph host the project hands out or calls (contract/entraEndpoints.ts).
+ */
+export const AZURE_CLOUDS = ["public", "usgovernment", "china"] as const;
+export type AzureCloud = (typeof AZURE_CLOUDS)[number];
+export const DEFAULT_AZURE_CLOUD: AzureCloud = "public";
+
 /** Type guard: `value` is one of `allowed`. */
 export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
   return typeof value === "string" && (allowed as readonly string[]).includes(value);

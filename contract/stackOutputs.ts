@@ -6,26 +6,29 @@
 
 import { CmicError, EXIT_FAILED } from "./errors";
 import {
+  AZURE_CLOUDS,
   CLAIM_SOURCES,
   CONNECTOR_PROFILES,
   CREDENTIAL_KINDS,
+  DEFAULT_AZURE_CLOUD,
   DEFAULT_CLAIM_NAME,
   DEFAULT_CONNECTOR_PROFILE,
   DEPLOYMENTS,
   type AccessTokenVersion,
+  type AzureCloud,
   type ClaimSource,
   type ConnectorProfile,
   type CredentialKind,
   type Deployment,
 } from "./kinds";
 
-export type { AccessTokenVersion, ClaimSource, ConnectorProfile, CredentialKind, Deployment };
+export type { AccessTokenVersion, AzureCloud, ClaimSource, ConnectorProfile, CredentialKind, Deployment };
 
 /** The fields of CMiC's API Security → Application Registration form. */
 export interface CmicRegistrationValues {
   /** Friendly name for the registration (the Entra app's display name). */
   description: string;
-  /** Issuer URL: `https://login.microsoftonline.com/<tenant>/v2.0`. */
+  /** Issuer URL: `https://login.microsoftonline.com/<tenant>/v2.0` (v2, public cloud). */
   issuerUrl: string;
   /** Application ID: the Entra application (client) id. */
   applicationId: string;
@@ -92,6 +95,8 @@ export interface StackOutputs {
   accessTokenVersion: AccessTokenVersion;
   /** The connector the handoff sheet's connector section is written for (the setting). */
   connectorProfile: ConnectorProfile;
+  /** The tenant's Entra cloud: the hosts of issuerUrl, jwksUri and tokenUrl, and where Graph is read. */
+  azureCloud: AzureCloud;
 }
 
 /** `pulumi stack output --json` prints this in place of a secret unless `--show-secrets` is given. */
@@ -214,6 +219,9 @@ export function parseStackOutputs(json: unknown): StackOutputs {
     credential: r.oneOf("credential", CREDENTIAL_KINDS, "secret"),
     // Absent from stacks deployed before the setting existed: they were handed to Arcoro's form.
     connectorProfile: r.oneOf("connectorProfile", CONNECTOR_PROFILES, DEFAULT_CONNECTOR_PROFILE),
+    // Absent from stacks deployed before the setting existed (all in the public cloud), and from
+    // the post-deploy check's input of a public-cloud stack.
+    azureCloud: r.oneOf("azureCloud", AZURE_CLOUDS, DEFAULT_AZURE_CLOUD),
     claimsMappingPolicyId: r.nullableString("claimsMappingPolicyId"),
     credentialKeyIds: r.stringArray("credentialKeyIds"),
     secretCreatedAt: r.nullableString("secretCreatedAt"),

@@ -27,6 +27,7 @@ import { takeSnapshot } from "./snapshot/take";
 import type { Clock } from "./store";
 import { ensureTlsMaterial } from "./tls";
 
+export { EMULATOR_CLOUDS, type EmulatorCloud } from "./clouds";
 export type { Faults } from "./faults";
 export { BATCH_LIMIT } from "./graph";
 export type { BatchedRequestLogEntry, RequestLogEntry } from "./requestLog";

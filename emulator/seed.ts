@@ -4,6 +4,7 @@
  * plain Errors: they are the caller's bugs, not HTTP answers.
  */
 import crypto from "node:crypto";
+import { cloudOrDefault, type EmulatorCloud } from "./clouds";
 import { generateSecretText, graphServicePrincipal } from "./graph/objects";
 import { graphDateTime } from "./graph/dates";
 import { addServicePrincipal } from "./graph/servicePrincipals";
@@ -27,12 +28,18 @@ export interface AddTenantInput {
   displayName?: string;
   /** Microsoft Entra ID P1/P2: the sign-in reports are offered (default false, as in a tenant without the licence). */
   premiumLicense?: boolean;
+  /**
+   * The Entra cloud the tenant lives in (default "public"): its tokens carry that cloud's issuers
+   * and its client assertions name that cloud's token URL (clouds.ts).
+   */
+  cloud?: EmulatorCloud;
 }
 
 export interface EmulatorTenant {
   tenantId: string;
   initialDomain: string;
   verifiedDomains: string[];
+  cloud: EmulatorCloud;
   /** An app that may call Graph in this tenant; its secret works at once, whatever the delay. */
   deployer: DeployerCredentials;
 }
@@ -119,6 +126,8 @@ export function addTenant(store: DirectoryStore, input: AddTenantInput): Emulato
   const tenantId = (input.tenantId ?? crypto.randomUUID()).toLowerCase();
   if (!GUID_PATTERN.test(tenantId)) throw new Error(`tenantId '${input.tenantId}' must be a GUID.`);
   if (store.tenants.has(tenantId)) throw new Error(`Tenant ${tenantId} already exists in this emulator.`);
+  // Checked at run time too: callers in plain JavaScript, or a CLI value passed on unchecked.
+  const cloud = cloudOrDefault(input.cloud, "addTenant: cloud");
   const domains = newTenantDomains(store, input);
   const initialDomain = domains[0].name;
   const tenant: Tenant = {
@@ -127,9 +136,10 @@ export function addTenant(store: DirectoryStore, input: AddTenantInput): Emulato
     domains,
     createdAt: store.now(),
     premiumLicense: input.premiumLicense === true,
+    cloud,
   };
   store.tenants.set(tenant.id, tenant);
-  const graph = graphServicePrincipal(tenant.id, tenant.createdAt, 0);
+  const graph = graphServicePrincipal(tenant.id, tenant.createdAt, 0, tenant.cloud);
   store.servicePrincipals.set(graph.id, graph);
   seedDeployer(store, tenant.id);
   return emulatorTenant(store, tenant);
@@ -140,7 +150,13 @@ function emulatorTenant(store: DirectoryStore, tenant: Tenant): EmulatorTenant {
   const initial = tenant.domains.find((domain) => domain.isInitial) ?? tenant.domains[0];
   const deployer = store.deployers.get(tenant.id);
   if (!deployer) throw new Error(`Emulator bug: tenant ${tenant.id} has no seeded deployer.`);
-  return { tenantId: tenant.id, initialDomain: initial.name, verifiedDomains: store.verifiedDomains(tenant), deployer: { ...deployer } };
+  return {
+    tenantId: tenant.id,
+    initialDomain: initial.name,
+    verifiedDomains: store.verifiedDomains(tenant),
+    cloud: tenant.cloud,
+    deployer: { ...deployer },
+  };
 }
 
 /** Every tenant with its deployer, in the order they were added (restored ones included). */

@@ -12,6 +12,7 @@
  * (creation dates, credential validity, `readyAt`, token times) must agree with it.
  */
 import crypto from "node:crypto";
+import type { EmulatorCloud } from "./clouds";
 import type { SigningKey } from "./signingKeys";
 
 export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
@@ -45,6 +46,8 @@ export interface Tenant {
    * appCredentialSignInActivities among them (graph/reports.ts). False unless set.
    */
   premiumLicense: boolean;
+  /** The Entra cloud the tenant lives in: its tokens' issuers and login host (clouds.ts). */
+  cloud: EmulatorCloud;
 }
 
 /**

@@ -2,27 +2,33 @@
  * Access-token claims in Entra's v1.0 and v2.0 shapes, and their RS256 signature.
  *
  * The resource's `requestedAccessTokenVersion` picks the shape, never the endpoint the client used.
- * Issuers are Entra's real strings so validators configured for Entra accept emulator tokens.
+ * Issuers are Entra's real strings, those of the tenant's cloud (clouds.ts), so validators
+ * configured for that cloud accept emulator tokens.
  */
 import crypto from "node:crypto";
 import { SignJWT } from "jose";
+import { issuerV1 as cloudIssuerV1, issuerV2 as cloudIssuerV2, type EmulatorCloud } from "./clouds";
 import type { SigningKey } from "./signingKeys";
 
 export type TokenVersion = 1 | 2;
 /** How the client authenticated: Entra's appidacr / azpacr values. */
 export type ClientAuthMethod = "secret" | "certificate";
 
-export function issuerV1(tenantId: string): string {
-  return `https://sts.windows.net/${tenantId}/`;
+/** The tenant's v1.0 issuer (`iss` and `idp` of v1 tokens), in the tenant's cloud. */
+export function issuerV1(tenant: { id: string; cloud: EmulatorCloud }): string {
+  return cloudIssuerV1(tenant.cloud, tenant.id);
 }
 
-export function issuerV2(tenantId: string): string {
-  return `https://login.microsoftonline.com/${tenantId}/v2.0`;
+/** The tenant's v2.0 issuer, in the tenant's cloud. */
+export function issuerV2(tenant: { id: string; cloud: EmulatorCloud }): string {
+  return cloudIssuerV2(tenant.cloud, tenant.id);
 }
 
 export interface AccessTokenClaimsInput {
   version: TokenVersion;
   tenantId: string;
+  /** The tenant's cloud: it picks the issuers. */
+  cloud: EmulatorCloud;
   clientAppId: string;
   /** Object id of the client's service principal: `oid` and `sub` of an app-only token. */
   clientServicePrincipalId: string;
@@ -55,12 +61,13 @@ export function accessTokenClaims(input: AccessTokenClaimsInput): Record<string,
     tid: input.tenantId,
     uti: opaque(16),
   };
+  const tenant = { id: input.tenantId, cloud: input.cloud };
   const acr = input.clientAuth === "certificate" ? "2" : "1";
   const claims =
     input.version === 2
       ? {
           aud: input.resourceAppId,
-          iss: issuerV2(input.tenantId),
+          iss: issuerV2(tenant),
           ...times,
           azp: input.clientAppId,
           azpacr: acr,
@@ -69,11 +76,11 @@ export function accessTokenClaims(input: AccessTokenClaimsInput): Record<string,
         }
       : {
           aud: input.requestedResource,
-          iss: issuerV1(input.tenantId),
+          iss: issuerV1(tenant),
           ...times,
           appid: input.clientAppId,
           appidacr: acr,
-          idp: issuerV1(input.tenantId),
+          idp: issuerV1(tenant),
           ...common,
           ver: "1.0",
         };

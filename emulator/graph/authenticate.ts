@@ -3,7 +3,8 @@ import { decodeJwt, errors as joseErrors, jwtVerify } from "jose";
 import type { EmulatorContext } from "../context";
 import { graphError, HttpError } from "../errors";
 import { header, type EmulatorRequest } from "../http";
-import { GRAPH_APP_ID, GRAPH_RESOURCE, type Tenant } from "../store";
+import { graphResource } from "../clouds";
+import { GRAPH_APP_ID, type Tenant } from "../store";
 import { issuerV1 } from "../tokens";
 import type { Caller } from "./call";
 
@@ -37,8 +38,10 @@ export async function authenticate(context: EmulatorContext, request: EmulatorRe
   try {
     const { payload } = await jwtVerify(token, context.signingKey.publicKey, {
       algorithms: ["RS256"],
-      issuer: issuerV1(tenant.id),
-      audience: [GRAPH_RESOURCE, `${GRAPH_RESOURCE}/`, GRAPH_APP_ID],
+      // The tenant's own cloud: a China tenant's Graph token carries sts.chinacloudapi.cn (clouds.ts).
+      issuer: issuerV1(tenant),
+      // Graph of the tenant's cloud: graph.microsoft.us for Azure Government (clouds.ts).
+      audience: [graphResource(tenant.cloud), `${graphResource(tenant.cloud)}/`, GRAPH_APP_ID],
       currentDate: new Date(context.store.now()),
     });
     const appId = typeof payload.appid === "string" ? payload.appid : String(payload.azp ?? "");

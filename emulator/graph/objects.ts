@@ -18,6 +18,7 @@ import {
   type Tenant,
 } from "../store";
 import { sha1Thumbprint, sha256Thumbprint } from "../x509";
+import { graphResource, type EmulatorCloud } from "../clouds";
 import { graphDateTime } from "./dates";
 
 export const SIGN_IN_AUDIENCES = ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"];
@@ -373,7 +374,23 @@ export function parseClaimsMappingPolicyBody(body: Record<string, unknown>, part
 }
 
 /** Microsoft Graph's own service principal, present in every tenant; `createdAt` is epoch ms on the directory's clock. */
-export function graphServicePrincipal(tenantId: string, createdAt: number, readyAt: number): ServicePrincipal {
+export function graphServicePrincipal(
+  tenantId: string,
+  createdAt: number,
+  readyAt: number,
+  cloud: EmulatorCloud = "public",
+): ServicePrincipal {
+  // A sovereign cloud's Graph answers to its own resource only (clouds.ts).
+  const names =
+    cloud === "public"
+      ? [
+          GRAPH_APP_ID,
+          "https://graph.microsoft.com",
+          "https://graph.microsoft.com/",
+          "https://canary.graph.microsoft.com",
+          "https://ags.windows.net",
+        ]
+      : [GRAPH_APP_ID, graphResource(cloud), `${graphResource(cloud)}/`];
   return {
     tenantId,
     id: crypto.randomUUID(),
@@ -385,13 +402,7 @@ export function graphServicePrincipal(tenantId: string, createdAt: number, ready
     tokenSigningKeys: [],
     preferredTokenSigningKeyThumbprint: null,
     firstParty: {
-      names: [
-        GRAPH_APP_ID,
-        "https://graph.microsoft.com",
-        "https://graph.microsoft.com/",
-        "https://canary.graph.microsoft.com",
-        "https://ags.windows.net",
-      ],
+      names,
       ownerTenantId: MICROSOFT_TENANT_ID,
     },
   };

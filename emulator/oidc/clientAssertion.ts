@@ -3,13 +3,13 @@
  * failure is AADSTS700027, with the reason in the text, as in Entra.
  */
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
+import { loginHost } from "../clouds";
 import type { EmulatorContext } from "../context";
 import { aadstsError, type HttpError } from "../errors";
 import type { Application, KeyCredential, Tenant } from "../store";
 import type { Correlation } from "./call";
 import { replicatedKey } from "./replication";
 
-const REAL_AUTHORITY = "https://login.microsoftonline.com";
 /** Entra tolerates about five minutes of clock skew on client assertions. */
 const ASSERTION_CLOCK_TOLERANCE_SECONDS = 300;
 
@@ -17,10 +17,14 @@ function assertionFailure(reason: string, correlation: Correlation): HttpError {
   return aadstsError({ status: 401, error: "invalid_client", code: 700027, message: reason, ...correlation });
 }
 
-/** Every token URL a client may put in its assertion's `aud` for this tenant. */
+/**
+ * Every token URL a client may put in its assertion's `aud` for this tenant: on the emulator's
+ * origin (where the client really sends it) or on the login host of the tenant's own cloud
+ * (clouds.ts), as Entra expects. Another cloud's login host is not this tenant's token endpoint.
+ */
 function acceptedAssertionAudiences(context: EmulatorContext, tenant: Tenant): string[] {
   const names = [tenant.id, ...tenant.domains.map((domain) => domain.name)];
-  const origins = [context.origin, REAL_AUTHORITY];
+  const origins = [context.origin, loginHost(tenant.cloud)];
   return origins.flatMap((origin) => names.flatMap((name) => [`${origin}/${name}/oauth2/v2.0/token`, `${origin}/${name}/oauth2/token`]));
 }
 
@@ -121,7 +125,7 @@ async function verifyAssertion(
     if (error instanceof joseErrors.JWTClaimValidationFailed) {
       throw assertionFailure(
         `Client assertion failed signature validation. [Reason - claim '${error.claim}' is invalid: ${error.reason}; ` +
-          `aud must be the token endpoint (${REAL_AUTHORITY}/${tenant.id}/oauth2/v2.0/token), iss and sub the client id.]`,
+          `aud must be the token endpoint (${loginHost(tenant.cloud)}/${tenant.id}/oauth2/v2.0/token), iss and sub the client id.]`,
         correlation,
       );
     }

@@ -1,4 +1,11 @@
-/** The OpenID Connect discovery documents (`.well-known/openid-configuration`), v1.0 and v2.0. */
+/**
+ * The OpenID Connect discovery documents (`.well-known/openid-configuration`), v1.0 and v2.0.
+ *
+ * The endpoints are the emulator's own (clients must come back here); the `issuer` is the tenant's
+ * cloud's real one (clouds.ts), the string a validator compares with the token's `iss`. The
+ * `cloud_instance_name`, `cloud_graph_host_name`, `msgraph_host` and `rbac_url` metadata keep the
+ * global cloud's values in every cloud: nothing this project runs reads them.
+ */
 import type { EmulatorContext } from "../context";
 import { json } from "../http";
 import type { Tenant } from "../store";
@@ -16,7 +23,7 @@ export function discoveryV2(context: EmulatorContext, tenant: Tenant): Record<st
     id_token_signing_alg_values_supported: ["RS256"],
     response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
     scopes_supported: ["openid", "profile", "email", "offline_access"],
-    issuer: issuerV2(tenant.id),
+    issuer: issuerV2(tenant),
     request_uri_parameter_supported: false,
     userinfo_endpoint: "https://graph.microsoft.com/oidc/userinfo",
     authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
@@ -65,7 +72,7 @@ export function discoveryV1(context: EmulatorContext, tenant: Tenant): Record<st
     id_token_signing_alg_values_supported: ["RS256"],
     response_types_supported: ["code", "id_token", "code id_token", "token id_token", "token"],
     scopes_supported: ["openid"],
-    issuer: issuerV1(tenant.id),
+    issuer: issuerV1(tenant),
     microsoft_multi_refresh_token: true,
     authorization_endpoint: `${base}/oauth2/authorize`,
     device_authorization_endpoint: `${base}/oauth2/devicecode`,

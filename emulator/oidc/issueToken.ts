@@ -32,6 +32,7 @@ export async function issueAccessToken(context: EmulatorContext, grant: TokenGra
   const claims = accessTokenClaims({
     version: resource.tokenVersion,
     tenantId: tenant.id,
+    cloud: tenant.cloud,
     clientAppId: client.app.appId,
     clientServicePrincipalId: client.sp.id,
     clientAuth: grant.clientAuth,

@@ -3,6 +3,7 @@ import type { EmulatorContext } from "../context";
 import { json, type EmulatorResponse } from "../http";
 import { publishedJwk, type SigningKey } from "../signingKeys";
 import type { Tenant } from "../store";
+import { DEFAULT_CLOUD } from "../clouds";
 import { issuerV2 } from "../tokens";
 import { resolveTenant, type LoginCall, type LoginHandler } from "./call";
 
@@ -15,8 +16,13 @@ function appSigningKeys(context: EmulatorContext, tenant: Tenant | undefined, ap
   return sps.flatMap((sp) => sp.tokenSigningKeys.filter((key) => key.notBefore.getTime() <= now && key.notAfter.getTime() > now));
 }
 
+/**
+ * A tenant's keys name its v2 issuer in its cloud. Under `/common` no tenant (so no cloud) is known:
+ * the global cloud's template `https://login.microsoftonline.com/{tenantid}/v2.0`, as Entra's global
+ * `/common/discovery/v2.0/keys` publishes it.
+ */
 export function jwks(context: EmulatorContext, tenant: Tenant | undefined, v2: boolean, appId: string | null): Record<string, unknown> {
-  const issuer = v2 ? issuerV2(tenant ? tenant.id : "{tenantid}") : undefined;
+  const issuer = v2 ? issuerV2(tenant ?? { id: "{tenantid}", cloud: DEFAULT_CLOUD }) : undefined;
   const keys = [context.signingKey, ...(appId ? appSigningKeys(context, tenant, appId) : [])];
   return { keys: keys.map((key) => publishedJwk(key, issuer)) };
 }

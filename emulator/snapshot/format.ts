@@ -12,7 +12,11 @@
  * credentials it holds: store it readable by its owner only.
  *
  * A change of shape or meaning takes a new `format` string; a reader of `@1` refuses anything else.
+ * (One exception, `TenantSnapshot.cloud`: written only for a tenant outside the global cloud, so a
+ * reader that predates it still restores every snapshot it can read correctly, and refuses the
+ * others on the unknown field.)
  */
+import type { EmulatorCloud } from "../clouds";
 import type { Domain } from "../store";
 
 export const SNAPSHOT_FORMAT = "cmic-entra-oauth/emulator-snapshot@3";
@@ -71,6 +75,8 @@ export interface TenantSnapshot {
   deployer: { clientId: string; clientSecret: string };
   /** Microsoft Entra ID P1/P2; absent before @3 (no licence). */
   premiumLicense?: boolean;
+  /** The tenant's Entra cloud (clouds.ts); absent: "public" (every tenant before clouds were modelled). */
+  cloud?: EmulatorCloud;
 }
 
 export interface PasswordCredentialSnapshot {

@@ -4,6 +4,7 @@
  * derives (thumbprints, public keys), check the references between collections, then load it.
  */
 import crypto from "node:crypto";
+import { DEFAULT_CLOUD, EMULATOR_CLOUDS, isEmulatorCloud, type EmulatorCloud } from "../clouds";
 import { signingKeyFromParts, type SigningKey } from "../signingKeys";
 import type {
   ApiSettings,
@@ -74,8 +75,16 @@ function readDomain(field: SnapshotField): Domain {
   };
 }
 
+/** Absent in snapshots of tenants in the global cloud, and in every one from before clouds (format.ts). */
+function readCloud(field: SnapshotField): EmulatorCloud {
+  if (field.isAbsent()) return DEFAULT_CLOUD;
+  const cloud = field.string();
+  if (!isEmulatorCloud(cloud)) field.fail(`one of ${EMULATOR_CLOUDS.map((name) => `"${name}"`).join(", ")}`);
+  return cloud;
+}
+
 function readTenant(field: SnapshotField): { tenant: Tenant; deployer: DeployerCredentials } {
-  field.object(["id", "displayName", "domains", "createdAt", "deployer", "premiumLicense"]);
+  field.object(["id", "displayName", "domains", "createdAt", "deployer", "premiumLicense", "cloud"]);
   const domainsField = field.get("domains");
   const domains = domainsField.items().map(readDomain);
   if (domains.filter((domain) => domain.isInitial).length !== 1) domainsField.fail("a list with exactly one initial domain");
@@ -88,6 +97,7 @@ function readTenant(field: SnapshotField): { tenant: Tenant; deployer: DeployerC
       domains,
       createdAt: field.get("createdAt").instant(),
       premiumLicense: field.get("premiumLicense").isAbsent() ? false : field.get("premiumLicense").boolean(),
+      cloud: readCloud(field.get("cloud")),
     },
     deployer: { clientId: deployerField.get("clientId").guid(), clientSecret: deployerField.get("clientSecret").nonEmptyString() },
   };

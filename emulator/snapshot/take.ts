@@ -1,4 +1,5 @@
 /** Taking a snapshot: the store and the signing key as a detached JSON value (format.ts). */
+import { DEFAULT_CLOUD } from "../clouds";
 import type { SigningKey } from "../signingKeys";
 import type {
   Application,
@@ -42,6 +43,8 @@ function tenantSnapshot(store: DirectoryStore, tenant: Tenant): TenantSnapshot {
     createdAt: tenant.createdAt,
     deployer: { ...deployer },
     premiumLicense: tenant.premiumLicense,
+    // Only outside the global cloud (format.ts): a public world's snapshot keeps its older shape.
+    ...(tenant.cloud !== DEFAULT_CLOUD ? { cloud: tenant.cloud } : {}),
   };
 }
 

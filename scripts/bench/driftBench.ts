@@ -216,7 +216,10 @@ async function oneAtATime(
   let notClean = 0;
   const started = performance.now();
   for (const { stack, outputs } of fleet) {
-    const checks = await auditStack(stack, outputs, { client: source.graphClient(outputs.tenantId), expiryDays: DEFAULT_EXPIRY_DAYS });
+    const checks = await auditStack(stack, outputs, {
+      client: source.graphClient(outputs.tenantId, outputs.azureCloud),
+      expiryDays: DEFAULT_EXPIRY_DAYS,
+    });
     if (checks.some((check) => check.findings.length > 0)) notClean += 1;
   }
   return { wallMs: performance.now() - started, notClean };

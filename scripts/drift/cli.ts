@@ -58,7 +58,8 @@ Checks:
   --expiry-days N        report credentials that expire within N days (default ${DEFAULT_EXPIRY_DAYS})
   --skip-preview         Graph audit only (no Pulumi program run; needs only \`pulumi stack output\`)
   --skip-audit           Pulumi layer only (no Graph access needed)
-  --graph-url URL        Graph origin (default $${GRAPH_URL_ENV} or ${GRAPH_URL})
+  --graph-url URL        Graph origin (default $${GRAPH_URL_ENV}, else each stack's cloud's Graph:
+                         ${GRAPH_URL} for azureCloud public)
 
 Deadlines (a stack that misses one is "could not check", never clean):
   --request-timeout S    each Graph request and \`pulumi stack output\` (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000} s, 1–600)
@@ -117,8 +118,9 @@ export function driftOptionsFrom(values: ParsedOptions<typeof OPTIONS>, env: Nod
   if (values["skip-preview"] && values["skip-audit"]) {
     throw new UsageError("--skip-preview and --skip-audit together leave nothing to check; drop one of them.");
   }
-  const graphUrl = values["graph-url"] ?? env[GRAPH_URL_ENV] ?? GRAPH_URL;
-  if (!URL.canParse(graphUrl) || new URL(graphUrl).protocol !== "https:") {
+  // Unset: each stack's cloud's Graph (graph.microsoft.com for the public cloud).
+  const graphUrl = values["graph-url"] ?? (env[GRAPH_URL_ENV] || null);
+  if (graphUrl !== null && (!URL.canParse(graphUrl) || new URL(graphUrl).protocol !== "https:")) {
     throw new UsageError(`--graph-url / $${GRAPH_URL_ENV} must be an https:// origin, got '${graphUrl}'.`);
   }
   if (values.junit !== undefined && values.junit.trim() === "") throw new UsageError("--junit needs a file name.");

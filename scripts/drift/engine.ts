@@ -40,7 +40,8 @@ export interface DriftOptions {
   expiryDays: number;
   skipPreview: boolean;
   skipAudit: boolean;
-  graphUrl: string;
+  /** --graph-url / CMIC_GRAPH_URL; null: each stack's cloud's Graph. */
+  graphUrl: string | null;
   json: boolean;
   junitFile?: string;
   /** Each Graph request and each `pulumi stack output` must finish within this long (default 60 s). */
@@ -179,7 +180,7 @@ async function fetchForAudit(stack: string, context: StackCheckContext): Promise
     return { outputs: null, result: { ok: false as const, checks: [outputsErrorCheck(stack, error, context.source.commands.up(stack))] } };
   }
   try {
-    client = context.source.graphClient(outputs.tenantId);
+    client = context.source.graphClient(outputs.tenantId, outputs.azureCloud);
   } catch (error) {
     // The tenant's credential could not be built (say, CMIC_CREDENTIALS_FILE names a variable that
     // is unset): only this tenant's stacks are "could not check", each with that fix.

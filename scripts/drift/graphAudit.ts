@@ -22,7 +22,8 @@ import type { DriftCheck, DriftFinding } from "./report";
 import { DeadlineError, withDeadline } from "../shared/deadline";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "./defaults";
 import { CmicError } from "../../contract/errors";
-import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
+import { CLOUD_HOSTS } from "../../contract/entraEndpoints";
+import type { AzureCloud } from "../../contract/kinds";
 import { describeFetchFailure, NETWORK_FAILURE } from "../shared/networkFailure";
 import type { Limiter } from "../shared/limiter";
 
@@ -269,7 +270,14 @@ export async function fetchAudit(
       .split(/\r?\n/)[0]
       .replace(/\s*- Timestamp:.*$/, "")
       .trim();
-    const tenantAccess = tenantAccessFailure(outputs.tenantId, options.signedInAs ?? null, signIn?.[0] ?? null, status, text);
+    const tenantAccess = tenantAccessFailure(
+      outputs.tenantId,
+      outputs.azureCloud,
+      options.signedInAs ?? null,
+      signIn?.[0] ?? null,
+      status,
+      text,
+    );
     const message =
       tenantAccess?.message ??
       (signIn
@@ -291,8 +299,8 @@ export async function fetchAudit(
 export const AUDIT_GRAPH_PERMISSIONS = ["Application.Read.All", "Policy.Read.All", "Domain.Read.All"] as const;
 
 /** Where an admin of `tenantId` consents to the app `clientId` (Entra's admin consent endpoint). */
-export function adminConsentUrl(tenantId: string, clientId: string): string {
-  return `${ENTRA_AUTHORITY_HOST}/${encodeURIComponent(tenantId)}/adminconsent?client_id=${encodeURIComponent(clientId)}`;
+export function adminConsentUrl(tenantId: string, clientId: string, cloud: AzureCloud = "public"): string {
+  return `${CLOUD_HOSTS[cloud].authorityHost}/${encodeURIComponent(tenantId)}/adminconsent?client_id=${encodeURIComponent(clientId)}`;
 }
 
 /**
@@ -303,6 +311,7 @@ export function adminConsentUrl(tenantId: string, clientId: string): string {
  */
 function tenantAccessFailure(
   tenantId: string,
+  cloud: AzureCloud,
   clientId: string | null,
   signIn: string | null,
   status: number | undefined,
@@ -311,7 +320,7 @@ function tenantAccessFailure(
   const app = clientId ? `drift's identity (client id ${clientId})` : "drift's identity";
   const permissions = `the Graph application permissions ${AUDIT_GRAPH_PERMISSIONS.join(", ")}`;
   const consent = clientId
-    ? `an admin of that tenant opens ${adminConsentUrl(tenantId, clientId)} and grants ${permissions}`
+    ? `an admin of that tenant opens ${adminConsentUrl(tenantId, clientId, cloud)} and grants ${permissions}`
     : `an admin of that tenant consents to drift's app with ${permissions}`;
   if (signIn?.startsWith("AADSTS700016")) {
     return {
@@ -324,7 +333,7 @@ function tenantAccessFailure(
   if (signIn === null && text.includes("endpoints_resolution_error")) {
     return {
       message: `drift could not read the sign-in endpoints of the stack's tenant ${tenantId} (MSAL endpoints_resolution_error): the tenant does not exist, or the sign-in host is unreachable`,
-      fix: "check the stack's tenantId output (azuread:tenantId in its Pulumi.<stack>.yaml), and that this machine reaches login.microsoftonline.com (or AZURE_AUTHORITY_HOST)",
+      fix: `check the stack's tenantId output (azuread:tenantId in its Pulumi.<stack>.yaml), and that this machine reaches ${new URL(CLOUD_HOSTS[cloud].authorityHost).host} (or AZURE_AUTHORITY_HOST)`,
     };
   }
   if (signIn?.startsWith("AADSTS90002")) {

@@ -3,9 +3,10 @@
  * local world (`--state DIR`, scripts/drift/worldSource.ts). The layers do not know which.
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
+import type { AzureCloud } from "../../contract/kinds";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import { createDeployerCredential, deployerClientId } from "../shared/credentials";
-import { createGraphClient } from "../shared/graphClient";
+import { deployerClientId } from "../shared/credentials";
+import { tenantGraphClient } from "../shared/graphClient";
 import { readStackOutputsFromPulumi, type PulumiInvocation } from "../shared/stackOutputSources";
 import { listStacks, previewStack, PULUMI_FIX_COMMANDS, type FixCommands, type PreviewOutcome } from "./pulumiPreview";
 
@@ -20,7 +21,8 @@ export interface DriftStackSource {
    * a customer's objects exist only there, and Graph answers 404 for them anywhere else. Built once
    * per tenant on first use.
    */
-  graphClient(tenantId: string): Client;
+  /** One client per tenant (and its cloud, whose Graph and login host it reaches). */
+  graphClient(tenantId: string, cloud: AzureCloud): Client;
   /**
    * The client id drift signs in to `tenantId` as (for the admin consent link), when known: the
    * credentials file's app for a tenant it lists, else the environment's AZURE_CLIENT_ID.
@@ -33,19 +35,20 @@ export interface DriftStackSource {
   close(): Promise<void>;
 }
 
-export function pulumiSource(invocation: PulumiInvocation, graphUrl: string, env: NodeJS.ProcessEnv): DriftStackSource {
+/** `graphUrl`: the --graph-url / CMIC_GRAPH_URL origin; null for each stack's cloud's own Graph. */
+export function pulumiSource(invocation: PulumiInvocation, graphUrl: string | null, env: NodeJS.ProcessEnv): DriftStackSource {
   const clients = new Map<string, Client>();
   return {
     listStacks: () => listStacks(invocation),
     readOutputs: (stack, timeoutMs) => readStackOutputsFromPulumi(stack, { ...invocation, timeoutMs }),
     // The child is stopped at the deadline too, so an abandoned preview does not run on.
     preview: (stack, timeoutMs) => previewStack(stack, { ...invocation, timeoutMs }),
-    graphClient(tenantId) {
+    graphClient(tenantId, cloud) {
       const key = tenantId.toLowerCase();
-      let client = clients.get(key);
+      let client = clients.get(`${cloud}/${key}`);
       if (!client) {
-        client = createGraphClient({ credential: createDeployerCredential(env, key), graphUrl });
-        clients.set(key, client);
+        client = tenantGraphClient(env, key, cloud, graphUrl);
+        clients.set(`${cloud}/${key}`, client);
       }
       return client;
     },

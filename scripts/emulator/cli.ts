@@ -8,7 +8,7 @@ import path from "node:path";
 import { CmicError, UsageError } from "../../contract/errors";
 import { emulatorHome, writeFileAtomic } from "../../emulator/home";
 import { defineCommand, numberOption, parseCommandLine, runWhenMain, type OptionSpecs, type ParsedOptions } from "../shared/cli";
-import type { Emulator, EmulatorTenant } from "../../emulator";
+import { EMULATOR_CLOUDS, type Emulator, type EmulatorCloud, type EmulatorTenant } from "../../emulator";
 
 // `scripts/emulator` resolves to this file before the folder: re-export the library so
 // `import { startEmulator } from "…/scripts/emulator"` works either way.
@@ -26,9 +26,12 @@ Serves a local stand-in for Entra ID and Microsoft Graph over HTTPS with one ten
   --tenant-id GUID             tenant id (default: random)
   --domain NAME                initial domain (default contoso.onmicrosoft.com)
   --verified-domain NAME       an extra verified domain (repeatable)
+  --cloud NAME                 the tenant's Entra cloud, whose issuers its tokens carry:
+                               public (default), usgovernment or china
   --state DIR                  serve the local world of \`npm run sandbox -- --state DIR\` (its tenant,
                                apps and clock) instead of a new tenant; changes made through it
-                               are saved to DIR. Not with --tenant-id / --domain / --verified-domain.
+                               are saved to DIR. Not with --tenant-id / --domain / --verified-domain
+                               / --cloud.
   --at WHEN                    with --state: the world's clock (ISO date or +Nd after its last run)
 `;
 
@@ -38,6 +41,7 @@ const OPTIONS = {
   "tenant-id": { type: "string" },
   domain: { type: "string" },
   "verified-domain": { type: "string", multiple: true },
+  cloud: { type: "string" },
   state: { type: "string" },
   at: { type: "string" },
 } as const satisfies OptionSpecs;
@@ -48,6 +52,8 @@ export interface EmulatorCliOptions {
   tenantId?: string;
   domain: string;
   verifiedDomains: string[];
+  /** `--cloud`; absent: the emulator's default (public). */
+  cloud?: EmulatorCloud;
   /** Serve this local world (`--state DIR`) at its clock or `at`. */
   world?: { dir: string; at?: string };
   help: boolean;
@@ -83,8 +89,14 @@ function emulatorOptionsFrom(values: ParsedOptions<typeof OPTIONS>, help: boolea
     if (!DOMAIN.test(raw)) throw new UsageError(`--verified-domain must be a domain name such as contoso.com (got "${raw}").`);
     options.verifiedDomains.push(raw.toLowerCase());
   }
+  if (values.cloud !== undefined) {
+    const raw = values.cloud;
+    const cloud = EMULATOR_CLOUDS.find((name) => name === raw.toLowerCase());
+    if (!cloud) throw new UsageError(`--cloud must be one of ${EMULATOR_CLOUDS.join(", ")} (got "${raw}").`);
+    options.cloud = cloud;
+  }
   if (values.state !== undefined) {
-    for (const flag of ["tenant-id", "domain", "verified-domain"] as const) {
+    for (const flag of ["tenant-id", "domain", "verified-domain", "cloud"] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --state: the world already has its tenant.`);
     }
     options.world = { dir: values.state, ...(values.at !== undefined ? { at: values.at } : {}) };
@@ -103,13 +115,14 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCliOptions {
 /** The instructions printed once the emulator listens (no secret in them: only the file path). */
 export function connectionInstructions(
   emulator: Pick<Emulator, "url" | "caCertFile">,
-  tenant: EmulatorTenant,
+  // `cloud` optional: a local world's tenant is described from its saved data, and absent means public.
+  tenant: Omit<EmulatorTenant, "cloud"> & { cloud?: EmulatorCloud },
   secretFile: string,
   propagationDelayMs: number,
 ): string {
   return [
     `Entra ID + Graph emulator listening on ${emulator.url}`,
-    `Tenant ${tenant.tenantId} (domains: ${tenant.verifiedDomains.join(", ")}); propagation delay ${propagationDelayMs / 1000} s.`,
+    `Tenant ${tenant.tenantId} (domains: ${tenant.verifiedDomains.join(", ")}; cloud ${tenant.cloud ?? "public"}); propagation delay ${propagationDelayMs / 1000} s.`,
     "",
     "Point the scripts at it (in another shell):",
     `  export NODE_EXTRA_CA_CERTS=${emulator.caCertFile}`,
@@ -163,7 +176,12 @@ export const emulatorCommand = defineCommand({
     }
     let tenant: EmulatorTenant;
     try {
-      tenant = emulator.addTenant({ tenantId: options.tenantId, initialDomain: options.domain, verifiedDomains: options.verifiedDomains });
+      tenant = emulator.addTenant({
+        tenantId: options.tenantId,
+        initialDomain: options.domain,
+        verifiedDomains: options.verifiedDomains,
+        ...(options.cloud !== undefined ? { cloud: options.cloud } : {}),
+      });
     } catch (error) {
       await emulator.close();
       throw new UsageError((error as Error).message, "change --tenant-id, --domain or --verified-domain as the message says.");
@@ -221,8 +239,10 @@ async function serveWorld(
     const { deployerGraph } = await import("../world/deployerGraph");
     const listed = (await deployerGraph(session.emulator.url, tenant).api("/domains").get()) as { value: { id: string }[] };
     const domains = listed.value.map((domain) => domain.id);
+    // The world's tenant as the emulator restored it: its cloud comes from the snapshot.
+    const cloud = session.emulator.tenants().find((restored) => restored.tenantId === tenant.tenantId)?.cloud;
     print(
-      `${connectionInstructions(session.emulator, { ...tenant, initialDomain: domains[0] ?? "", verifiedDomains: domains }, secretFile, options.propagationDelayMs)}\n` +
+      `${connectionInstructions(session.emulator, { ...tenant, initialDomain: domains[0] ?? "", verifiedDomains: domains, cloud }, secretFile, options.propagationDelayMs)}\n` +
         `World ${world.dir} at ${session.clock.at.toISOString()}; its stacks: ${Object.keys(saved.stacks).join(", ") || "none"}.\n`,
     );
     const signal = await stopped;

@@ -3,6 +3,7 @@
  * for the CMiC admin and the connector admin, from a stack's outputs. The secret is masked unless
  * --reveal is given; a revealed sheet written with --out is created readable by its owner only.
  */
+import { GRAPH_URL_ENV } from "../../contract/entraEndpoints";
 import { CmicError, UsageError } from "../../contract/errors";
 import { STACK_OUTPUTS_ENV } from "../../contract/postDeployCheck";
 import type { StackOutputs } from "../../contract/stackOutputs";
@@ -101,10 +102,9 @@ export const handoffCommand = defineCommand({
     // Masked unless revealed: without --reveal the secret must not appear anywhere, not even in an error.
     if (!reveal) context.addSecret(secret);
     if (values.stack && !values.state && values.offline !== true) {
-      const { createDeployerCredential } = await import("../shared/credentials");
-      const { createGraphClient } = await import("../shared/graphClient");
+      const { tenantGraphClient } = await import("../shared/graphClient");
       credentials = await readAppCredentialView(
-        createGraphClient({ credential: createDeployerCredential(io.env, outputs.tenantId) }),
+        tenantGraphClient(io.env, outputs.tenantId, outputs.azureCloud, io.env[GRAPH_URL_ENV]),
         outputs,
         generatedAt,
       );

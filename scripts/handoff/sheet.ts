@@ -6,6 +6,12 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { renderConnectorSection } from "./connectorSection";
 import { renderRotationSection, type AppCredentialView } from "./rotationSection";
 
+/** How the sheet names a sovereign cloud. */
+const CLOUD_NAMES: Record<Exclude<StackOutputs["azureCloud"], "public">, string> = {
+  usgovernment: "Azure Government",
+  china: "Azure China (21Vianet)",
+};
+
 export interface HandoffSheetOptions {
   /** Stack the values come from, to name it and to print follow-up commands. */
   stack: string | null;
@@ -56,10 +62,17 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
   lines.push(
     "",
     outputs.accessTokenVersion === 1
-      ? "The app issues **v1** access tokens (as CMiC's own guide registers): `iss` is the sts.windows.net issuer above, with its trailing slash, and CMiC reads the app id from `appid`."
-      : "The app issues **v2** access tokens (as the Arcoro guide registers): `iss` is the login.microsoftonline.com …/v2.0 issuer above, and CMiC reads the app id from `azp`. " +
+      ? `The app issues **v1** access tokens (as CMiC's own guide registers): \`iss\` is the ${new URL(registration.issuerUrl).host} issuer above, with its trailing slash, and CMiC reads the app id from \`appid\`.`
+      : `The app issues **v2** access tokens (as the Arcoro guide registers): \`iss\` is the ${new URL(registration.issuerUrl).host} …/v2.0 issuer above, and CMiC reads the app id from \`azp\`. ` +
           "The v1 values in CMiC's own guide (sts.windows.net, common/discovery/keys) would be refused.",
   );
+  if (outputs.azureCloud !== "public") {
+    lines.push(
+      "",
+      `The tenant is in the **${CLOUD_NAMES[outputs.azureCloud]}** cloud: every URL above is on its hosts, not login.microsoftonline.com, ` +
+        `and the CMiC server must reach ${new URL(registration.keysetUri).host} over HTTPS to load the keys.`,
+    );
+  }
   lines.push("");
   if (outputs.claimSource === "registration") {
     lines.push("The token carries no `cmicuser` claim: set the service user in this registration (CMiC after Patch 22).");

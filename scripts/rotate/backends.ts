@@ -8,8 +8,8 @@ import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { GRAPH_URL_ENV } from "../../contract/entraEndpoints";
 import { AUTHORITY_HOST_ENV } from "../../contract/postDeployCheck";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import { createDeployerCredential } from "../shared/credentials";
-import { createGraphClient } from "../shared/graphClient";
+import type { AzureCloud } from "../../contract/kinds";
+import { tenantGraphClient } from "../shared/graphClient";
 import { runPulumi, type PulumiInvocation } from "../shared/pulumiCli";
 import { readStackOutputsFromPulumi } from "../shared/stackOutputSources";
 
@@ -29,7 +29,7 @@ export interface RotationBackend {
    * to THAT tenant (reading and retiring credentials), where tokens are requested, and its clock.
    * With `write`, what `work` changed is kept (a world is saved).
    */
-  withTenant<T>(tenantId: string, work: (tenant: TenantAccess) => Promise<T>, write: boolean): Promise<T>;
+  withTenant<T>(tenantId: string, cloud: AzureCloud, work: (tenant: TenantAccess) => Promise<T>, write: boolean): Promise<T>;
   commands: { handoff: string; rotate: string };
 }
 
@@ -90,12 +90,13 @@ export function pulumiBackend(stack: string, invocation: PulumiInvocation, env: 
       }
       return readStackOutputsFromPulumi(stack, { ...invocation, showSecrets: true });
     },
-    withTenant: (tenantId, work) => {
-      // A customer's app is read in the customer's tenant, whatever tenant AZURE_TENANT_ID names.
-      let graph = graphs.get(tenantId);
+    withTenant: (tenantId, cloud, work) => {
+      // A customer's app is read in the customer's tenant, whatever tenant AZURE_TENANT_ID names,
+      // and in its cloud.
+      let graph = graphs.get(`${cloud}/${tenantId}`);
       if (!graph) {
-        graph = createGraphClient({ credential: createDeployerCredential(env, tenantId), ...(graphUrl ? { graphUrl } : {}) });
-        graphs.set(tenantId, graph);
+        graph = tenantGraphClient(env, tenantId, cloud, graphUrl);
+        graphs.set(`${cloud}/${tenantId}`, graph);
       }
       return work({
         graph,
@@ -164,7 +165,7 @@ export async function worldBackend(options: WorldBackendOptions): Promise<Rotati
       }
       return readOutputs();
     },
-    async withTenant(_tenantId, work, write) {
+    async withTenant(_tenantId, _cloud, work, write) {
       const session = await openWorld(options.dir, { at, write });
       try {
         const world = session.world ?? requireWorld(options.dir);

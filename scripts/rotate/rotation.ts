@@ -6,6 +6,7 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { appCredentialsOf, credentialRoles, type AppCredential, type AppCredentialRoles } from "../../contract/appCredentials";
+import { CLOUD_HOSTS } from "../../contract/entraEndpoints";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { checkJustDeployed } from "../sandbox/postDeployCheck";
 import { renderChecklist } from "../verify/report";
@@ -58,7 +59,7 @@ async function proveCurrentSecret(tenant: TenantAccess, outputs: StackOutputs, o
     outputs,
     { kind: "secret", clientSecret: outputs.clientSecret },
     {
-      authorityHost: tenant.authorityHost ?? "https://login.microsoftonline.com",
+      authorityHost: tenant.authorityHost ?? CLOUD_HOSTS[outputs.azureCloud].authorityHost,
       propagationWindowMs: options.propagationWindowMs,
       now: tenant.now,
       hooks: { onProgress: (line) => options.progress(`  … ${line}`) },
@@ -171,6 +172,7 @@ export async function rotate(backend: RotationBackend, options: RotateOptions): 
   const current = { keyId, createdAt: outputs.secretCreatedAt, connectorSwitchBy: outputs.connectorSwitchBy };
   return backend.withTenant(
     outputs.tenantId,
+    outputs.azureCloud,
     async (tenant) => {
       await proveCurrentSecret(tenant, outputs, options);
       if (options.retire) return { current, ...(await retire(tenant, outputs, options)) };

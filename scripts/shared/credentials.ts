@@ -6,7 +6,8 @@
  * offline. MSAL also refuses plain-http authorities, which is why the emulator speaks HTTPS.
  */
 import { ClientCertificateCredential, ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from "@azure/identity";
-import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
+import { CLOUD_HOSTS, ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
+import type { AzureCloud } from "../../contract/kinds";
 import { credentialsFileFromEnv, entryVariable, readEntryCertificatePem, type CredentialsFile } from "./credentialsFile";
 
 /** Hosts Microsoft runs (public and sovereign clouds); everything else is a private authority. */
@@ -62,10 +63,17 @@ export function createClientCredential(target: CredentialTarget): TokenCredentia
  * variable that is unset (ERR_CREDENTIALS_ENV) or a certificate that cannot be read: callers build
  * one credential per tenant on first use, so that error belongs to that tenant's stacks alone.
  */
-export function createDeployerCredential(env: NodeJS.ProcessEnv = process.env, tenantId?: string): TokenCredential {
-  const { AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST } = env;
+export function createDeployerCredential(
+  env: NodeJS.ProcessEnv = process.env,
+  tenantId?: string,
+  cloud: AzureCloud = "public",
+): TokenCredential {
+  const { AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET } = env;
+  // A sovereign cloud's tenant signs in at its own login host; AZURE_AUTHORITY_HOST (the emulator,
+  // a private authority) or the file's entry still wins.
+  const AZURE_AUTHORITY_HOST = env.AZURE_AUTHORITY_HOST || (cloud !== "public" ? CLOUD_HOSTS[cloud].authorityHost : undefined);
   const tenant = tenantId ?? AZURE_TENANT_ID;
-  const fromFile = tenant ? tenantCredentialTarget(tenant, env) : null;
+  const fromFile = tenant ? tenantCredentialTarget(tenant, { ...env, ...(AZURE_AUTHORITY_HOST ? { AZURE_AUTHORITY_HOST } : {}) }) : null;
   if (fromFile) return createClientCredential(fromFile);
   if (tenant && AZURE_CLIENT_ID && AZURE_CLIENT_SECRET) {
     return createClientCredential({
@@ -75,8 +83,9 @@ export function createDeployerCredential(env: NodeJS.ProcessEnv = process.env, t
       authorityHost: AZURE_AUTHORITY_HOST,
     });
   }
-  if (tenantId === undefined) return new DefaultAzureCredential();
-  return inTenant(new DefaultAzureCredential({ tenantId, additionallyAllowedTenants: ["*"] }), tenantId);
+  const authority = AZURE_AUTHORITY_HOST ? { authorityHost: AZURE_AUTHORITY_HOST } : {};
+  if (tenantId === undefined) return new DefaultAzureCredential(authority);
+  return inTenant(new DefaultAzureCredential({ tenantId, additionallyAllowedTenants: ["*"], ...authority }), tenantId);
 }
 
 /**

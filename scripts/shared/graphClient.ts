@@ -9,7 +9,9 @@ import { Client, HTTPMessageHandler, MiddlewareFactory, type Context, type Middl
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import type { TokenCredential } from "@azure/identity";
 
-import { GRAPH_URL } from "../../contract/entraEndpoints";
+import { CLOUD_HOSTS, GRAPH_URL } from "../../contract/entraEndpoints";
+import type { AzureCloud } from "../../contract/kinds";
+import { createDeployerCredential } from "./credentials";
 import { describeFetchFailure } from "./networkFailure";
 import { shareTokens } from "./sharedTokens";
 
@@ -19,6 +21,11 @@ export interface GraphClientOptions {
   credential: TokenCredential;
   /** Graph's origin; defaults to the public cloud. The emulator passes its own https://localhost:PORT. */
   graphUrl?: string;
+  /**
+   * The Graph resource tokens are requested for: the tenant's cloud's Graph (graph.microsoft.us in
+   * Azure Government), whatever origin is reached. Default the public cloud's.
+   */
+  graphResource?: string;
 }
 
 /**
@@ -47,19 +54,33 @@ function middlewareChain(authProvider: TokenCredentialAuthenticationProvider): M
   return chain[0];
 }
 
-export function createGraphClient({ credential, graphUrl = GRAPH_URL }: GraphClientOptions): Client {
+export function createGraphClient({ credential, graphUrl = GRAPH_URL, graphResource = GRAPH_URL }: GraphClientOptions): Client {
   const origin = new URL(graphUrl);
   const isPublicGraph = origin.hostname === new URL(GRAPH_URL).hostname;
   // Concurrent requests (a fleet's batches) share one token request.
   const authProvider = new TokenCredentialAuthenticationProvider(shareTokens(credential), {
     // Graph tokens are requested for the real Graph resource even against the emulator,
     // which issues them under that audience.
-    scopes: [`${GRAPH_URL}/.default`],
+    scopes: [`${graphResource}/.default`],
   });
   return Client.initWithMiddleware({
     middleware: middlewareChain(authProvider),
     baseUrl: `${origin.origin}/`,
     defaultVersion: "v1.0",
     customHosts: isPublicGraph ? undefined : new Set([origin.hostname]),
+  });
+}
+
+/**
+ * Graph for a customer's tenant in its cloud, as the deployer (createDeployerCredential): the
+ * cloud's Graph and login host, unless `graphUrl` (--graph-url / CMIC_GRAPH_URL: the emulator)
+ * says where Graph is reached; tokens are still for the cloud's Graph resource.
+ */
+export function tenantGraphClient(env: NodeJS.ProcessEnv, tenantId: string, cloud: AzureCloud, graphUrl?: string | null): Client {
+  const graphResource = CLOUD_HOSTS[cloud].graphUrl;
+  return createGraphClient({
+    credential: createDeployerCredential(env, tenantId, cloud),
+    graphUrl: graphUrl || graphResource,
+    graphResource,
   });
 }

@@ -8,10 +8,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { CLIENT_SECRET_ENV, readPostDeployCheckEnv } from "../../contract/postDeployCheck";
-import { DEPLOYMENTS, isOneOf } from "../../contract/kinds";
+import { AZURE_CLOUDS, DEPLOYMENTS, isOneOf, type AzureCloud } from "../../contract/kinds";
 import { UsageError } from "../../contract/errors";
 import type { StackOutputs } from "../../contract/stackOutputs";
-import { issuerUrlV2, jwksUri as defaultJwksUri } from "../../contract/entraEndpoints";
+import { CLOUD_HOSTS, issuerUrlV2, jwksUri as defaultJwksUri } from "../../contract/entraEndpoints";
 import { readStackOutputsFromEnv, readStackOutputsFromFile, readStackOutputsFromPulumi } from "../shared/stackOutputSources";
 import type { ClientCredentialSecret } from "../shared/credentials";
 import {
@@ -49,6 +49,9 @@ and these flags, which override single values:
   --no-cmicuser                the claim is not expected (claimSource=registration)
   --claim-name NAME            CMiC's cmic.oauth2.user.claim.name (default cmicuser)
   --deployment enterprise|cloud  explains claim-format mismatches
+  --azure-cloud public|usgovernment|china
+                               the tenant's cloud (default: the stack's azureCloud, else public):
+                               sets the default issuer, keys and login host
 
 Credential (one of):
   $CMIC_CLIENT_SECRET          the client secret value (preferred: flags land in shell history)
@@ -95,6 +98,7 @@ const OPTIONS = {
   "no-cmicuser": { type: "boolean" },
   "claim-name": { type: "string" },
   deployment: { type: "string" },
+  "azure-cloud": { type: "string" },
   "cmic-url": { type: "string" },
   token: { type: "string" },
   json: { type: "boolean" },
@@ -227,6 +231,9 @@ export async function verifyInputFromFlags(
   if (flags.deployment !== undefined && !isOneOf(DEPLOYMENTS, flags.deployment)) {
     throw new UsageError(`--deployment must be enterprise or cloud, got "${flags.deployment}".`);
   }
+  if (flags["azure-cloud"] !== undefined && !isOneOf(AZURE_CLOUDS, flags["azure-cloud"])) {
+    throw new UsageError(`--azure-cloud must be one of ${AZURE_CLOUDS.join(", ")}, got "${flags["azure-cloud"]}".`);
+  }
   const outputs = await loadOutputs(flags, env, world);
   const handedOver = readPostDeployCheckEnv(env);
 
@@ -257,6 +264,7 @@ export async function verifyInputFromFlags(
     jwksUri: httpsUrl("jwks-uri", flags["jwks-uri"]),
     expectedCmicUser,
     deployment: flags.deployment as VerifyInput["deployment"],
+    azureCloud: flags["azure-cloud"] as AzureCloud | undefined,
     claimName: flags["claim-name"],
     credential,
     token,
@@ -274,12 +282,14 @@ export async function verifyInputFromFlags(
     const { verifyInputFromOutputs } = await import("./runner");
     return { input: verifyInputFromOutputs(outputs, overrides), json: Boolean(flags.json) };
   }
+  const cloud = overrides.azureCloud ?? "public";
   const input: VerifyInput = {
     tenantId,
     clientId,
     scope,
-    issuerUrl: overrides.issuerUrl ?? issuerUrlV2(tenantId),
-    jwksUri: overrides.jwksUri ?? defaultJwksUri(tenantId),
+    issuerUrl: overrides.issuerUrl ?? issuerUrlV2(tenantId, cloud),
+    jwksUri: overrides.jwksUri ?? defaultJwksUri(tenantId, cloud),
+    ...(cloud !== "public" ? { authorityHost: CLOUD_HOSTS[cloud].authorityHost } : {}),
     expectedCmicUser,
     credential,
     ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)),

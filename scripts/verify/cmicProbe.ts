@@ -74,9 +74,18 @@ const RULES: Rule[] = [
     text: /json web key set|jwks|key ?set/i,
     detail: 'CMiC answered "Failed to load JSON web key set": the CMiC server cannot fetch the Keyset ID',
     fix: (ctx) =>
-      `Set Keyset ID to ${ctx.jwksUri} and let the CMiC server reach login.microsoftonline.com over HTTPS (firewall, proxy, outbound TLS trust).`,
+      `Set Keyset ID to ${ctx.jwksUri} and let the CMiC server reach ${hostOf(ctx.jwksUri)} over HTTPS (firewall, proxy, outbound TLS trust).`,
   },
 ];
+
+/** The host of a registered URL, or the URL itself when it is none (a value given by hand). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
 
 /** Read a CMiC response (status + body text) into the `cmic-endpoint` check. Pure. */
 export function interpretCmicResponse(url: string, status: number, body: string, ctx: CmicProbeContext): CheckResult {

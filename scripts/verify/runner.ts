@@ -15,7 +15,8 @@
  * Nothing it returns or reports through `onProgress` contains the token or the secret.
  */
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
+import { CLOUD_HOSTS, ENTRA_AUTHORITY_HOST } from "../../contract/entraEndpoints";
+import type { AzureCloud } from "../../contract/kinds";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import type { Deployment } from "../../contract/cmicUser";
 import { createClientCredential, type ClientCredentialSecret } from "../shared/credentials";
@@ -50,6 +51,8 @@ export interface VerifyInput {
   accessTokenVersion?: 1 | 2;
   /** CMiC's registered Keyset ID (JWKS URI), as Entra publishes it. */
   jwksUri: string;
+  /** The tenant's cloud; default: the cloud of the registered issuer (tokenChecks.ts `expectedCloud`). */
+  azureCloud?: AzureCloud;
   /** Expected `cmicuser`; null when the claim is not expected in the token (claimSource=registration). */
   expectedCmicUser: string | null;
   /** Explains claim-format mismatches (Enterprise: username; Cloud: tenant||username). */
@@ -108,6 +111,9 @@ export function verifyInputFromOutputs(outputs: StackOutputs, overrides: VerifyO
     issuerUrl: outputs.cmicRegistration.issuerUrl || outputs.issuerUrl,
     accessTokenVersion: outputs.accessTokenVersion,
     jwksUri: outputs.cmicRegistration.keysetUri || outputs.jwksUri,
+    azureCloud: outputs.azureCloud,
+    // A sovereign cloud's tenant signs in at its own login host; --authority-host (the emulator) still wins.
+    ...(outputs.azureCloud !== "public" ? { authorityHost: CLOUD_HOSTS[outputs.azureCloud].authorityHost } : {}),
     expectedCmicUser: outputs.cmicUserClaim,
     claimName: outputs.claimName,
     deployment: outputs.deployment,
@@ -240,6 +246,7 @@ function expectationsOf(input: VerifyInput) {
     clockSkewSeconds: input.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     authorityHost: input.authorityHost,
     ...(input.accessTokenVersion !== undefined ? { accessTokenVersion: input.accessTokenVersion } : {}),
+    ...(input.azureCloud !== undefined ? { azureCloud: input.azureCloud } : {}),
   };
 }
 

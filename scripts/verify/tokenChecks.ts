@@ -11,7 +11,16 @@
 import { CONFIG_NAMESPACE, DEFAULT_CLAIM_NAME } from "../../contract/kinds";
 import { CmicError, EXIT_FAILED } from "../../contract/errors";
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JSONWebKeySet, type JWK } from "jose";
-import { issuerUrlFor, issuerUrlV1, issuerUrlV2, jwksUriFor, withAuthorityHost } from "../../contract/entraEndpoints";
+import {
+  CLOUD_HOSTS,
+  cloudOfIssuer,
+  issuerUrlFor,
+  issuerUrlV1,
+  issuerUrlV2,
+  jwksUriFor,
+  withAuthorityHost,
+} from "../../contract/entraEndpoints";
+import type { AzureCloud } from "../../contract/kinds";
 import { CLOUD_SEPARATOR, isEmailUsername, type Deployment } from "../../contract/cmicUser";
 import type { CheckResult, DecodedToken } from "./report";
 
@@ -51,11 +60,20 @@ export interface TokenExpectations {
    * registration holds. Default: the version of the registered Issuer URL (v1 `sts.windows.net/…/`).
    */
   accessTokenVersion?: 1 | 2;
+  /** The tenant's cloud (the `azureCloud` setting). Default: the cloud of the registered Issuer URL, else public. */
+  azureCloud?: AzureCloud;
+}
+
+type VersionExpectations = Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId" | "azureCloud">;
+
+/** The cloud of the stack: the setting, else the one the registered Issuer URL is on. */
+export function expectedCloud(expect: VersionExpectations): AzureCloud {
+  return expect.azureCloud ?? cloudOfIssuer(expect.issuerUrl, expect.tenantId)?.cloud ?? "public";
 }
 
 /** The version CMiC's registration expects: the stack's, else the registered issuer's form. */
-export function expectedVersion(expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">): 1 | 2 {
-  return expect.accessTokenVersion ?? (expect.issuerUrl === issuerUrlV1(expect.tenantId) ? 1 : 2);
+export function expectedVersion(expect: VersionExpectations): 1 | 2 {
+  return expect.accessTokenVersion ?? (expect.issuerUrl === issuerUrlV1(expect.tenantId, expectedCloud(expect)) ? 1 : 2);
 }
 
 /** Fetch a JWKS document from a network URL. Throws on HTTP or parse failure. */
@@ -382,13 +400,13 @@ function isV1(claims: Record<string, unknown>): boolean {
 }
 
 /** The fix when the app issues another version than the stack (and CMiC's registration) says. */
-function versionFix(expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">): string {
+function versionFix(expect: VersionExpectations): string {
   const wanted = expectedVersion(expect);
   const other = wanted === 1 ? 2 : 1;
   return (
     `Set api.requestedAccessTokenVersion = ${wanted} on the app registration (the stack's ${CONFIG}:accessTokenVersion; \`pulumi up\` sets it back), then request a new token; ` +
     `or, to keep v${other} tokens, set \`pulumi config set ${CONFIG}:accessTokenVersion ${other}\`, run \`pulumi up\`, and change CMiC's registration to ` +
-    `Issuer URL ${issuerUrlFor(other, expect.tenantId)} and Keyset URI ${jwksUriFor(other, expect.tenantId)}.`
+    `Issuer URL ${issuerUrlFor(other, expect.tenantId, expectedCloud(expect))} and Keyset URI ${jwksUriFor(other, expect.tenantId, expectedCloud(expect))}.`
   );
 }
 
@@ -396,20 +414,29 @@ function versionFix(expect: Pick<TokenExpectations, "accessTokenVersion" | "issu
  * A token of one version against CMiC's issuer of the other: when the token is the version the
  * stack asks for, CMiC's registration is what is wrong; otherwise the app was changed.
  */
-function issuerVersionFix(tokenVersion: 1 | 2, expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">): string {
+function issuerVersionFix(tokenVersion: 1 | 2, expect: VersionExpectations): string {
   if (expect.accessTokenVersion !== tokenVersion) return versionFix(expect);
   const other = tokenVersion === 1 ? 2 : 1;
   return (
     `The app issues v${tokenVersion} tokens, as the stack says: change CMiC's registration (API Security → Application Registration) to ` +
-    `Issuer URL ${issuerUrlFor(tokenVersion, expect.tenantId)} and Keyset URI ${jwksUriFor(tokenVersion, expect.tenantId)} (the stack output cmicRegistration); ` +
+    `Issuer URL ${issuerUrlFor(tokenVersion, expect.tenantId, expectedCloud(expect))} and Keyset URI ${jwksUriFor(tokenVersion, expect.tenantId, expectedCloud(expect))} (the stack output cmicRegistration); ` +
     `or, to keep CMiC's v${other} values, set \`pulumi config set ${CONFIG}:accessTokenVersion ${other}\` and run \`pulumi up\`.`
   );
 }
 
 /** The tenant an Entra issuer names (v2 or v1 form), or null for any other issuer. */
 function issuerTenant(iss: string): string | null {
-  const match = /^https:\/\/(?:login\.microsoftonline\.com\/([^/]+)\/v2\.0|sts\.windows\.net\/([^/]+)\/)$/.exec(iss);
-  return match ? (match[1] ?? match[2] ?? null) : null;
+  for (const hosts of Object.values(CLOUD_HOSTS)) {
+    for (const [prefix, suffix] of [
+      [`${hosts.authorityHost}/`, "/v2.0"],
+      [`${hosts.v1IssuerHost}/`, "/"],
+    ]) {
+      if (!iss.startsWith(prefix) || !iss.endsWith(suffix)) continue;
+      const tenant = iss.slice(prefix.length, iss.length - suffix.length);
+      if (tenant.length > 0 && !tenant.includes("/")) return tenant;
+    }
+  }
+  return null;
 }
 
 export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpectations): CheckResult {
@@ -429,7 +456,8 @@ export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpect
   if (iss === undefined) {
     return { id: "issuer", ok: false, detail: "the token has no iss claim", fix: "Use an access token issued by Entra for this app." };
   }
-  if (iss === issuerUrlV1(expect.tenantId)) {
+  const cloud = expectedCloud(expect);
+  if (iss === issuerUrlV1(expect.tenantId, cloud)) {
     return {
       id: "issuer",
       ok: false,
@@ -437,12 +465,27 @@ export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpect
       fix: issuerVersionFix(1, expect),
     };
   }
-  if (iss === issuerUrlV2(expect.tenantId) && expect.issuerUrl === issuerUrlV1(expect.tenantId)) {
+  if (iss === issuerUrlV2(expect.tenantId, cloud) && expect.issuerUrl === issuerUrlV1(expect.tenantId, cloud)) {
     return {
       id: "issuer",
       ok: false,
       detail: `iss is ${iss}: a v2.0 token, but CMiC's registered Issuer URL is the v1.0 one, ${expect.issuerUrl}`,
       fix: issuerVersionFix(2, expect),
+    };
+  }
+  const issuerCloud = cloudOfIssuer(iss, expect.tenantId);
+  if (
+    issuerCloud !== null &&
+    issuerCloud.cloud !== cloud &&
+    !(issuerCloud.version === 1 && CLOUD_HOSTS[issuerCloud.cloud].v1IssuerHost === CLOUD_HOSTS[cloud].v1IssuerHost)
+  ) {
+    return {
+      id: "issuer",
+      ok: false,
+      detail: `iss is ${iss}: the tenant is in the ${issuerCloud.cloud} cloud, but the stack's values (and CMiC's registered Issuer URL ${expect.issuerUrl}) are the ${cloud} cloud's`,
+      fix:
+        `Set \`pulumi config set ${CONFIG}:azureCloud ${issuerCloud.cloud}\` (and azuread:environment ${CLOUD_HOSTS[issuerCloud.cloud].providerEnvironments[0]}), run \`pulumi up\`, ` +
+        `and register CMiC's Issuer URL ${issuerUrlFor(issuerCloud.version, expect.tenantId, issuerCloud.cloud)} and Keyset URI ${jwksUriFor(issuerCloud.version, expect.tenantId, issuerCloud.cloud)}.`,
     };
   }
   if (iss.replace(/\/+$/, "") === expect.issuerUrl.replace(/\/+$/, "")) {
@@ -465,7 +508,7 @@ export function checkIssuer(claims: Record<string, unknown>, expect: TokenExpect
     id: "issuer",
     ok: false,
     detail: `iss is ${iss}, but CMiC's registered Issuer URL is ${expect.issuerUrl}`,
-    fix: `Register CMiC's Issuer URL as exactly ${issuerUrlFor(expectedVersion(expect), expect.tenantId)} (the stack output issuerUrl) and request tokens from that tenant.`,
+    fix: `Register CMiC's Issuer URL as exactly ${issuerUrlFor(expectedVersion(expect), expect.tenantId, cloud)} (the stack output issuerUrl) and request tokens from that tenant.`,
   };
 }
 
@@ -566,10 +609,7 @@ export function checkLifetime(claims: Record<string, unknown>, nowSeconds: numbe
   };
 }
 
-export function checkVersion(
-  claims: Record<string, unknown>,
-  expect: Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId">,
-): CheckResult {
+export function checkVersion(claims: Record<string, unknown>, expect: VersionExpectations): CheckResult {
   const wanted = `${expectedVersion(expect)}.0`;
   if (claims.ver === wanted) return { id: "version", ok: true, detail: `ver is ${wanted}` };
   return {

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import type { TokenCredential } from "@azure/identity";
 import type { Client } from "@microsoft/microsoft-graph-client";
+import { CLOUD_HOSTS } from "../../contract/entraEndpoints";
 import { createClientCredential } from "../../scripts/shared/credentials";
 import { createGraphClient } from "../../scripts/shared/graphClient";
 import { startEmulator, type AddTenantInput, type Emulator, type EmulatorOptions, type EmulatorTenant } from "../../emulator";
@@ -49,7 +50,9 @@ export function signInAsDeployer(emulatorUrl: string, tenant: EmulatorTenant): P
     credential: { kind: "secret", clientSecret: tenant.deployer.clientSecret },
     authorityHost: emulatorUrl,
   });
-  return { deployerCredential, graph: createGraphClient({ credential: deployerCredential, graphUrl: emulatorUrl }) };
+  // Graph tokens are for the tenant's cloud's Graph (graph.microsoft.us in Azure Government).
+  const graphResource = CLOUD_HOSTS[tenant.cloud].graphUrl;
+  return { deployerCredential, graph: createGraphClient({ credential: deployerCredential, graphUrl: emulatorUrl, graphResource }) };
 }
 
 export async function startEmulatorFixture(options: EmulatorFixtureOptions = {}): Promise<EmulatorFixture> {

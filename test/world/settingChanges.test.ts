@@ -51,8 +51,19 @@ const CLOUD: Settings = { deployment: "cloud", serviceUser: "ARCORO_SVC", cmicTe
 const BOTH: Settings = { ...BASE, credential: "both", certificate: FIRST.certPem };
 const CERTIFICATE: Settings = { ...BASE, credential: "certificate", certificate: FIRST.certPem, postDeployCertificateFile: KEY_FILE };
 
+/**
+ * Settings a live stack cannot change: a tenant does not move between clouds, so a new azureCloud
+ * without the provider signing in to that cloud is refused before anything is touched (README: "refused").
+ */
+const REFUSED = {
+  azureCloud: [BASE, { azureCloud: "usgovernment" }, "the azuread provider would sign in to the public cloud"],
+} as const satisfies Record<string, [Settings, Settings, string]>;
+
 /** Each setting: the stack before, and the change (a function for values only the world knows). */
-const CHANGES: Record<(typeof SETTING_KEYS)[number], [Settings, (world: string) => Promise<Settings> | Settings]> = {
+const CHANGES: Record<
+  Exclude<(typeof SETTING_KEYS)[number], keyof typeof REFUSED>,
+  [Settings, (world: string) => Promise<Settings> | Settings]
+> = {
   deployment: [BASE, () => ({ deployment: "cloud", cmicTenant: "ACME" })],
   serviceUser: [BASE, () => ({ serviceUser: "ARCORO_SVC2" })],
   cmicTenant: [CLOUD, () => ({ cmicTenant: "BETA" })],
@@ -113,6 +124,16 @@ const documented = documentedChanges();
 
 it("README documents every setting", () => {
   expect([...documented.keys()].sort()).toEqual([...SETTING_KEYS].sort());
+});
+
+describe.each(Object.entries(REFUSED))("changing %s", (setting, [before, change, reason]) => {
+  it("is refused as README says, and the stack is left as it was", async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "cmic-world-")), "world");
+    await up(dir, before);
+    await expect(up(dir, { ...before, ...change })).rejects.toThrow(reason);
+    expect(documented.get(setting)).toBe("refused");
+    expect(measured(await up(dir, before))).toBe("none");
+  });
 });
 
 describe.each(Object.entries(CHANGES))("changing %s", (setting, [before, change]) => {

@@ -54,12 +54,12 @@ export function tokenVersionRule(subject: AuditSubject): DriftCheck | null {
       expected: String(wanted),
       actual: JSON.stringify(api.requestedAccessTokenVersion ?? null),
       message:
-        `the app now gets v${issued} tokens (issuer ${issuerUrlFor(issued, subject.outputs.tenantId)}), which CMiC rejects: ` +
+        `the app now gets v${issued} tokens (issuer ${issuerUrlFor(issued, subject.outputs.tenantId, subject.outputs.azureCloud)}), which CMiC rejects: ` +
         `its registration holds the v${wanted} Issuer URL ${registered.issuerUrl} and Keyset URI ${registered.keysetUri}`,
       fix:
         `run \`${subject.commands.up}\` to set requestedAccessTokenVersion back to ${wanted} (Manifest → "requestedAccessTokenVersion" in the portal was changed); ` +
         `to keep v${issued} tokens instead, set cmic-entra-oauth:accessTokenVersion to ${issued}, run \`${subject.commands.up}\`, and change CMiC's registration to ` +
-        `Issuer URL ${issuerUrlFor(issued, subject.outputs.tenantId)} and Keyset URI ${jwksUriFor(issued, subject.outputs.tenantId)}`,
+        `Issuer URL ${issuerUrlFor(issued, subject.outputs.tenantId, subject.outputs.azureCloud)} and Keyset URI ${jwksUriFor(issued, subject.outputs.tenantId, subject.outputs.azureCloud)}`,
     });
   }
   return check.result;
