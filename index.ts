@@ -36,3 +36,4 @@ export const certificateExpiresAt = outputs.certificateExpiresAt;
 export const accessTokenVersion = outputs.accessTokenVersion;
 export const connectorProfile = outputs.connectorProfile;
 export const azureCloud = outputs.azureCloud;
+export const optionalClaims = outputs.optionalClaims;

@@ -30,6 +30,10 @@ export function createApplication(
       signInAudience: "AzureADMyOrg",
       preventDuplicateNames: true,
       owners: [...settings.owners],
+      // CMiC's guide: ipaddr (its IP check), email, upn. Left out when none, as apps had it before.
+      ...(settings.optionalClaims.length > 0
+        ? { optionalClaims: { accessTokens: settings.optionalClaims.map((name) => ({ name })) } }
+        : {}),
       api: {
         // CMiC registers the issuer and keys of this version (registrationValues.ts); both follow the setting.
         requestedAccessTokenVersion: settings.accessTokenVersion,

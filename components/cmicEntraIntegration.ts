@@ -174,6 +174,7 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
       accessTokenVersion: this.settings.accessTokenVersion,
       connectorProfile: this.settings.connectorProfile,
       azureCloud: this.settings.azureCloud,
+      optionalClaims: [...this.settings.optionalClaims],
     };
   }
 
@@ -189,8 +190,12 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
     // The connector profile shapes only the handoff sheet: changing it must not run the check again.
     // The cloud is left out when public, as stacks deployed before the setting read it: their
     // check's input stays what it was, so an upgrade does not run it again.
-    const { connectorProfile: _handoffOnly, azureCloud, ...checked } = this.stackOutputs(false);
-    const checkedOutputs = this.settings.azureCloud === "public" ? checked : { ...checked, azureCloud };
+    const { connectorProfile: _handoffOnly, azureCloud, optionalClaims, ...checked } = this.stackOutputs(false);
+    const checkedOutputs = {
+      ...checked,
+      ...(this.settings.azureCloud !== "public" ? { azureCloud } : {}),
+      ...(this.settings.optionalClaims.length > 0 ? { optionalClaims } : {}),
+    };
     createTokenCheck(
       name,
       { stackOutputs: checkedOutputs, clientSecret: this.clientSecret, certificateFile: this.settings.postDeployCertificateFile },
@@ -204,6 +209,8 @@ export class CmicEntraIntegration extends pulumi.ComponentResource {
           ...credentials.keyIds,
           ...claimResources.map((resource) => resource.id),
           `accessTokenVersion=${this.settings.accessTokenVersion}`,
+          // New claims change the token: checked again. None adds nothing (stacks from before keep their triggers).
+          ...(this.settings.optionalClaims.length > 0 ? [`optionalClaims=${this.settings.optionalClaims.join(",")}`] : []),
         ],
       },
     );

@@ -29,6 +29,7 @@ export const SETTING_KEYS = [
   "accessTokenVersion",
   "connectorProfile",
   "azureCloud",
+  "optionalClaims",
 ] as const;
 
 /** Namespaces something in the program reads: ours, the providers', and Pulumi's own. */

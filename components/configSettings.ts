@@ -36,6 +36,7 @@ export function readConfigSettings(read: ConfigReader, readTenantId: ConfigReade
     accessTokenVersion: values.integer("accessTokenVersion"),
     connectorProfile: values.text("connectorProfile") as ConnectorProfile | undefined,
     azureCloud: values.text("azureCloud") as AzureCloud | undefined,
+    optionalClaims: values.list("optionalClaims"),
     tenantId: readTenantId("tenantId") || undefined,
     providerEnvironment: readTenantId("environment") || undefined,
   };

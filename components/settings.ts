@@ -22,6 +22,7 @@ import {
   type ConnectorProfile,
   type CredentialKind,
   type Deployment,
+  type OptionalClaim,
 } from "../contract/kinds";
 import { readConfigSettings, type ConfigReader } from "./configSettings";
 import { checkConfigKeys } from "./configKeys";
@@ -97,6 +98,12 @@ export interface IntegrationSettings {
    * against `azureCloud`: handoff values of one cloud for an app in another would all be refused.
    */
   providerEnvironment?: string;
+  /**
+   * Optional claims of the app's access tokens, from `ipaddr`, `email`, `upn` (CMiC's Entra guide).
+   * `ipaddr` lets CMiC's IP check pass, when the connector requests the token from the very address
+   * it then calls CMiC from. Default none.
+   */
+  optionalClaims?: readonly string[];
 }
 
 /** Settings with every default applied and every value checked: what the rules return. */
@@ -121,6 +128,7 @@ export interface SettingFields {
   accessTokenVersion: AccessTokenVersion;
   connectorProfile: ConnectorProfile;
   azureCloud: AzureCloud;
+  optionalClaims: readonly OptionalClaim[];
 }
 
 declare const validatedBrand: unique symbol;
@@ -141,7 +149,11 @@ export interface ValidationContext {
 const validatedObjects = new WeakSet<object>();
 
 function validated(fields: SettingFields): ValidatedSettings {
-  const frozen = Object.freeze({ ...fields, owners: Object.freeze([...fields.owners]) });
+  const frozen = Object.freeze({
+    ...fields,
+    owners: Object.freeze([...fields.owners]),
+    optionalClaims: Object.freeze([...fields.optionalClaims]),
+  });
   validatedObjects.add(frozen);
   return frozen as unknown as ValidatedSettings;
 }

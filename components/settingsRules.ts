@@ -21,7 +21,10 @@ import {
   DEFAULT_CONNECTOR_PROFILE,
   DEFAULT_CLAIM_NAME,
   DEPLOYMENTS,
+  OPTIONAL_CLAIMS,
+  isOneOf,
   type AccessTokenVersion,
+  type OptionalClaim,
   type AzureCloud,
   type ClaimSource,
   type CredentialKind,
@@ -95,6 +98,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
   const connectorProfile =
     oneOf(problems, "connectorProfile", input.connectorProfile, CONNECTOR_PROFILES, DEFAULT_CONNECTOR_PROFILE) ?? DEFAULT_CONNECTOR_PROFILE;
   const azureCloud = checkAzureCloud(problems, input.azureCloud, input.providerEnvironment ?? null);
+  const optionalClaims = checkOptionalClaims(problems, input.optionalClaims ?? []);
   if (deployment === null) return null;
   return {
     deployment,
@@ -121,6 +125,7 @@ export function checkSettingFields(input: IntegrationSettings, context: Validati
     accessTokenVersion,
     connectorProfile,
     azureCloud,
+    optionalClaims,
   };
 }
 
@@ -471,6 +476,20 @@ function checkDisplayName(problems: ProblemList, displayName: string): string {
     problems.add("displayName", "contains a backtick, which breaks the Markdown of the handoff sheet", fix);
   }
   return displayName;
+}
+
+/** Names from OPTIONAL_CLAIMS, each once, in the order given (the app lists them so). */
+function checkOptionalClaims(problems: ProblemList, claims: readonly string[]): OptionalClaim[] {
+  const known = claims.filter((claim): claim is OptionalClaim => isOneOf(OPTIONAL_CLAIMS, claim));
+  for (const claim of claims.filter((claim) => !isOneOf(OPTIONAL_CLAIMS, claim))) {
+    problems.add(
+      "optionalClaims",
+      `has '${claim}', which is none of the access-token claims CMiC's guide asks for (${OPTIONAL_CLAIMS.join(", ")})`,
+      setCommand("optionalClaims", "'[\"ipaddr\"]'"),
+    );
+  }
+  if (new Set(known).size !== known.length) problems.add("optionalClaims", "lists the same claim twice", "remove the duplicate");
+  return [...new Set(known)];
 }
 
 function checkOwners(problems: ProblemList, owners: string[]): string[] {

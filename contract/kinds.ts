@@ -53,6 +53,14 @@ export const AZURE_CLOUDS = ["public", "usgovernment", "china"] as const;
 export type AzureCloud = (typeof AZURE_CLOUDS)[number];
 export const DEFAULT_AZURE_CLOUD: AzureCloud = "public";
 
+/**
+ * The access-token optional claims CMiC's Entra guide asks for (entra-facts.md): `ipaddr` (what
+ * CMiC's IP check compares with the caller's address), `email` and `upn`. Entra emits `email` and
+ * `upn` only for a user, so client-credentials tokens never carry them (optional claims reference).
+ */
+export const OPTIONAL_CLAIMS = ["ipaddr", "email", "upn"] as const;
+export type OptionalClaim = (typeof OPTIONAL_CLAIMS)[number];
+
 /** Type guard: `value` is one of `allowed`. */
 export function isOneOf<T extends string>(allowed: readonly T[], value: unknown): value is T {
   return typeof value === "string" && (allowed as readonly string[]).includes(value);

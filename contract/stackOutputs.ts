@@ -97,6 +97,8 @@ export interface StackOutputs {
   connectorProfile: ConnectorProfile;
   /** The tenant's Entra cloud: the hosts of issuerUrl, jwksUri and tokenUrl, and where Graph is read. */
   azureCloud: AzureCloud;
+  /** The access-token optional claims the app asks for (the setting): `ipaddr`, `email`, `upn`. */
+  optionalClaims: string[];
 }
 
 /** `pulumi stack output --json` prints this in place of a secret unless `--show-secrets` is given. */
@@ -222,6 +224,8 @@ export function parseStackOutputs(json: unknown): StackOutputs {
     // Absent from stacks deployed before the setting existed (all in the public cloud), and from
     // the post-deploy check's input of a public-cloud stack.
     azureCloud: r.oneOf("azureCloud", AZURE_CLOUDS, DEFAULT_AZURE_CLOUD),
+    // Absent from stacks deployed before the setting, and from a check's input without claims: none.
+    optionalClaims: r.stringArray("optionalClaims"),
     claimsMappingPolicyId: r.nullableString("claimsMappingPolicyId"),
     credentialKeyIds: r.stringArray("credentialKeyIds"),
     secretCreatedAt: r.nullableString("secretCreatedAt"),

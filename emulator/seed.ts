@@ -96,6 +96,7 @@ function deployerApplication(tenantId: string, secret: string, created: number):
     createdDateTime: graphDateTime(created),
     other: {},
     graphRoles: [...DEPLOYER_GRAPH_ROLES],
+    optionalClaims: null,
   };
 }
 

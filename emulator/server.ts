@@ -100,7 +100,14 @@ async function answer(parts: ServerParts, incoming: IncomingMessage, arrival: Ar
   const decision = faults.next(url.pathname);
   if (decision.latencyMs > 0) await sleep(decision.latencyMs);
   if (decision.kind !== "none") return faultResponse(decision, isGraph, context.store.now(), arrival.clientRequestId);
-  const request: EmulatorRequest = { method, path: decodedPath(url.pathname), query: url.searchParams, headers: incoming.headers, body };
+  const request: EmulatorRequest = {
+    method,
+    path: decodedPath(url.pathname),
+    query: url.searchParams,
+    headers: incoming.headers,
+    body,
+    peerAddress: incoming.socket.remoteAddress,
+  };
   if (isGraph) {
     return handleGraph(context, request, {
       onBatched: (record) => log.batched(record, arrival.at, arrival.logIndex),

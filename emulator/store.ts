@@ -100,6 +100,28 @@ export interface ApiSettings {
   [other: string]: unknown;
 }
 
+/**
+ * One optional claim of an application (Graph's optionalClaim resource,
+ * https://learn.microsoft.com/graph/api/resources/optionalclaim), as stored and returned.
+ */
+export interface OptionalClaim {
+  name: string;
+  /** null: a predefined optional claim; "user": `name` is an extension property of the user object. */
+  source: string | null;
+  essential: boolean;
+  additionalProperties: string[];
+}
+
+/**
+ * The optional claims an application asks for in each kind of token it receives (Graph's
+ * optionalClaims resource, https://learn.microsoft.com/graph/api/resources/optionalclaims).
+ */
+export interface OptionalClaims {
+  accessToken: OptionalClaim[];
+  idToken: OptionalClaim[];
+  saml2Token: OptionalClaim[];
+}
+
 export interface Application {
   tenantId: string;
   id: string;
@@ -115,6 +137,11 @@ export interface Application {
   other: Record<string, unknown>;
   /** Graph application permissions granted to this app (the `roles` of its Graph tokens). */
   graphRoles: string[];
+  /**
+   * The app's optionalClaims (graph/optionalClaims.ts): null until a POST or PATCH sets them, as
+   * Graph answers for a new app. As a RESOURCE, its `accessToken` list shapes the tokens issued for it.
+   */
+  optionalClaims: OptionalClaims | null;
 }
 
 export interface PolicyAssignment {

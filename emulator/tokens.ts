@@ -41,6 +41,8 @@ export interface AccessTokenClaimsInput {
   roles?: string[];
   /** Claims from a claims-mapping policy. */
   mappedClaims?: Record<string, string>;
+  /** The resource's access-token optional claims this token carries (oidc/optionalClaims.ts), e.g. `ipaddr`. */
+  optionalClaims?: Record<string, string>;
 }
 
 const opaque = (bytes: number) => crypto.randomBytes(bytes).toString("base64url");
@@ -54,6 +56,8 @@ export function accessTokenClaims(input: AccessTokenClaimsInput): Record<string,
   };
   const common = {
     aio: opaque(40),
+    // In Entra's alphabetical place, between aio and oid; the same in v1 and v2.
+    ...(input.optionalClaims ?? {}),
     oid: input.clientServicePrincipalId,
     rh: `0.${opaque(48)}.`,
     ...(input.roles && input.roles.length > 0 ? { roles: input.roles } : {}),

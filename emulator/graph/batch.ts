@@ -62,6 +62,8 @@ function innerRequest(outer: EmulatorRequest, item: BatchItem): EmulatorRequest 
     query: url.searchParams,
     headers: { ...item.headers, authorization: outer.headers.authorization },
     body,
+    // An inner request arrives on the batch's connection.
+    peerAddress: outer.peerAddress,
   };
 }
 

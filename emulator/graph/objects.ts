@@ -20,6 +20,7 @@ import {
 import { sha1Thumbprint, sha256Thumbprint } from "../x509";
 import { graphResource, type EmulatorCloud } from "../clouds";
 import { graphDateTime } from "./dates";
+import { optionalClaimsView, parseOptionalClaims } from "./optionalClaims";
 
 export const SIGN_IN_AUDIENCES = ["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"];
 
@@ -67,6 +68,8 @@ export function applicationView(app: Application, tenant: Tenant, includeKeys: b
     appRoles: [],
     requiredResourceAccess: [],
     ...app.other,
+    // null for an app that never set them, as Graph answers (graph/optionalClaims.ts).
+    optionalClaims: optionalClaimsView(app.optionalClaims),
     api: {
       knownClientApplications: [],
       preAuthorizedApplications: [],
@@ -308,6 +311,11 @@ export function applyApplicationBody(store: DirectoryStore, tenant: Tenant, app:
       case "keyCredentials":
         app.keyCredentials = parseKeyCredentials(store, value, app.keyCredentials);
         break;
+      case "optionalClaims":
+        app.optionalClaims = parseOptionalClaims(value, (message) => {
+          throw badRequest(message);
+        });
+        break;
       case "passwordCredentials":
         if (Array.isArray(value) && value.length === 0) break;
         throw badRequest("Secrets cannot be set through passwordCredentials: use POST /applications/{id}/addPassword.");
@@ -335,6 +343,7 @@ export function newApplication(store: DirectoryStore, tenant: Tenant, body: Reco
     createdDateTime: graphDateTime(store.now()),
     other: {},
     graphRoles: [],
+    optionalClaims: null,
   };
   applyApplicationBody(store, tenant, app, body);
   return app;

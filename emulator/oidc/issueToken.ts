@@ -5,6 +5,7 @@ import { GRAPH_APP_ID, type Tenant } from "../store";
 import { accessTokenClaims, signAccessToken, type ClientAuthMethod, type TokenVersion } from "../tokens";
 import type { Client } from "./clientAuthentication";
 import type { TokenSigning } from "./mappedClaims";
+import { appOnlyOptionalClaims, type TokenCaller } from "./optionalClaims";
 import type { Resource } from "./resource";
 
 export interface TokenGrant {
@@ -15,6 +16,8 @@ export interface TokenGrant {
   signing: TokenSigning;
   /** The endpoint the client called: v1 answers with `expires_on`, `not_before` and `resource` too. */
   endpointVersion: TokenVersion;
+  /** Where the request came from: the source of `ipaddr`. */
+  caller: TokenCaller;
 }
 
 /**
@@ -42,6 +45,7 @@ export async function issueAccessToken(context: EmulatorContext, grant: TokenGra
     lifetimeSeconds: context.tokenLifetimeSeconds,
     roles: resource.sp.appId === GRAPH_APP_ID ? graphRolesIn(tenant, client) : undefined,
     mappedClaims: grant.signing.mappedClaims,
+    optionalClaims: appOnlyOptionalClaims(resource.app, grant.caller),
   });
   const accessToken = await signAccessToken(claims, grant.signing.signingKey);
   const expiresIn = context.tokenLifetimeSeconds;

@@ -5,7 +5,7 @@
  */
 import type { EmulatorContext } from "../context";
 import { aadstsError } from "../errors";
-import type { EmulatorRequest, EmulatorResponse } from "../http";
+import { clientIpAddress, type EmulatorRequest, type EmulatorResponse } from "../http";
 import type { KeyCredential, PasswordCredential, Tenant } from "../store";
 import type { TokenVersion } from "../tokens";
 import { correlationOf, resolveTenant, type LoginHandler } from "./call";
@@ -35,7 +35,9 @@ export async function handleTokenRequest(
   try {
     const resource = resolveResource(context, tenant, form.fields, endpointVersion, correlation);
     const signing = tokenSigning(context, tenant, resource, correlation);
-    response = await issueAccessToken(context, { tenant, client, clientAuth: proof.method, resource, signing, endpointVersion });
+    // The connection's peer, never a forwarding header (http.ts clientIpAddress).
+    const caller = { ipAddress: clientIpAddress(request) };
+    response = await issueAccessToken(context, { tenant, client, clientAuth: proof.method, resource, signing, endpointVersion, caller });
     resourceAppId = resource.sp.appId;
   } catch (error) {
     failedAttempt(proof.credential);

@@ -12,9 +12,10 @@
  * credentials it holds: store it readable by its owner only.
  *
  * A change of shape or meaning takes a new `format` string; a reader of `@1` refuses anything else.
- * (One exception, `TenantSnapshot.cloud`: written only for a tenant outside the global cloud, so a
- * reader that predates it still restores every snapshot it can read correctly, and refuses the
- * others on the unknown field.)
+ * (Two exceptions, optional fields written only when set, so a reader that predates them still
+ * restores every snapshot it can read correctly, and refuses the others on the unknown field:
+ * `TenantSnapshot.cloud`, written only for a tenant outside the global cloud, and
+ * `ApplicationSnapshot.optionalClaims`, written only for an app whose optionalClaims are not null.)
  */
 import type { EmulatorCloud } from "../clouds";
 import type { Domain } from "../store";
@@ -120,6 +121,26 @@ export interface ApplicationSnapshot {
   /** The other writable properties, as sent. */
   other: { [name: string]: JsonValue };
   graphRoles: string[];
+  /**
+   * The app's optionalClaims, all three collections, every claim with its four properties
+   * (store.ts OptionalClaims); absent: null (never set, and every app before they were modelled,
+   * unless its `other` holds them as sent: restore.ts reads those).
+   */
+  optionalClaims?: OptionalClaimsSnapshot;
+}
+
+/** One optional claim (store.ts OptionalClaim). */
+export interface OptionalClaimSnapshot {
+  name: string;
+  source: string | null;
+  essential: boolean;
+  additionalProperties: string[];
+}
+
+export interface OptionalClaimsSnapshot {
+  accessToken: OptionalClaimSnapshot[];
+  idToken: OptionalClaimSnapshot[];
+  saml2Token: OptionalClaimSnapshot[];
 }
 
 export interface ServicePrincipalSnapshot {

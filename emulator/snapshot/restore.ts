@@ -15,10 +15,13 @@ import type {
   DirectoryStore,
   Domain,
   KeyCredential,
+  OptionalClaim,
+  OptionalClaims,
   PasswordCredential,
   ServicePrincipal,
   Tenant,
 } from "../store";
+import { OPTIONAL_CLAIM_TOKEN_KINDS, parseOptionalClaims } from "../graph/optionalClaims";
 import { sha1Thumbprint, sha256Thumbprint } from "../x509";
 import { EmulatorSnapshotError, READABLE_SNAPSHOT_FORMATS, SNAPSHOT_FORMAT } from "./format";
 import { SnapshotField } from "./reader";
@@ -165,6 +168,41 @@ function readApi(field: SnapshotField): ApiSettings {
   return api as ApiSettings;
 }
 
+function readOptionalClaim(field: SnapshotField): OptionalClaim {
+  field.object(["name", "source", "essential", "additionalProperties"]);
+  const source = field.get("source");
+  // The two values Graph accepts (graph/optionalClaims.ts).
+  if (!source.is(null) && !source.is("user")) source.fail('null or "user"');
+  return {
+    name: field.get("name").nonEmptyString(),
+    source: source.is(null) ? null : "user",
+    essential: field.get("essential").boolean(),
+    additionalProperties: field.get("additionalProperties").strings(),
+  };
+}
+
+/**
+ * The app's optionalClaims. Absent: null, unless `other` holds them: before they were modelled,
+ * the emulator stored the property as sent among the other properties (and the provider sends it on every
+ * create), so they move from there, checked as Graph checks a body.
+ */
+function readOptionalClaims(field: SnapshotField, otherField: SnapshotField, other: Application["other"]): OptionalClaims | null {
+  if (field.isAbsent()) {
+    if (!Object.prototype.hasOwnProperty.call(other, "optionalClaims")) return null;
+    const legacy = other.optionalClaims;
+    delete other.optionalClaims;
+    return parseOptionalClaims(legacy, (message) => {
+      throw new EmulatorSnapshotError(otherField.get("optionalClaims").path, `optionalClaims Graph accepts (${message})`, "");
+    });
+  }
+  field.object(OPTIONAL_CLAIM_TOKEN_KINDS);
+  return {
+    accessToken: field.get("accessToken").items().map(readOptionalClaim),
+    idToken: field.get("idToken").items().map(readOptionalClaim),
+    saml2Token: field.get("saml2Token").items().map(readOptionalClaim),
+  };
+}
+
 function readApplication(field: SnapshotField): Application {
   field.object([
     "tenantId",
@@ -179,7 +217,10 @@ function readApplication(field: SnapshotField): Application {
     "createdDateTime",
     "other",
     "graphRoles",
+    "optionalClaims",
   ]);
+  const other = field.get("other").jsonObject();
+  const optionalClaims = readOptionalClaims(field.get("optionalClaims"), field.get("other"), other);
   return {
     tenantId: field.get("tenantId").guid(),
     id: field.get("id").guid(),
@@ -191,8 +232,9 @@ function readApplication(field: SnapshotField): Application {
     keyCredentials: field.get("keyCredentials").items().map(readKeyCredential),
     passwordCredentials: field.get("passwordCredentials").items().map(readPasswordCredential),
     createdDateTime: field.get("createdDateTime").dateTime(),
-    other: field.get("other").jsonObject(),
+    other,
     graphRoles: field.get("graphRoles").strings(),
+    optionalClaims,
   };
 }
 

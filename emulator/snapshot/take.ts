@@ -6,6 +6,8 @@ import type {
   ClaimsMappingPolicy,
   DirectoryStore,
   KeyCredential,
+  OptionalClaim,
+  OptionalClaims,
   PasswordCredential,
   ServicePrincipal,
   Tenant,
@@ -16,6 +18,7 @@ import {
   type ClaimsMappingPolicySnapshot,
   type EmulatorSnapshot,
   type KeyCredentialSnapshot,
+  type OptionalClaimsSnapshot,
   type PasswordCredentialSnapshot,
   type RsaPrivateJwk,
   type ServicePrincipalSnapshot,
@@ -75,6 +78,17 @@ function keyCredentialSnapshot(credential: KeyCredential): KeyCredentialSnapshot
   };
 }
 
+function optionalClaimsSnapshot(claims: OptionalClaims): OptionalClaimsSnapshot {
+  const copy = (list: OptionalClaim[]) =>
+    list.map((claim) => ({
+      name: claim.name,
+      source: claim.source,
+      essential: claim.essential,
+      additionalProperties: [...claim.additionalProperties],
+    }));
+  return { accessToken: copy(claims.accessToken), idToken: copy(claims.idToken), saml2Token: copy(claims.saml2Token) };
+}
+
 function applicationSnapshot(app: Application, index: number): ApplicationSnapshot {
   const path = `applications[${index}]`;
   return {
@@ -91,6 +105,8 @@ function applicationSnapshot(app: Application, index: number): ApplicationSnapsh
     createdDateTime: app.createdDateTime,
     other: new SnapshotField(app.other, `${path}.other`).jsonObject(),
     graphRoles: [...app.graphRoles],
+    // Only when set (format.ts): an app without them keeps the older shape.
+    ...(app.optionalClaims !== null ? { optionalClaims: optionalClaimsSnapshot(app.optionalClaims) } : {}),
   };
 }
 

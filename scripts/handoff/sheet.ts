@@ -86,9 +86,16 @@ export function renderHandoffSheet(outputs: StackOutputs, options: HandoffSheetO
   }
   lines.push(
     "",
-    "CMiC checks by default that the token was requested from the same IP address that calls it " +
-      "(`cmic.oauth2.ipcheck.enabled`). Client-credential tokens from Entra usually carry no `ipaddr` claim; " +
-      'if calls fail with "Client validation failed (ip check)", set `cmic.oauth2.ipcheck.enabled=false` in `cmicapp.properties`.',
+    outputs.optionalClaims.includes("ipaddr")
+      ? "CMiC checks by default that the token was requested from the same IP address that calls it " +
+          "(`cmic.oauth2.ipcheck.enabled`). The app asks for the `ipaddr` claim, so the check can stay on **if the connector requests its tokens " +
+          "from the same egress IP it calls CMiC from** (one NAT address, no proxy in between that changes it). " +
+          'A connector behind several egress addresses, or a proxy CMiC sees instead, fails with "Client validation failed (ip check)": ' +
+          "then set `cmic.oauth2.ipcheck.enabled=false` in `cmicapp.properties`."
+      : "CMiC checks by default that the token was requested from the same IP address that calls it " +
+          "(`cmic.oauth2.ipcheck.enabled`). These tokens carry no `ipaddr` claim (the stack's optionalClaims does not ask for it); " +
+          'if calls fail with "Client validation failed (ip check)", set `cmic.oauth2.ipcheck.enabled=false` in `cmicapp.properties`, ' +
+          "or add `ipaddr` to the stack's optionalClaims when the connector has one fixed egress IP.",
     "",
   );
   const secret = outputs.connector.clientSecret ?? outputs.clientSecret;

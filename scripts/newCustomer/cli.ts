@@ -11,7 +11,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../contract/errors";
-import { GRAPH_URL, GRAPH_URL_ENV } from "../../contract/entraEndpoints";
+import { CLOUD_HOSTS, GRAPH_URL, GRAPH_URL_ENV } from "../../contract/entraEndpoints";
+import { AZURE_CLOUDS, isOneOf } from "../../contract/kinds";
 import { defineCommand, numberOption, runWhenMain, type CliIo, type OptionSpecs, type ParsedOptions } from "../shared/cli";
 import { PROJECT_ROOT } from "../shared/projectRoot";
 import { redact } from "../shared/redact";
@@ -46,6 +47,11 @@ Settings (left out: the default Pulumi.yaml declares):
   --owner OBJECTID             an owner's object id (repeatable)
   --secret-lifetime-days N     1-730 (default 180)
   --handover-days N            days the previous secret keeps working (default 30)
+  --access-token-version 1|2   the tokens the app issues (default 2; 1 keeps CMiC's v1 values)
+  --connector-profile P        arcoro (default), informatica-cai or generic: the handoff's form
+  --azure-cloud C              public (default), usgovernment or china; a sovereign cloud also
+                               writes azuread:environment, and the domain check reads its Graph
+  --optional-claim NAME        an access-token optional claim: ipaddr, email or upn (repeatable)
 
 File:
   --cwd DIR                    the Pulumi project directory (default: this project's root)
@@ -58,7 +64,8 @@ Domain check (GET /domains in the customer's tenant, Domain.Read.All):
   --check-domains              check it whatever the environment (else DefaultAzureCredential:
                                workload identity, managed identity, az login); failing is exit 1
   --no-domain-check            do not check it
-  --graph-url URL              Graph origin (default $${GRAPH_URL_ENV} or ${GRAPH_URL})
+  --graph-url URL              Graph origin (default $${GRAPH_URL_ENV}, else the cloud's Graph:
+                               ${GRAPH_URL} for public)
 
 Progress goes to stderr; the file written and the next commands (pulumi stack init NAME,
 pulumi up --stack NAME) to stdout. Nothing secret is written: the certificate is public.
@@ -81,6 +88,10 @@ const OPTIONS = {
   owner: { type: "string", multiple: true },
   "secret-lifetime-days": { type: "string" },
   "handover-days": { type: "string" },
+  "access-token-version": { type: "string" },
+  "connector-profile": { type: "string" },
+  "azure-cloud": { type: "string" },
+  "optional-claim": { type: "string", multiple: true },
   cwd: { type: "string" },
   force: { type: "boolean" },
   "check-domains": { type: "boolean" },
@@ -102,7 +113,8 @@ async function domainCheckWanted(values: Values, env: NodeJS.ProcessEnv, tenantI
 }
 
 function graphUrlFrom(values: Values, env: NodeJS.ProcessEnv): string {
-  const graphUrl = values["graph-url"] ?? env[GRAPH_URL_ENV] ?? GRAPH_URL;
+  const cloud = isOneOf(AZURE_CLOUDS, values["azure-cloud"]) ? values["azure-cloud"] : "public";
+  const graphUrl = values["graph-url"] ?? (env[GRAPH_URL_ENV] || CLOUD_HOSTS[cloud].graphUrl);
   if (!URL.canParse(graphUrl) || new URL(graphUrl).protocol !== "https:") {
     throw new UsageError(`--graph-url / $${GRAPH_URL_ENV} must be an https:// origin, got '${graphUrl}'.`);
   }
@@ -146,7 +158,11 @@ async function requiredValues(values: Values, io: CliIo): Promise<Map<string, st
 }
 
 /** The command line that writes the same file: the header records it, so the file says where it came from. */
-function equivalentCommand(answers: Map<string, string>, values: Values, numbers: { lifetime?: number; handover?: number }): string {
+function equivalentCommand(
+  answers: Map<string, string>,
+  values: Values,
+  numbers: { lifetime?: number; handover?: number; version?: number },
+): string {
   const words: string[] = [INVOCATION];
   const add = (flag: string, value: string | undefined) => {
     if (value !== undefined) words.push(flag, value);
@@ -161,6 +177,10 @@ function equivalentCommand(answers: Map<string, string>, values: Values, numbers
   for (const owner of values.owner ?? []) add("--owner", owner);
   add("--secret-lifetime-days", numbers.lifetime?.toString());
   add("--handover-days", numbers.handover?.toString());
+  add("--access-token-version", numbers.version?.toString());
+  add("--connector-profile", values["connector-profile"]);
+  add("--azure-cloud", values["azure-cloud"]);
+  for (const claim of values["optional-claim"] ?? []) add("--optional-claim", claim);
   return words.map((word, index) => (index === 0 ? word : shellWord(word))).join(" ");
 }
 
@@ -186,6 +206,7 @@ export const newCustomerCommand = defineCommand({
     }
     const lifetime = numberOption("secret-lifetime-days", values["secret-lifetime-days"], { integer: true, unit: "days" });
     const handover = numberOption("handover-days", values["handover-days"], { integer: true, unit: "days" });
+    const version = numberOption("access-token-version", values["access-token-version"], { integer: true });
     const dir = projectDirectory(values.cwd);
     const certificate = readCertificateFile(values["certificate-file"]);
     const answers = await requiredValues(values, io);
@@ -209,6 +230,10 @@ export const newCustomerCommand = defineCommand({
       owners: values.owner,
       secretLifetimeDays: lifetime,
       handoverDays: handover,
+      accessTokenVersion: version,
+      connectorProfile: values["connector-profile"],
+      azureCloud: values["azure-cloud"],
+      optionalClaims: values["optional-claim"],
     });
     const now = new Date();
     const settings = validateStackConfig(stack, config, now);
@@ -223,7 +248,13 @@ export const newCustomerCommand = defineCommand({
     if (graphUrl !== null) {
       io.stderr(`new-customer: reading the domains of tenant ${tenantId} through Microsoft Graph (${graphUrl})…\n`);
       const { checkDomains } = await import("./domainCheck");
-      const result = await checkDomains({ tenantId, verifiedDomain: settings.verifiedDomain, env: io.env, graphUrl });
+      const result = await checkDomains({
+        tenantId,
+        verifiedDomain: settings.verifiedDomain,
+        env: io.env,
+        graphUrl,
+        cloud: settings.azureCloud,
+      });
       domainNote = result.initial
         ? `Domain: no --verified-domain, so the Application ID URI will be on the tenant's initial domain ${result.domain} (checked in Graph).`
         : `Domain: ${result.domain} is a verified domain of tenant ${tenantId} (checked in Graph).`;
@@ -235,7 +266,7 @@ export const newCustomerCommand = defineCommand({
 
     const text = renderStackFile(config, {
       stack,
-      command: equivalentCommand(answers, values, { lifetime, handover }),
+      command: equivalentCommand(answers, values, { lifetime, handover, version }),
       notes: [domainNote],
       generatedAt: now,
     });

@@ -11,9 +11,10 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { CmicError, EXIT_USAGE } from "../../contract/errors";
-import { createDeployerCredential, deployerClientId } from "../shared/credentials";
+import type { AzureCloud } from "../../contract/kinds";
+import { deployerClientId } from "../shared/credentials";
 import { DeadlineError, withDeadline } from "../shared/deadline";
-import { createGraphClient } from "../shared/graphClient";
+import { tenantGraphClient } from "../shared/graphClient";
 import { NETWORK_FAILURE } from "../shared/networkFailure";
 import { adminConsentUrl } from "../drift/graphAudit";
 
@@ -36,6 +37,8 @@ export interface DomainCheckOptions {
   verifiedDomain: string | null;
   env: NodeJS.ProcessEnv;
   graphUrl: string;
+  /** The tenant's cloud: its login host and Graph resource (default public). */
+  cloud?: AzureCloud;
   timeoutMs?: number;
 }
 
@@ -73,14 +76,13 @@ export class DomainNotVerifiedError extends CmicError {
 /** Read the tenant's domains and judge the stack's domain; throws CmicError naming the cause and the fix. */
 export async function checkDomains(options: DomainCheckOptions): Promise<DomainCheckResult> {
   const { tenantId, env } = options;
-  const credential = createDeployerCredential(env, tenantId);
-  const client = createGraphClient({ credential, graphUrl: options.graphUrl });
+  const client = tenantGraphClient(env, tenantId, options.cloud ?? "public", options.graphUrl);
   const timeoutMs = options.timeoutMs ?? DOMAIN_CHECK_TIMEOUT_MS;
   let domains: TenantDomain[];
   try {
     domains = await withDeadline(listDomains(client), timeoutMs, `reading the domains of tenant ${tenantId}`);
   } catch (error) {
-    throw domainReadFailure(error, tenantId, deployerClientId(env, tenantId), options.graphUrl);
+    throw domainReadFailure(error, tenantId, deployerClientId(env, tenantId), options.graphUrl, options.cloud);
   }
   return judgeDomain(domains, tenantId, options.verifiedDomain);
 }
@@ -131,7 +133,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * app not in the tenant (AADSTS700016), no such tenant (AADSTS90002), no permission (401/403),
  * no answer at all.
  */
-export function domainReadFailure(error: unknown, tenantId: string, clientId: string | null, graphUrl: string): CmicError {
+export function domainReadFailure(
+  error: unknown,
+  tenantId: string,
+  clientId: string | null,
+  graphUrl: string,
+  cloud: AzureCloud = "public",
+): CmicError {
   const status = isRecord(error) && typeof error.statusCode === "number" && error.statusCode > 0 ? error.statusCode : undefined;
   const text = error instanceof Error ? error.message : String(error);
   const firstLine = text
@@ -141,7 +149,7 @@ export function domainReadFailure(error: unknown, tenantId: string, clientId: st
   const signIn = /AADSTS\d+(: [^.\n]*\.)?/.exec(text)?.[0] ?? null;
   const app = clientId ? `the deployer's app (client id ${clientId})` : "the deployer's identity";
   const consent = clientId
-    ? `an admin of tenant ${tenantId} opens ${adminConsentUrl(tenantId, clientId)} and grants the Graph application permission ${DOMAIN_PERMISSION}`
+    ? `an admin of tenant ${tenantId} opens ${adminConsentUrl(tenantId, clientId, cloud)} and grants the Graph application permission ${DOMAIN_PERMISSION}`
     : `an admin of tenant ${tenantId} grants the deployer's identity the Graph application permission ${DOMAIN_PERMISSION} (admin consent)`;
   const skip = "or run with --no-domain-check to write the file without checking";
   const failure = (message: string, fix: string) => new CmicError("ERR_DOMAIN_CHECK", message, { fix, cause: error });

@@ -7,7 +7,8 @@
  * mapping that tells the user which flag to change.
  */
 import { CmicError, EXIT_USAGE, UsageError } from "../../contract/errors";
-import { CONFIG_NAMESPACE, type ClaimSource, type CredentialKind, type Deployment } from "../../contract/kinds";
+import { AZURE_CLOUDS, CONFIG_NAMESPACE, isOneOf, type ClaimSource, type CredentialKind, type Deployment } from "../../contract/kinds";
+import { CLOUD_HOSTS } from "../../contract/entraEndpoints";
 import { renderSettingsProblem, SettingsError, settingsFromConfig, type ValidatedSettings } from "../../components/settings";
 
 /** What the user asked for: flags (and prompt answers), before any rule has judged them. */
@@ -26,6 +27,11 @@ export interface NewCustomerInput {
   owners?: readonly string[];
   secretLifetimeDays?: number;
   handoverDays?: number;
+  accessTokenVersion?: number;
+  connectorProfile?: string;
+  /** The tenant's cloud; a sovereign one also sets the azuread provider's environment. */
+  azureCloud?: string;
+  optionalClaims?: readonly string[];
 }
 
 /** A value of the stack file's `config:` map: strings (numbers quoted, as Pulumi.dev.yaml has them), owners a list. */
@@ -46,6 +52,10 @@ export const SETTING_FLAGS = [
   ["handoverDays", "--handover-days"],
   ["displayName", "--display-name"],
   ["owners", "--owner"],
+  ["accessTokenVersion", "--access-token-version"],
+  ["connectorProfile", "--connector-profile"],
+  ["azureCloud", "--azure-cloud"],
+  ["optionalClaims", "--optional-claim"],
 ] as const;
 
 type SettingName = (typeof SETTING_FLAGS)[number][0];
@@ -91,11 +101,19 @@ export function stackConfigFrom(input: NewCustomerInput): StackConfig {
     handoverDays: input.handoverDays === undefined ? undefined : String(input.handoverDays),
     displayName: input.displayName,
     owners: input.owners !== undefined && input.owners.length > 0 ? [...input.owners] : undefined,
+    accessTokenVersion: input.accessTokenVersion === undefined ? undefined : String(input.accessTokenVersion),
+    connectorProfile: input.connectorProfile,
+    azureCloud: input.azureCloud,
+    optionalClaims: input.optionalClaims !== undefined && input.optionalClaims.length > 0 ? [...input.optionalClaims] : undefined,
   };
   const config: Record<string, StackConfigValue> = {};
   for (const [setting] of SETTING_FLAGS) {
     const value = values[setting];
     if (value !== undefined) config[configKey(setting)] = value;
+  }
+  // The provider must sign in to the same cloud (settingsRules.ts checkAzureCloud): the stack file says so.
+  if (isOneOf(AZURE_CLOUDS, input.azureCloud) && input.azureCloud !== "public") {
+    config["azuread:environment"] = CLOUD_HOSTS[input.azureCloud].providerEnvironments[0];
   }
   return config;
 }

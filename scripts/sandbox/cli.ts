@@ -49,9 +49,10 @@ ${Object.entries(PORTAL_CHANGES)
                              The next run (pulumi up) then updates what differs from the program
   --protect=false            with --import: do not mark the imported resources protected (default
                              true, as pulumi import)
-  --break NAME               deploy a broken app on purpose, to see the diagnosis:
+  --break NAME               deploy a broken app, or register it wrongly in the local CMiC, on
+                             purpose, to see the diagnosis:
 ${Object.entries(BREAKS)
-  .map(([name, what]) => `                               ${name.padEnd(14)} ${what}`)
+  .map(([name, what]) => `                               ${name.padEnd(16)} ${what}`)
   .join("\n")}
   --propagation-delay SECS   simulated Entra propagation delay (default 3)
   --window SECS              how long the token check retries propagation errors (default 20)
@@ -266,7 +267,8 @@ function printGreen(result: Extract<SandboxResult, { ok: true }>, io: CliIo, sta
   );
   io.stderr(
     `✔ sandbox: stack '${result.stack}' ${worldSummary(result, stateDir) ?? `deployed to the emulator (${result.created} objects)`}` +
-      ` and its token passes every CMiC check (checked by the ${result.checkedBy ?? "sandbox"}).\n`,
+      ` and its token passes every CMiC check (checked by the ${result.checkedBy ?? "sandbox"});` +
+      ` the local CMiC, registered from the handoff values, accepts it.\n`,
   );
 }
 
@@ -303,6 +305,9 @@ function sandboxJson(result: SandboxResult, exitCode: number): Record<string, un
       properties: change.properties,
     })),
     changeSummary: summary,
+    ...(result.cmic
+      ? { cmic: { ok: result.cmic.ok, detail: result.cmic.detail, ...(result.cmic.fix ? { fix: result.cmic.fix } : {}) } }
+      : {}),
     check: {
       by: result.checkedBy,
       checklist: result.ok ? result.checklist : null,

@@ -10,11 +10,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ClientCredentialSecret } from "../shared/credentials";
-import { CONFIG_NAMESPACE } from "../../contract/kinds";
-import { CmicError } from "../../contract/errors";
+import { AZURE_CLOUDS, CONFIG_NAMESPACE, isOneOf } from "../../contract/kinds";
+import { CmicError, UsageError } from "../../contract/errors";
 import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
-import { renderChecklist, type VerifyReport } from "../verify/report";
+import { renderChecklist, type CheckResult, type VerifyReport } from "../verify/report";
 import { runInstant, worldClock, type WorldClock } from "../world/clock";
 import { openWorld } from "../world/session";
 import type { WorldData } from "../world/worldDir";
@@ -23,6 +23,7 @@ import { deployerGraph, updateStack, type EmulatorTenantAccess, type StackUpdate
 import type { RefreshChange, Step } from "./engine/plan";
 import type { StackState } from "./engine/state";
 import { checkJustDeployed } from "./postDeployCheck";
+import { proveCmicChain } from "./cmicChain";
 
 export interface SandboxOptions {
   stack: string;
@@ -64,8 +65,16 @@ interface SandboxRun {
 }
 
 export type SandboxResult =
-  | (SandboxRun & { ok: true; outputs: StackOutputs; checklist: string; report: VerifyReport | null; created: number })
-  | (SandboxRun & { ok: false; error: Error; report: VerifyReport | null; outputs: StackOutputs | null });
+  | (SandboxRun & {
+      ok: true;
+      outputs: StackOutputs;
+      checklist: string;
+      report: VerifyReport | null;
+      created: number;
+      /** The local CMiC's answer, registered from the handoff values (cmicChain.ts). */
+      cmic: CheckResult;
+    })
+  | (SandboxRun & { ok: false; error: Error; report: VerifyReport | null; outputs: StackOutputs | null; cmic?: CheckResult });
 
 /** The emulated tenant has verified the stack's domain, as the customer's tenant must have. */
 function verifiedDomainOf(options: SandboxOptions): string | undefined {
@@ -95,8 +104,12 @@ async function openTenant(emulator: Emulator, world: WorldData | null, options: 
     return tenant;
   }
   const tenantId = options.config["azuread:tenantId"] || randomUUID();
+  const cloud = options.config[`${CONFIG_NAMESPACE}:azureCloud`];
   return emulator.addTenant({
     tenantId,
+    // The stack's cloud, so that its tokens carry the issuers its outputs name (an unknown value
+    // is the program's to refuse, with the fix, before anything is created).
+    ...(isOneOf(AZURE_CLOUDS, cloud) ? { cloud } : {}),
     initialDomain: `sandbox${tenantId.slice(0, 8)}.onmicrosoft.com`,
     verifiedDomains: verifiedDomain ? [verifiedDomain] : [],
     displayName: `Sandbox tenant for stack ${options.stack}`,
@@ -104,6 +117,12 @@ async function openTenant(emulator: Emulator, world: WorldData | null, options: 
 }
 
 export async function runSandbox(options: SandboxOptions): Promise<SandboxResult> {
+  if (options.breakName === "cmic-single-pipe" && options.config[`${CONFIG_NAMESPACE}:deployment`] !== "cloud") {
+    throw new UsageError(
+      "--break cmic-single-pipe is a CMiC Cloud mistake (tenant|username): the stack's deployment is not cloud.",
+      "use it with a stack whose deployment is cloud (with cmicTenant), or choose another break.",
+    );
+  }
   if (options.stateDir) {
     const session = await openWorld(options.stateDir, { at: options.at, write: true, propagationDelayMs: options.propagationDelayMs });
     try {
@@ -170,10 +189,40 @@ async function deployAndCheck(
   });
   save(update);
   options.onUpdate?.(update.steps, update.refreshed);
-  return checkResult(options, emulator, clock, update);
+  const checked = await checkResult(options, emulator, clock, update);
+  if (!checked.ok) return checked;
+  options.log("Calling a local CMiC (its OAuth filter, registered from the handoff values) with a token as the connector will…");
+  const cmic = await proveCmicChain(checked.outputs, {
+    emulatorUrl: emulator.url,
+    config: options.config,
+    breakName: options.breakName,
+    credential: checkCredential(options, checked.outputs),
+    now: () => clock.now(),
+  });
+  if (!cmic.ok) {
+    const { checklist: _checklist, created: _created, ...rest } = checked;
+    return {
+      ...rest,
+      ok: false,
+      cmic,
+      error: new CmicError("ERR_CMIC_REJECTED", `CMiC would reject the token: ${cmic.detail}`, { fix: cmic.fix }),
+    };
+  }
+  return { ...checked, cmic };
 }
 
-async function checkResult(options: SandboxOptions, emulator: Emulator, clock: WorldClock, update: StackUpdate): Promise<SandboxResult> {
+/** The credential a token is requested with: the secret in the outputs (null), else the stack's postDeployCertificateFile. */
+function checkCredential(options: SandboxOptions, outputs: StackOutputs): ClientCredentialSecret | null {
+  const certificateFile = options.config[`${CONFIG_NAMESPACE}:postDeployCertificateFile`] || null;
+  return outputs.clientSecret || !certificateFile ? null : { kind: "certificate", certificatePem: readFileSync(certificateFile, "utf8") };
+}
+
+async function checkResult(
+  options: SandboxOptions,
+  emulator: Emulator,
+  clock: WorldClock,
+  update: StackUpdate,
+): Promise<Exclude<SandboxResult, { ok: true }> | Omit<Extract<SandboxResult, { ok: true }>, "cmic">> {
   const run = { stack: options.stack, at: clock.at, steps: update.steps, refreshed: update.refreshed };
   const created = update.steps.filter((step) => step.op === "create").length;
   if (!update.ok || !update.outputs) {
@@ -194,12 +243,7 @@ async function checkResult(options: SandboxOptions, emulator: Emulator, clock: W
   // The post-deploy check did not run in this update (nothing it checks changed, or the stack
   // turns it off): the sandbox still proves a token before it says "green", with the credential
   // the check would use (the secret, else the stack's postDeployCertificateFile).
-  const certificateFile = options.config[`${CONFIG_NAMESPACE}:postDeployCertificateFile`] || null;
-  const credential: ClientCredentialSecret | null = outputs.clientSecret
-    ? null
-    : certificateFile
-      ? { kind: "certificate", certificatePem: readFileSync(certificateFile, "utf8") }
-      : null;
+  const credential = checkCredential(options, outputs);
   if (!outputs.clientSecret && !credential) {
     return {
       ...run,

@@ -53,6 +53,8 @@ export interface VerifyInput {
   jwksUri: string;
   /** The tenant's cloud; default: the cloud of the registered issuer (tokenChecks.ts `expectedCloud`). */
   azureCloud?: AzureCloud;
+  /** The access-token optional claims the app asks for; `ipaddr` makes its absence worth saying. */
+  optionalClaims?: readonly string[];
   /** Expected `cmicuser`; null when the claim is not expected in the token (claimSource=registration). */
   expectedCmicUser: string | null;
   /** Explains claim-format mismatches (Enterprise: username; Cloud: tenant||username). */
@@ -112,6 +114,7 @@ export function verifyInputFromOutputs(outputs: StackOutputs, overrides: VerifyO
     accessTokenVersion: outputs.accessTokenVersion,
     jwksUri: outputs.cmicRegistration.keysetUri || outputs.jwksUri,
     azureCloud: outputs.azureCloud,
+    optionalClaims: outputs.optionalClaims,
     // A sovereign cloud's tenant signs in at its own login host; --authority-host (the emulator) still wins.
     ...(outputs.azureCloud !== "public" ? { authorityHost: CLOUD_HOSTS[outputs.azureCloud].authorityHost } : {}),
     expectedCmicUser: outputs.cmicUserClaim,
@@ -247,6 +250,7 @@ function expectationsOf(input: VerifyInput) {
     authorityHost: input.authorityHost,
     ...(input.accessTokenVersion !== undefined ? { accessTokenVersion: input.accessTokenVersion } : {}),
     ...(input.azureCloud !== undefined ? { azureCloud: input.azureCloud } : {}),
+    ...(input.optionalClaims !== undefined ? { optionalClaims: input.optionalClaims } : {}),
   };
 }
 

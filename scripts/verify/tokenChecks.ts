@@ -62,6 +62,8 @@ export interface TokenExpectations {
   accessTokenVersion?: 1 | 2;
   /** The tenant's cloud (the `azureCloud` setting). Default: the cloud of the registered Issuer URL, else public. */
   azureCloud?: AzureCloud;
+  /** The access-token optional claims the app asks for (the `optionalClaims` setting). */
+  optionalClaims?: readonly string[];
 }
 
 type VersionExpectations = Pick<TokenExpectations, "accessTokenVersion" | "issuerUrl" | "tenantId" | "azureCloud">;
@@ -693,8 +695,20 @@ export function checkCmicUser(claims: Record<string, unknown>, expect: TokenExpe
   };
 }
 
-export function checkIpAddress(claims: Record<string, unknown>): CheckResult {
+export function checkIpAddress(claims: Record<string, unknown>, expect: Pick<TokenExpectations, "optionalClaims"> = {}): CheckResult {
   const fix = "Request the token from the same egress IP that calls CMiC, or set cmic.oauth2.ipcheck.enabled=false in cmicapp.properties.";
+  if (typeof claims.ipaddr !== "string" && expect.optionalClaims?.includes("ipaddr")) {
+    return {
+      id: "ip-check",
+      ok: true,
+      warning: true,
+      detail:
+        'no ipaddr claim, although the app asks for it (optionalClaims): CMiC\'s IP check (cmic.oauth2.ipcheck.enabled, on by default) refuses such a token with "Client validation failed (ip check)"',
+      fix:
+        "Check the app's optional claims (Token configuration in the portal; `npm run drift` names a removed one, `pulumi up` puts it back) and request a new token; " +
+        "if Entra still leaves it out of app-only tokens, set cmic.oauth2.ipcheck.enabled=false in cmicapp.properties.",
+    };
+  }
   if (typeof claims.ipaddr === "string") {
     return {
       id: "ip-check",
@@ -723,6 +737,6 @@ export function checkClaims(claims: Record<string, unknown>, expect: TokenExpect
     checkLifetime(claims, nowSeconds, expect.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS),
     checkVersion(claims, expect),
     checkCmicUser(claims, expect),
-    checkIpAddress(claims),
+    checkIpAddress(claims, expect),
   ];
 }

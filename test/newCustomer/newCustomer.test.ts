@@ -123,6 +123,64 @@ test("a valid enterprise stack is written, parses back to exactly the flags, and
   expect(fs.readdirSync(dir).sort()).toEqual(["Pulumi.acme-prod.yaml", "connector-cert.pem"]);
 });
 
+test("an Azure Government stack for Informatica with v1 tokens and ipaddr: the file names the cloud for the provider too, and passes the rules", async () => {
+  const dir = project("gov");
+  const run = await runNewCustomer([
+    ...ENTERPRISE_FLAGS,
+    "--azure-cloud",
+    "usgovernment",
+    "--access-token-version",
+    "1",
+    "--connector-profile",
+    "informatica-cai",
+    "--optional-claim",
+    "ipaddr",
+    "--optional-claim",
+    "upn",
+    "--cwd",
+    dir,
+  ]);
+  expect(run.stderr).not.toContain("unexpected error");
+  expect(run.code).toBe(0);
+  const file = path.join(dir, "Pulumi.acme.yaml");
+  const document = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  expect(document.config).toMatchObject({
+    "azuread:environment": "usgovernment",
+    "cmic-entra-oauth:azureCloud": "usgovernment",
+    "cmic-entra-oauth:accessTokenVersion": "1",
+    "cmic-entra-oauth:connectorProfile": "informatica-cai",
+    "cmic-entra-oauth:optionalClaims": ["ipaddr", "upn"],
+  });
+  expect(programSettings(file, "acme")).toMatchObject({
+    azureCloud: "usgovernment",
+    accessTokenVersion: 1,
+    connectorProfile: "informatica-cai",
+    optionalClaims: ["ipaddr", "upn"],
+  });
+  expect(fs.readFileSync(file, "utf8")).toContain("--azure-cloud usgovernment --optional-claim ipaddr --optional-claim upn");
+});
+
+test("an unknown cloud, profile or optional claim is refused with the program's problems and the flag to change; nothing is written", async () => {
+  const dir = project("bad-new-settings");
+  const run = await runNewCustomer([
+    ...ENTERPRISE_FLAGS,
+    "--azure-cloud",
+    "germany",
+    "--connector-profile",
+    "mulesoft",
+    "--optional-claim",
+    "groups",
+    "--cwd",
+    dir,
+  ]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain("[flag: --azure-cloud]");
+  expect(run.stderr).toContain("[flag: --connector-profile]");
+  expect(run.stderr).toContain("'groups'");
+  expect(run.stderr).toContain("[flag: --optional-claim]");
+  expect(fs.readdirSync(dir)).toEqual([]);
+});
+
 test("a cloud stack without cmic-tenant and with a non-email user is refused with the program's own problems; nothing is written", async () => {
   const dir = project("cloud");
   const run = await runNewCustomer([

@@ -82,6 +82,7 @@ const CHANGES: Record<
   postDeployCertificateFile: [CERTIFICATE, () => ({ postDeployCertificateFile: KEY_FILE_COPY })],
   accessTokenVersion: [BASE, () => ({ accessTokenVersion: "1" })],
   connectorProfile: [BASE, () => ({ connectorProfile: "informatica-cai" })],
+  optionalClaims: [BASE, () => ({ optionalClaims: '["ipaddr"]' })],
 };
 
 /** A real directory object to own the app: the deployer's service principal. */

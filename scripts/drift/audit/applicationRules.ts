@@ -81,3 +81,34 @@ export function acceptMappedClaimsRule(subject: AuditSubject): DriftCheck | null
   }
   return check.result;
 }
+
+/**
+ * graph.app.optionalClaims: the access-token optional claims the stack asks for (`optionalClaims`)
+ * are still on the app (Graph's optionalClaims.accessToken, https://learn.microsoft.com/graph/api/resources/optionalclaims).
+ * Only for stacks that ask for some; a claim someone added is no finding (the Pulumi layer shows it).
+ */
+export function optionalClaimsRule(subject: AuditSubject): DriftCheck | null {
+  const wanted = subject.outputs.optionalClaims;
+  if (!subject.app || wanted.length === 0) return null;
+  const optional = isRecord(subject.app.optionalClaims) ? subject.app.optionalClaims : {};
+  const listed = (Array.isArray(optional.accessToken) ? optional.accessToken : [])
+    .filter(isRecord)
+    .map((claim) => claim.name)
+    .filter((name): name is string => typeof name === "string");
+  const missing = wanted.filter((name) => !listed.includes(name));
+  const check = new GraphCheck(subject.stack, "graph.app.optionalClaims", `access tokens ask for ${wanted.join(", ")}`, subject.labels.app);
+  if (missing.length > 0) {
+    check.find("drift", {
+      property: "optionalClaims.accessToken",
+      expected: wanted.join(", "),
+      actual: listed.length > 0 ? listed.join(", ") : "(none)",
+      message:
+        `the app no longer asks for ${missing.join(", ")} in its access tokens (Token configuration in the portal was changed)` +
+        (missing.includes("ipaddr")
+          ? `: tokens carry no ipaddr, so CMiC's IP check (cmic.oauth2.ipcheck.enabled) refuses them with "Client validation failed (ip check)"`
+          : ""),
+      fix: `run \`${subject.commands.up}\` to put ${missing.join(", ")} back`,
+    });
+  }
+  return check.result;
+}

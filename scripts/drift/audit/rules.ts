@@ -4,7 +4,7 @@
  * check, or null when the check does not apply (e.g. no application to judge).
  */
 import type { DriftCheck } from "../report";
-import { acceptMappedClaimsRule, applicationExistsRule, tokenVersionRule } from "./applicationRules";
+import { acceptMappedClaimsRule, applicationExistsRule, optionalClaimsRule, tokenVersionRule } from "./applicationRules";
 import { policyAssignmentRule, policyClaimRule } from "./claimsPolicyRules";
 import {
   credentialsExpiryRule,
@@ -24,6 +24,7 @@ export const AUDIT_RULES: readonly AuditRule[] = [
   applicationExistsRule, // graph.app.exists (graph.app.deleted, graph.app.clientId)
   tokenVersionRule, // graph.app.tokenVersion
   acceptMappedClaimsRule, // graph.app.acceptMappedClaims
+  optionalClaimsRule, // graph.app.optionalClaims (only for stacks with optionalClaims)
   identifierUriRule, // graph.app.identifierUri
   identifierUriDomainRule, // graph.app.identifierUriDomain (graph.app.identifierUriOffDomain)
   credentialsPresentRule, // graph.credentials.present (graph.credentials.missing)

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GRAPH_URL } from "../../../contract/entraEndpoints";
-import { diffSdkV2, inputProperties, valueOrDefault, type Schema } from "./schema";
+import { diffSdkV2, inputProperties, valueOrDefault, type PropertyRule, type Schema } from "./schema";
 import { SOURCES } from "./sources";
 import {
   applyError,
@@ -32,6 +32,22 @@ import type { CreateResult, Properties, ProviderContext, ResourceModel } from ".
 
 const TF_TYPE = "azuread_application";
 const TYPE = "azuread:index/application:Application";
+
+/** One token type's optional claims: schemaOptionalClaims (schema.go), a list of claim blocks. */
+function optionalClaimList(token: string): PropertyRule {
+  const source = `${SOURCES.applicationSchema} schemaOptionalClaims (optional_claims.${token})`;
+  return {
+    kind: "list",
+    mode: "optional",
+    source,
+    element: {
+      name: { kind: "string", mode: "required", source: `${source} name (Required)` },
+      source: { kind: "string", mode: "optional", source: `${source} source (Optional; "user" or absent)` },
+      essential: { kind: "bool", mode: "optional", default: false, source: `${source} essential (Default false)` },
+      additionalProperties: { kind: "list", mode: "optional", source: `${source} additional_properties` },
+    },
+  };
+}
 
 export const APPLICATION_SCHEMA: Schema = {
   displayName: { kind: "string", mode: "required", source: `${SOURCES.application} schema display_name` },
@@ -74,6 +90,17 @@ export const APPLICATION_SCHEMA: Schema = {
     mode: "optional",
     source: `${SOURCES.application} schema oauth2_post_response_required (beta API)`,
     note: "Set and read through Graph beta, which the emulator lacks: state keeps the input.",
+  },
+  optionalClaims: {
+    kind: "block",
+    mode: "optional",
+    source: `${SOURCES.application} schema optional_claims (MaxItems 1, DiffSuppressFunc applicationDiffSuppress)`,
+    note: "An absent block equals one whose three lists are empty (applicationDiffSuppress: optional_claims.# 1 → 0).",
+    block: {
+      accessTokens: optionalClaimList("access_token"),
+      idTokens: optionalClaimList("id_token"),
+      saml2Tokens: optionalClaimList("saml2_token"),
+    },
   },
   owners: {
     kind: "set",
@@ -129,6 +156,39 @@ const nullIfEmpty = (value: unknown): string | null => (typeof value === "string
 
 function apiInput(inputs: Properties): Properties {
   return isRecord(inputs.api) ? inputs.api : {};
+}
+
+/**
+ * expandApplicationOptionalClaims (applications.go): all three collections, always; each claim
+ * with its name, essential and additionalProperties, and its source only when one is set. An
+ * absent block is three empty collections.
+ */
+function expandOptionalClaims(inputs: Properties): Properties {
+  const block = isRecord(inputs.optionalClaims) ? inputs.optionalClaims : {};
+  const claims = (value: unknown): Properties[] =>
+    (Array.isArray(value) ? value : []).filter(isRecord).map((claim) => ({
+      name: String(claim.name),
+      essential: claim.essential === true,
+      additionalProperties: stringList(claim.additionalProperties),
+      ...(typeof claim.source === "string" && claim.source !== "" ? { source: claim.source } : {}),
+    }));
+  return { accessToken: claims(block.accessTokens), idToken: claims(block.idTokens), saml2Token: claims(block.saml2Tokens) };
+}
+
+/**
+ * flattenApplicationOptionalClaims: Graph's null is no block; otherwise each claim with source ""
+ * when null and additionalProperties [] when absent.
+ */
+function flattenOptionalClaims(value: unknown): Properties | undefined {
+  if (!isRecord(value)) return undefined;
+  const claims = (list: unknown): Properties[] =>
+    (Array.isArray(list) ? list : []).filter(isRecord).map((claim) => ({
+      name: claim.name,
+      essential: claim.essential === true,
+      source: typeof claim.source === "string" ? claim.source : "",
+      additionalProperties: stringList(claim.additionalProperties),
+    }));
+  return { accessTokens: claims(value.accessToken), idTokens: claims(value.idToken), saml2Tokens: claims(value.saml2Token) };
 }
 
 /**
@@ -247,6 +307,7 @@ function stateFromGraph(app: GraphApplication, kept: Properties): Properties {
     oauth2PermissionScopeIds: {},
     oauth2PostResponseRequired: kept.oauth2PostResponseRequired === true,
     objectId: app.id,
+    optionalClaims: flattenOptionalClaims(app.optionalClaims),
     owners: stringList(kept.owners),
     preventDuplicateNames: kept.preventDuplicateNames === true,
     privacyStatementUrl: stringOr(info?.privacyStatementUrl),
@@ -307,7 +368,7 @@ export const applicationModel: ResourceModel & { readonly schema: Schema } = {
    * returns, which never match. The list itself fails for a name with an apostrophe.
    */
   async check(inputs, ctx, state) {
-    // web, spa, publicClient, appRoles, optionalClaims, requiredResourceAccesses, password, featureTags,
+    // web, spa, publicClient, appRoles, requiredResourceAccesses, password, featureTags,
     // groupMembershipClaims, logoImage: the program never sets them, so they are not modelled.
     rejectUnmodelled(ctx, TF_TYPE, TYPE, inputs, inputProperties(APPLICATION_SCHEMA));
     const displayName = inputs.displayName;
@@ -362,7 +423,7 @@ export const applicationModel: ResourceModel & { readonly schema: Schema } = {
       api,
       appRoles: [],
       identifierUris: stringList(inputs.identifierUris),
-      optionalClaims: {},
+      optionalClaims: expandOptionalClaims(inputs),
       requiredResourceAccess: [],
       "owners@odata.bind": bound.map((owner) => `${GRAPH_URL}/v1.0/directoryObjects/${owner}`),
     };
@@ -408,6 +469,8 @@ export const applicationModel: ResourceModel & { readonly schema: Schema } = {
     const body: Properties = { ...commonProperties(inputs), api: expandApi(inputs, { scopes: false }) };
     // Only a changed identifierUris is sent, and then as configured: absent means none (pulumi-azuread#1036).
     if (changed.has("identifierUris")) body.identifierUris = stringList(inputs.identifierUris);
+    // applicationResourceUpdate: `if d.HasChange("optional_claims")`.
+    if (changed.has("optionalClaims")) body.optionalClaims = expandOptionalClaims(inputs);
     await patch(ctx, objectId, body, `Could not update application with object ID: "${objectId}"`);
     const next = await readApplication(ctx, objectId, keptFrom(inputs));
     if (!next) throw applyError(ctx, TF_TYPE, `Retrieving /applications/${objectId}: it no longer exists`);

@@ -33,6 +33,11 @@ export interface PropertyRule {
   default?: unknown;
   /** A MaxItems-1 block's fields (`api`). */
   block?: Schema;
+  /**
+   * A list of blocks: each element's fields (`optionalClaims.accessTokens`). Elements compare in
+   * order, field by field with their Defaults, as the SDK diffs `list.N.field` keys.
+   */
+  element?: Schema;
   /** Where the rule is in the provider's source. */
   source: string;
   /** What a reader should know: a normalisation, something the sandbox does not model. */
@@ -81,8 +86,13 @@ function sameValue(rule: PropertyRule, prior: unknown, next: unknown): boolean {
       return Boolean(prior) === Boolean(next);
     case "int":
       return Number(prior) === Number(next);
-    case "list":
-      return canonical(Array.isArray(prior) ? prior : []) === canonical(Array.isArray(next) ? next : []);
+    case "list": {
+      const priorItems = Array.isArray(prior) ? prior : [];
+      const nextItems = Array.isArray(next) ? next : [];
+      if (!rule.element) return canonical(priorItems) === canonical(nextItems);
+      const item: PropertyRule = { kind: "block", mode: "optional", block: rule.element, source: rule.source };
+      return priorItems.length === nextItems.length && priorItems.every((value, index) => sameValue(item, value, nextItems[index]));
+    }
     case "set": {
       const sorted = (value: unknown) => (Array.isArray(value) ? value.map(canonical).sort() : []);
       return canonical(sorted(prior)) === canonical(sorted(next));

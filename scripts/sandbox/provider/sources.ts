@@ -11,6 +11,7 @@ const COMMAND = "pulumi/pulumi-command@v1.2.1";
 export const SOURCES = {
   application: `${AZUREAD} internal/services/applications/application_resource.go`,
   applicationHelpers: `${AZUREAD} internal/services/applications/applications.go`,
+  applicationSchema: `${AZUREAD} internal/services/applications/schema.go`,
   identifierUri: `${AZUREAD} internal/services/applications/application_identifier_uri_resource.go`,
   identifierUriId: `${AZUREAD} internal/services/applications/parse/identifier_uri.go`,
   password: `${AZUREAD} internal/services/applications/application_password_resource.go`,
