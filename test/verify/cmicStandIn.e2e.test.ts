@@ -69,7 +69,7 @@ describe.each([2, 1] as const)("a v%i stack", (version) => {
 
   const other = version === 2 ? 1 : 2;
   /** Each misconfiguration: what it does to CMiC, the answer verify must read, and the fix it must name. */
-  test.each<[string, () => void, string, string | (() => string)]>([
+  test.each<[string, () => void | Promise<void>, string, string | (() => string)]>([
     [
       "the IP check on (its default): no ipaddr in an app-only token",
       () => cmic.setProperties({ ipCheckEnabled: true }),
@@ -117,11 +117,23 @@ describe.each([2, 1] as const)("a v%i stack", (version) => {
       'CMiC answered 401 "Token expired"',
       "clock",
     ],
+    [
+      // Last: it changes the app for good. An app-specific signing key (Entra's other way to allow
+      // mapped claims) signs the tokens; only `<keys>?appid=<client id>` publishes it.
+      "an app-specific signing key on the service principal, with the tenant's Keyset ID registered",
+      async () => {
+        await fixture()
+          .graph.api(`/servicePrincipals/${outputs.servicePrincipalObjectId}/addTokenSigningCertificate`)
+          .post({ displayName: "CN=cmic-app-key" });
+      },
+      'CMiC answered 401 "Unable to validate signature"',
+      () => `?appid=${outputs.clientId}`,
+    ],
   ])(
     "%s: verify reads CMiC's answer and names the field",
     async (_case, misconfigure, detail, fix) => {
       cmic.addUser(SERVICE_USER);
-      misconfigure();
+      await misconfigure();
       const check = await endpointCheck();
       expect(check?.ok).toBe(false);
       expect(check?.detail).toContain(detail);
