@@ -7,27 +7,14 @@
  */
 import fs from "node:fs";
 import { randomUUID } from "node:crypto";
-import { startEmulator, type Emulator } from "../../emulator";
 import { renderHandoffSheet } from "../../scripts/handoff/sheet";
 import { runSandbox } from "../../scripts/sandbox/runSandbox";
-import { assertEmulatorCaTrusted } from "../support/emulatorFixture";
+import { useEmulatorFixture } from "../support/emulatorFixture";
+import { loadIndex } from "../support/world";
 import { generate } from "./runConnectorCert";
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator({ propagationDelayMs: 200 });
-  assertEmulatorCaTrusted(emulator.caCertFile);
-});
-afterAll(() => emulator.close());
-
-function loadIndex(): Record<string, unknown> {
-  let program: Record<string, unknown> = {};
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program = require("../..");
-  });
-  return program;
-}
+// One emulator for the file; each run adds its own tenant.
+const fixture = useEmulatorFixture({ propagationDelayMs: 200 });
 
 test.each([2, 1] as const)(
   "v%i: a connector-cert keystore's certificate deployed for Informatica CAI signs in, CMiC accepts, the sheet names its fingerprint",
@@ -49,7 +36,7 @@ test.each([2, 1] as const)(
       propagationDelayMs: 200,
       propagationWindowMs: 4_000,
       loadProgram: loadIndex,
-      emulator,
+      emulator: fixture().emulator,
       log: () => undefined,
     });
     if (!result.ok) throw result.error;

@@ -5,27 +5,14 @@
  * gets wrong, and the run ends with CMiC's answer and the field to correct, as verify names it.
  */
 import { randomUUID } from "node:crypto";
-import { startEmulator, type Emulator } from "../../emulator";
 import { CmicError, UsageError } from "../../contract/errors";
 import type { BreakName } from "../../scripts/sandbox/breaks";
 import { runSandbox, type SandboxResult } from "../../scripts/sandbox/runSandbox";
-import { assertEmulatorCaTrusted } from "../support/emulatorFixture";
+import { useEmulatorFixture } from "../support/emulatorFixture";
+import { loadIndex } from "../support/world";
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator({ propagationDelayMs: 200 });
-  assertEmulatorCaTrusted(emulator.caCertFile);
-});
-afterAll(() => emulator.close());
-
-function loadIndex(): Record<string, unknown> {
-  let program: Record<string, unknown> = {};
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program = require("../..");
-  });
-  return program;
-}
+// One emulator for the file; each run adds its own tenant.
+const fixture = useEmulatorFixture({ propagationDelayMs: 200 });
 
 const ENTERPRISE = { deployment: "enterprise", serviceUser: "ARCORO_SVC" };
 const CLOUD = { deployment: "cloud", serviceUser: "ARCORO_SVC", cmicTenant: "ACME" };
@@ -40,7 +27,7 @@ function sandbox(settings: Record<string, string>, breakName?: BreakName): Promi
     propagationDelayMs: 200,
     propagationWindowMs: 4_000,
     loadProgram: loadIndex,
-    emulator,
+    emulator: fixture().emulator,
     log: () => undefined,
   });
 }
