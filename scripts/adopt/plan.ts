@@ -13,6 +13,7 @@
  * read a secret back: terraform-provider-azuread #1118): the first up issues a managed secret beside
  * the existing ones, which adoption never deletes.
  */
+import { issuerUrlFor, jwksUriFor } from "../../contract/entraEndpoints";
 import { DEFAULT_IDENTIFIER_URI_FORMAT, INVISIBLE_CHARACTERS } from "../../components/settingsRules";
 import { COMPONENT_TYPE, CONFIG_NAMESPACE } from "../../contract/kinds";
 import type { Deployment } from "../../contract/cmicUser";
@@ -186,8 +187,8 @@ export function decideAdoption(registration: Registration, tenantId: string, ans
   const plan: PlannedChange[] = [
     { op: "adopt", resource: `${COMPONENT_NAME}-app`, what: `the app registration ${clientId} (its client id stays)`, consequence: "" },
   ];
-  const v2Issuer = `https://login.microsoftonline.com/${tenantId}/v2.0`;
-  const v2Keys = `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`;
+  const v2Issuer = issuerUrlFor(2, tenantId);
+  const v2Keys = jwksUriFor(2, tenantId);
   if (keepV1 && api.requestedAccessTokenVersion !== 1) {
     plan.push({
       op: "update",

@@ -13,6 +13,7 @@
  * principal (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-claimsmappingpolicies);
  * the policy supersedes the portal's claims (claims-customization-powershell).
  */
+import { issuerUrlFor, jwksUriFor } from "../../contract/entraEndpoints";
 import { identifierUriHost, isOnVerifiedDomain } from "../drift/audit/identifierUriRules";
 import { stringField, isRecord } from "../drift/audit/graphValues";
 import { configuredClaim, readClaimValue, type ConfiguredClaim } from "./inference";
@@ -96,11 +97,8 @@ export function auditRegistration(input: AuditInput): AuditFinding[] {
   }
 
   // Token version: what CMiC's registration must hold.
-  const v1 = { issuer: `https://sts.windows.net/${tenantId}/`, keys: "https://login.microsoftonline.com/common/discovery/keys" };
-  const v2 = {
-    issuer: `https://login.microsoftonline.com/${tenantId}/v2.0`,
-    keys: `https://login.microsoftonline.com/${tenantId}/discovery/v2.0/keys`,
-  };
+  const v1 = { issuer: issuerUrlFor(1, tenantId), keys: jwksUriFor(1, tenantId) };
+  const v2 = { issuer: issuerUrlFor(2, tenantId), keys: jwksUriFor(2, tenantId) };
   if (version === 1) {
     findings.push({
       id: "audit.app.tokenVersion",
