@@ -16,7 +16,7 @@ import type { StackOutputs } from "../../contract/stackOutputs";
 import { startEmulator, type Emulator } from "../../emulator";
 import { renderChecklist, type CheckResult, type VerifyReport } from "../verify/report";
 import { runInstant, worldClock, type WorldClock } from "../world/clock";
-import { openWorld } from "../world/session";
+import { openWorld, tenantOf } from "../world/session";
 import type { WorldData } from "../world/worldDir";
 import { UNVERIFIED_DOMAIN, type BreakName } from "./breaks";
 import { deployerGraph, updateStack, type EmulatorTenantAccess, type StackUpdate } from "./deployStack";
@@ -89,7 +89,7 @@ function effectiveConfig(options: SandboxOptions): Record<string, string> {
 async function openTenant(emulator: Emulator, world: WorldData | null, options: SandboxOptions): Promise<EmulatorTenantAccess> {
   const verifiedDomain = verifiedDomainOf(options);
   if (world) {
-    const tenant = { tenantId: world.tenantId, deployer: world.deployer };
+    const tenant = tenantOf(world);
     const named = options.config["azuread:tenantId"];
     if (named && named.toLowerCase() !== world.tenantId.toLowerCase()) {
       options.log(`The stack file names tenant ${named}; a world has one tenant, so the stack runs in the world's, ${world.tenantId}.`);

@@ -52,6 +52,8 @@ export async function openWorld(dir: string, options: OpenWorldOptions): Promise
           format: "cmic-entra-oauth/world@1",
           tenantId: tenant.tenantId,
           deployer: tenant.deployer,
+          // Written only outside the public cloud, so a public world's file keeps its shape.
+          ...(tenant.cloud && tenant.cloud !== "public" ? { cloud: tenant.cloud } : {}),
           // The clock when the world is saved, not when the run began: what the run created is
           // dated up to now, and the next session must not start before it (a deployer secret
           // created a moment after the run's instant would not be valid yet).
@@ -75,7 +77,7 @@ export async function openWorld(dir: string, options: OpenWorldOptions): Promise
 }
 
 export function tenantOf(world: WorldData): WorldTenantAccess {
-  return { tenantId: world.tenantId, deployer: world.deployer };
+  return { tenantId: world.tenantId, deployer: world.deployer, ...(world.cloud ? { cloud: world.cloud } : {}) };
 }
 
 /** A world that must exist, opened read-only (verify, drift, the emulator CLI). */

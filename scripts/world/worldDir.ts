@@ -11,6 +11,7 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
 import { CmicError, EXIT_FAILED, EXIT_USAGE } from "../../contract/errors";
+import { AZURE_CLOUDS, isOneOf, type AzureCloud } from "../../contract/kinds";
 import { parseStackOutputs, type StackOutputs } from "../../contract/stackOutputs";
 import { parseStackState, StackStateFormatError, type StackState } from "../sandbox/engine/state";
 
@@ -32,6 +33,8 @@ export interface WorldData {
   tenantId: string;
   /** The app the sandbox deploys with (Application.ReadWrite.All and the policy permissions in the emulated tenant). */
   deployer: { clientId: string; clientSecret: string };
+  /** The emulated tenant's cloud; absent: public (every world from before clouds). */
+  cloud?: AzureCloud;
   /** The world's clock when its last run (any stack) ended, or null before the first. */
   lastRunAt: string | null;
   /** The emulator's snapshot (its own format; the emulator checks it). */
@@ -77,6 +80,8 @@ export function readWorld(dir: string): WorldData | null {
     throw formatError(dir, "lastRunAt is not a date.");
   }
   if (data.stacks === null || typeof data.stacks !== "object") throw formatError(dir, "stacks is missing.");
+  if (data.cloud !== undefined && !isOneOf(AZURE_CLOUDS, data.cloud))
+    throw formatError(dir, `cloud is ${JSON.stringify(data.cloud)}, not one of ${AZURE_CLOUDS.join(", ")}.`);
   const stacks: Record<string, WorldStack> = {};
   for (const [name, stack] of Object.entries(data.stacks as Record<string, Partial<WorldStack>>)) {
     try {
@@ -92,6 +97,7 @@ export function readWorld(dir: string): WorldData | null {
     format: WORLD_FORMAT,
     tenantId: data.tenantId,
     deployer: data.deployer,
+    ...(data.cloud !== undefined && data.cloud !== "public" ? { cloud: data.cloud } : {}),
     lastRunAt: data.lastRunAt ?? null,
     emulator: data.emulator,
     stacks,

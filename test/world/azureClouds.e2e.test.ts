@@ -18,6 +18,7 @@ import { deployStack } from "../../scripts/sandbox/deployStack";
 import { tenantGraphClient } from "../../scripts/shared/graphClient";
 import { runVerification, verifyInputFromOutputs } from "../../scripts/verify/runner";
 import { startEmulatorFixture, type EmulatorFixture } from "../support/emulatorFixture";
+import { newWorldDir, upInWorld } from "../support/world";
 
 /** Microsoft's strings per cloud (learn.microsoft.com authentication-national-cloud, graph/deployments; README "Sovereign clouds"). */
 const EXPECTED: Record<AzureCloud, { login: string; v1Issuer: string; providerEnvironment: string | null }> = {
@@ -175,4 +176,15 @@ test("a China tenant deployed as public (azureCloud forgotten): verify names the
   expect(issuer?.detail).toContain("the tenant is in the china cloud");
   expect(issuer?.fix).toContain("pulumi config set cmic-entra-oauth:azureCloud china");
   expect(issuer?.fix).toContain(`Issuer URL https://login.partner.microsoftonline.cn/${fixture.tenant.tenantId}/v2.0`);
+}, 120_000);
+
+test("a kept world of an Azure Government stack: its tenant stays in that cloud, and the next run changes nothing", async () => {
+  const dir = newWorldDir();
+  const settings = { deployment: "enterprise", serviceUser: "CMICAPI", azureCloud: "usgovernment", "azuread:environment": "usgovernment" };
+  const first = await upInWorld(dir, settings, undefined);
+  expect(first.outputs.issuerUrl).toBe(`https://login.microsoftonline.us/${first.outputs.tenantId}/v2.0`);
+  expect(first.cmic.ok).toBe(true);
+  const second = await upInWorld(dir, settings, "+1d");
+  expect(second.steps.filter((step) => step.op !== "same")).toEqual([]);
+  expect(second.cmic.ok).toBe(true);
 }, 120_000);
